@@ -1,0 +1,64 @@
+// Jest runs test files as CommonJS. Pepr's CJS bundle `require`s kubernetes-fluent-client, which
+// (like @kubernetes/client-node, jose and a few others) ships only ES modules; Node 22+ can
+// require() ESM, but Jest's own module loader cannot. So SWC compiles our TypeScript and exactly
+// those ESM-only packages (found by their "type": "module") to CommonJS.
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+
+function esmOnlyPackages(root) {
+  const names = [];
+  const isEsm = dir => {
+    try {
+      return JSON.parse(readFileSync(join(dir, "package.json"), "utf8")).type === "module";
+    } catch {
+      return false;
+    }
+  };
+  for (const entry of readdirSync(root)) {
+    if (entry.startsWith(".")) continue;
+    if (entry.startsWith("@")) {
+      for (const sub of readdirSync(join(root, entry))) {
+        if (isEsm(join(root, entry, sub))) names.push(`${entry}/${sub}`);
+      }
+    } else if (isEsm(join(root, entry))) {
+      names.push(entry);
+    }
+  }
+  return names;
+}
+
+const escape = s => s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+const esm = esmOnlyPackages(new URL("./node_modules", import.meta.url).pathname);
+
+const swc = [
+  "@swc/jest",
+  {
+    jsc: { parser: { syntax: "typescript" }, target: "es2022" },
+    module: { type: "commonjs" },
+  },
+];
+
+const common = {
+  transform: { "^.+\\.(ts|m?js)$": swc },
+  transformIgnorePatterns: [`/node_modules/(?!(${esm.map(escape).join("|")})/)`],
+  moduleFileExtensions: ["ts", "js", "mjs", "cjs", "json"],
+  testEnvironment: "node",
+  setupFiles: ["<rootDir>/test/harness/setup-env.ts"],
+};
+
+export default {
+  projects: [
+    {
+      ...common,
+      displayName: "unit",
+      testMatch: ["<rootDir>/test/**/*.test.ts"],
+      testPathIgnorePatterns: ["<rootDir>/test/integration/"],
+    },
+    {
+      ...common,
+      displayName: "integration",
+      testMatch: ["<rootDir>/test/integration/**/*.test.ts"],
+      testTimeout: 180_000,
+    },
+  ],
+};

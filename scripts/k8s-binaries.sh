@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Builds the local Kubernetes binaries (etcd, kube-apiserver, kube-controller-manager, kubectl,
+# kwok) from the Go module proxy, once, into a cache folder keyed by version. A no-op when they
+# are already there, so tests, CI and `npm start` all call it.
+#
+# Prints the folder holding the binaries on its last line of stdout; progress goes to stderr.
+# Honours KUBEBUILDER_ASSETS (a folder with etcd and kube-apiserver, the envtest convention):
+# those two are used from there and only the rest is built.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+tools="$here/tools"
+K8S_VERSION=v1.32.0
+ETCD_VERSION=v3.5.16
+KWOK_VERSION=v0.7.0
+cache_root=${RIGGING_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/rigging}
+bin="$cache_root/bin/k8s-$K8S_VERSION-etcd-$ETCD_VERSION-kwok-$KWOK_VERSION"
+
+say() { printf '[k8s-binaries] %s\n' "$*" >&2; }
+die() { printf '[k8s-binaries] error: %s\n' "$*" >&2; exit 1; }
+
+have_all() {
+  for b in "$@"; do [ -x "$bin/$b" ] || return 1; done
+}
+
+link_assets() {
+  # envtest-style assets win for the two binaries they carry.
+  [ -n "${KUBEBUILDER_ASSETS:-}" ] || return 0
+  for b in etcd kube-apiserver; do
+    [ -x "$KUBEBUILDER_ASSETS/$b" ] || die "KUBEBUILDER_ASSETS=$KUBEBUILDER_ASSETS has no executable '$b'; unset it or point it at an envtest assets folder"
+    mkdir -p "$bin"
+    ln -sf "$KUBEBUILDER_ASSETS/$b" "$bin/$b"
+  done
+}
+
+timed_build() {
+  # timed_build <label> <module dir> <go build args...>: runs `go build`, printing elapsed time
+  # every 30 s so that a cold build (many minutes) is visibly alive.
+  local label=$1 dir=$2
+  shift 2
+  local start=$SECONDS log
+  log=$(mktemp)
+  say "building $label (cold builds take several minutes on two cores)"
+  (cd "$dir" && go build "$@") >"$log" 2>&1 &
+  local pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 1
+    if (((SECONDS - start) % 30 == 0)); then say "  $label: $((SECONDS - start))s elapsed"; fi
+  done
+  if ! wait "$pid"; then
+    tail -n 30 "$log" >&2
+    if grep -qiE 'dial tcp|proxy.golang.org|connection refused|i/o timeout|no such host' "$log"; then
+      die "$label: a Go module could not be downloaded (is the Go module proxy reachable? GOPROXY=$(go env GOPROXY))"
+    fi
+    die "$label: go build failed (log above)"
+  fi
+  rm -f "$log"
+  say "built $label in $((SECONDS - start))s"
+}
+
+link_assets
+if have_all etcd kube-apiserver kube-controller-manager kubectl kwok; then
+  echo "$bin"
+  exit 0
+fi
+
+command -v go >/dev/null 2>&1 || die "Go is not installed or not on PATH. Install Go 1.24 or newer (https://go.dev/doc/install, or your distribution's golang package) and run again."
+go_minor=$(go env GOVERSION | sed -E 's/^go1\.([0-9]+).*/\1/')
+[ "${go_minor:-0}" -ge 24 ] 2>/dev/null || die "Go $(go env GOVERSION) is too old: kwok $KWOK_VERSION needs Go 1.24 or newer."
+
+mkdir -p "$bin"
+tmp="$bin.tmp.$$"
+mkdir -p "$tmp"
+trap 'rm -rf "$tmp"' EXIT
+
+if ! have_all kube-apiserver kube-controller-manager kubectl; then
+  ldflags="-s -w -X k8s.io/component-base/version.gitVersion=$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=32 -X k8s.io/component-base/version.gitTreeState=clean"
+  timed_build "kube-apiserver, kube-controller-manager, kubectl $K8S_VERSION" "$tools/k8s" \
+    -ldflags "$ldflags" -o "$tmp/" \
+    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kubectl
+fi
+if ! have_all etcd; then
+  timed_build "etcd $ETCD_VERSION" "$tools/etcd" -ldflags "-s -w" -o "$tmp/etcd" go.etcd.io/etcd/server/v3
+fi
+if ! have_all kwok; then
+  timed_build "kwok $KWOK_VERSION" "$tools/kwok" -ldflags "-s -w" -o "$tmp/kwok" sigs.k8s.io/kwok/cmd/kwok
+fi
+# Move into place only after a build succeeded, so a half-built cache is never reused.
+for f in "$tmp"/*; do [ -e "$f" ] && mv -f "$f" "$bin/"; done
+have_all etcd kube-apiserver kube-controller-manager kubectl kwok || die "binaries missing in $bin after build"
+echo "$bin"
