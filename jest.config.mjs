@@ -47,6 +47,7 @@ const common = {
 };
 
 export default {
+  reporters: ["default", "<rootDir>/test/harness/summary-reporter.cjs"],
   projects: [
     {
       ...common,
@@ -58,6 +59,7 @@ export default {
       ...common,
       displayName: "integration",
       testMatch: ["<rootDir>/test/integration/**/*.test.ts"],
+      // Real clusters: a start takes seconds, a Deployment rollout a few more.
       testTimeout: 180_000,
     },
   ],

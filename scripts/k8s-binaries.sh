@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds the local Kubernetes binaries (etcd, kube-apiserver, kube-controller-manager, kubectl,
-# kwok) from the Go module proxy, once, into a cache folder keyed by version. A no-op when they
+# Builds the local Kubernetes binaries (etcd, kube-apiserver, kube-controller-manager,
+# kube-scheduler, kubectl, kwok) and kwok's stage files from the Go module proxy, once, into a cache folder keyed by version. A no-op when they
 # are already there, so tests, CI and `npm start` all call it.
 #
 # Prints the folder holding the binaries on its last line of stdout; progress goes to stderr.
@@ -21,6 +21,7 @@ die() { printf '[k8s-binaries] error: %s\n' "$*" >&2; exit 1; }
 
 have_all() {
   for b in "$@"; do [ -x "$bin/$b" ] || return 1; done
+  return 0
 }
 
 link_assets() {
@@ -42,10 +43,13 @@ timed_build() {
   log=$(mktemp)
   say "building $label (cold builds take several minutes on two cores)"
   (cd "$dir" && go build "$@") >"$log" 2>&1 &
-  local pid=$!
+  local pid=$! last=$SECONDS
   while kill -0 "$pid" 2>/dev/null; do
     sleep 1
-    if (((SECONDS - start) % 30 == 0)); then say "  $label: $((SECONDS - start))s elapsed"; fi
+    if ((SECONDS - last >= 30)); then
+      last=$SECONDS
+      say "  $label: $((SECONDS - start))s elapsed"
+    fi
   done
   if ! wait "$pid"; then
     tail -n 30 "$log" >&2
@@ -59,11 +63,14 @@ timed_build() {
 }
 
 link_assets
-if have_all etcd kube-apiserver kube-controller-manager kubectl kwok; then
+all=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok kwok-stages)
+if have_all "${all[@]}"; then
   echo "$bin"
   exit 0
 fi
 
+# The Go tarball install puts go in /usr/local/go/bin, which non-login shells may not have on PATH.
+if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then PATH="$PATH:/usr/local/go/bin"; fi
 command -v go >/dev/null 2>&1 || die "Go is not installed or not on PATH. Install Go 1.24 or newer (https://go.dev/doc/install, or your distribution's golang package) and run again."
 go_minor=$(go env GOVERSION | sed -E 's/^go1\.([0-9]+).*/\1/')
 [ "${go_minor:-0}" -ge 24 ] 2>/dev/null || die "Go $(go env GOVERSION) is too old: kwok $KWOK_VERSION needs Go 1.24 or newer."
@@ -73,11 +80,13 @@ tmp="$bin.tmp.$$"
 mkdir -p "$tmp"
 trap 'rm -rf "$tmp"' EXIT
 
-if ! have_all kube-apiserver kube-controller-manager kubectl; then
+k8s_missing=()
+for b in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
+  have_all "$b" || k8s_missing+=("k8s.io/kubernetes/cmd/$b")
+done
+if [ ${#k8s_missing[@]} -gt 0 ]; then
   ldflags="-s -w -X k8s.io/component-base/version.gitVersion=$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=32 -X k8s.io/component-base/version.gitTreeState=clean"
-  timed_build "kube-apiserver, kube-controller-manager, kubectl $K8S_VERSION" "$tools/k8s" \
-    -ldflags "$ldflags" -o "$tmp/" \
-    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kubectl
+  timed_build "${k8s_missing[*]##*/} $K8S_VERSION" "$tools/k8s" -ldflags "$ldflags" -o "$tmp/" "${k8s_missing[@]}"
 fi
 if ! have_all etcd; then
   timed_build "etcd $ETCD_VERSION" "$tools/etcd" -ldflags "-s -w" -o "$tmp/etcd" go.etcd.io/etcd/server/v3
@@ -85,7 +94,21 @@ fi
 if ! have_all kwok; then
   timed_build "kwok $KWOK_VERSION" "$tools/kwok" -ldflags "-s -w" -o "$tmp/kwok" sigs.k8s.io/kwok/cmd/kwok
 fi
+if ! have_all kwok-stages; then
+  # kwok's own Stage files (fake node heartbeats, pods becoming Running with IPs) come from the
+  # same module download as the binary, so they always match its version.
+  kwok_src=$(cd "$tools/kwok" && go list -m -f '{{.Dir}}' sigs.k8s.io/kwok)
+  mkdir -p "$tmp/kwok-stages"
+  cp "$kwok_src"/kustomize/stage/node/fast/node-initialize.yaml \
+    "$kwok_src"/kustomize/stage/node/heartbeat-with-lease/node-heartbeat-with-lease.yaml \
+    "$kwok_src"/kustomize/stage/pod/fast/pod-*.yaml "$tmp/kwok-stages/"
+  chmod -R u+w "$tmp/kwok-stages"
+fi
 # Move into place only after a build succeeded, so a half-built cache is never reused.
-for f in "$tmp"/*; do [ -e "$f" ] && mv -f "$f" "$bin/"; done
-have_all etcd kube-apiserver kube-controller-manager kubectl kwok || die "binaries missing in $bin after build"
+for f in "$tmp"/*; do
+  [ -e "$f" ] || continue
+  rm -rf "${bin:?}/$(basename "$f")"
+  mv -f "$f" "$bin/"
+done
+have_all "${all[@]}" || die "binaries missing in $bin after build"
 echo "$bin"

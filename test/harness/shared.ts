@@ -12,7 +12,9 @@ export const repoRoot = resolve(__dirname, "..", "..");
 export function sharedPath(...parts: string[]): string {
   const root = process.env.RIGGING_SHARED ?? join(dirname(repoRoot), "shared");
   if (!existsSync(root)) {
-    throw new Error(`reference folder ${root} not found: tests expect ../shared beside the checkout`);
+    throw new Error(
+      `reference folder ${root} not found: tests expect ../shared beside the checkout`,
+    );
   }
   return join(root, ...parts);
 }

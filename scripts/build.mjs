@@ -1,0 +1,23 @@
+// Builds the Pepr module (`pepr build`) and prints its size as Pepr measures it: the bundle,
+// gzipped and base64-encoded into the module Secret, must stay under 1 MiB.
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { gzipSync } from "node:zlib";
+
+const started = Date.now();
+const build = spawnSync(process.execPath, ["node_modules/pepr/dist/cli.js", "build"], {
+  stdio: "inherit",
+});
+if (build.status !== 0) {
+  console.error(`pepr build failed (exit ${build.status ?? build.signal})`);
+  process.exit(1);
+}
+const bundle = readFileSync("dist/pepr-rigging.js");
+const secretBytes = Buffer.byteLength(gzipSync(bundle).toString("base64"));
+const limit = 1048576;
+const pct = ((secretBytes / limit) * 100).toFixed(1);
+console.log(
+  `module bundle: ${(bundle.length / 1024).toFixed(1)} KiB raw, ${(secretBytes / 1024).toFixed(1)} KiB gzip+base64 ` +
+    `= ${pct}% of Pepr's 1 MiB module Secret limit (build ${((Date.now() - started) / 1000).toFixed(1)}s)`,
+);
+if (secretBytes > limit) process.exit(1);

@@ -1,0 +1,66 @@
+// `npm start`: the newcomer's first minute. Builds what is missing, starts the local cluster
+// (left running for the next start), runs Rigging against it in the foreground, shows what the
+// mesh does with a short demo, and prints what to try next. Ctrl-C stops Rigging and removes
+// its webhooks; `npx rig cluster down` stops the cluster.
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { ensureBinaries } from "../cli/local-cluster/binaries";
+import { loadCluster, startCluster } from "../cli/local-cluster/cluster";
+import { namedClusterDir } from "../cli/local-cluster/paths";
+import { runDev } from "../cli/dev/runner";
+import { progressReporter } from "../cli/output";
+import { runDemo } from "./demo";
+
+async function main(): Promise<void> {
+  const progress = progressReporter();
+  const binDir = await ensureBinaries(progress);
+  const dir = namedClusterDir("default");
+  let cluster = loadCluster(dir);
+  if (!cluster || cluster.health().some(p => !p.alive)) {
+    await cluster?.stop();
+    cluster = await startCluster({
+      name: "default",
+      dir,
+      binDir,
+      detached: true,
+      onProgress: progress,
+    });
+  } else {
+    progress("reusing the running local cluster");
+  }
+  process.env.KUBECONFIG = cluster.kubeconfigPath;
+  // The module's JSON logs would drown the demo; `npx rig dev` shows them.
+  const session = await runDev({ log: progress });
+  const kubectl = (args: string[], input?: string) =>
+    spawnSync(join(binDir, "kubectl"), args, { input, encoding: "utf8", env: process.env });
+  await runDemo(kubectl, line => process.stdout.write(`${line}\n`));
+
+  process.stdout.write(
+    [
+      "",
+      "Rigging is running against the local cluster. In another terminal:",
+      `  export KUBECONFIG=${cluster.kubeconfigPath} PATH=${binDir}:$PATH`,
+      "  kubectl get pods -A                         # the demo's workloads",
+      "  kubectl get validatingwebhookconfigurations  # Rigging's admission hooks",
+      "  npx rig cluster status                      # the local cluster's processes",
+      "",
+      "Ctrl-C stops Rigging (and removes its webhooks); `npx rig cluster down` stops the cluster.",
+      "",
+    ].join("\n"),
+  );
+  const stop = async () => {
+    await session.stop();
+    process.exit(0);
+  };
+  process.once("SIGINT", () => void stop());
+  process.once("SIGTERM", () => void stop());
+  const code = await session.exited;
+  await session.stop();
+  process.stderr.write(`Rigging exited with code ${code}\n`);
+  process.exit(1);
+}
+
+main().catch(err => {
+  process.stderr.write(`npm start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,82 @@
+import { existsSync } from "node:fs";
+import { isAlive } from "../../cli/local-cluster/processes";
+import { startTestCluster, type LocalCluster } from "../harness/cluster";
+import { getJson } from "../harness/kube";
+
+// The harness itself: clusters must not collide, must leave nothing running, and must fail fast
+// (with the dead component's log) instead of hanging.
+describe("local cluster harness", () => {
+  const pidsOf = (c: LocalCluster) => c.state.processes.map(p => p.pid);
+  const expectGone = (c: LocalCluster) => {
+    for (const pid of pidsOf(c))
+      expect({ pid, alive: isAlive(pid) }).toEqual({ pid, alive: false });
+    expect(existsSync(c.state.dir)).toBe(false);
+  };
+  const portsOf = (c: LocalCluster) => Object.values(c.state.ports);
+
+  it("starts two clusters in a row on different ports and folders, leaving nothing behind", async () => {
+    const first = await startTestCluster({ nodes: 1 });
+    const firstPorts = portsOf(first);
+    const firstDir = first.state.dir;
+    expect(first.state.processes.map(p => p.name)).toEqual([
+      "etcd",
+      "kube-apiserver",
+      "kube-controller-manager",
+      "kube-scheduler",
+      "kwok",
+    ]);
+    await first.stop();
+    expectGone(first);
+
+    const second = await startTestCluster({ nodes: 1 });
+    try {
+      expect(second.state.dir).not.toBe(firstDir);
+      expect(portsOf(second)).not.toEqual(firstPorts);
+      const ns = await getJson<{ items: Array<{ metadata: { name: string } }> }>(
+        second,
+        "/api/v1/namespaces",
+      );
+      expect(ns.items.map(n => n.metadata.name)).toEqual(
+        expect.arrayContaining(["default", "kube-system"]),
+      );
+    } finally {
+      await second.stop();
+    }
+    expectGone(second);
+  });
+
+  it("starts two clusters in parallel without sharing a port or a folder", async () => {
+    const [a, b] = await Promise.all([
+      startTestCluster({ nodes: 1 }),
+      startTestCluster({ nodes: 1 }),
+    ]);
+    try {
+      expect(a.state.dir).not.toBe(b.state.dir);
+      const shared = portsOf(a).filter(p => portsOf(b).includes(p));
+      expect(shared).toEqual([]);
+      // Each API server holds its own data: a namespace made in one is absent from the other.
+      await a.api("POST", "/api/v1/namespaces", { metadata: { name: "only-in-a" } });
+      expect((await b.api("GET", "/api/v1/namespaces/only-in-a")).status).toBe(404);
+      expect((await a.api("GET", "/api/v1/namespaces/only-in-a")).status).toBe(200);
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+    }
+    expectGone(a);
+    expectGone(b);
+  });
+
+  it("reports a crashed etcd with its log tail instead of hanging", async () => {
+    const cluster = await startTestCluster({ nodes: 1 });
+    try {
+      const etcd = cluster.state.processes.find(p => p.name === "etcd")!;
+      process.kill(etcd.pid, "SIGKILL");
+      while (isAlive(etcd.pid)) await new Promise(r => setTimeout(r, 50));
+      expect(() => cluster.assertHealthy()).toThrow(
+        /etcd \(pid \d+\) is not running; last log lines:\n/,
+      );
+    } finally {
+      await cluster.stop();
+    }
+    expectGone(cluster);
+  });
+});
