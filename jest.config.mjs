@@ -59,8 +59,7 @@ export default {
       ...common,
       displayName: "integration",
       testMatch: ["<rootDir>/test/integration/**/*.test.ts"],
-      // Real clusters: a start takes seconds, a Deployment rollout a few more.
-      testTimeout: 180_000,
+      setupFilesAfterEnv: ["<rootDir>/test/harness/integration-setup.ts"],
     },
   ],
 };

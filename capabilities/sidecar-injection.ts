@@ -1,6 +1,7 @@
-import { a, Capability, K8s, kind, type PeprValidateRequest } from "pepr";
+import { a, Capability, K8s, kind, type PeprMutateRequest, type PeprValidateRequest } from "pepr";
 import { checkMeshRequired } from "../mesh/admission/mesh-required";
 import type { KubeObject } from "../mesh/admission/workload";
+import { defaultInjectionValues, defaultMeshSettings, injectPod, type Pod } from "../mesh/inject";
 
 /**
  * Sidecar injection: Pods that join the mesh get Istio's sidecar; namespaces labelled
@@ -14,6 +15,12 @@ export const SidecarInjection = new Capability({
 
 const { When } = SidecarInjection;
 
+const mesh = defaultMeshSettings();
+const values = defaultInjectionValues();
+
+When(a.Pod).IsCreated().Mutate(injectSidecar);
+When(a.Pod).IsCreated().Validate(refuseMalformedInjection);
+
 When(a.Pod).IsCreatedOrUpdated().Validate(refuseOutsideMesh);
 When(a.Deployment).IsCreatedOrUpdated().Validate(refuseOutsideMesh);
 When(a.StatefulSet).IsCreatedOrUpdated().Validate(refuseOutsideMesh);
@@ -21,6 +28,33 @@ When(a.DaemonSet).IsCreatedOrUpdated().Validate(refuseOutsideMesh);
 When(a.ReplicaSet).IsCreatedOrUpdated().Validate(refuseOutsideMesh);
 When(a.Job).IsCreatedOrUpdated().Validate(refuseOutsideMesh);
 When(a.CronJob).IsCreatedOrUpdated().Validate(refuseOutsideMesh);
+
+/** Runs the injector on an admitted pod, with its namespace read from the cluster. */
+async function injectAdmitted(raw: kind.Pod, requestNamespace: string | undefined) {
+  const nsName = requestNamespace ?? raw.metadata?.namespace ?? "default";
+  const namespace = await K8s(kind.Namespace).Get(nsName);
+  const pod = { ...raw, metadata: { ...raw.metadata, namespace: nsName } } as Pod;
+  return injectPod(pod, namespace as Parameters<typeof injectPod>[1], mesh, values);
+}
+
+/**
+ * Adds the sidecar when the injector says so. A pod the injector refuses is left as it is here
+ * and refused by {@link refuseMalformedInjection}, so that the user reads the reason in the
+ * denial itself rather than in a warning beside a generic one.
+ */
+async function injectSidecar(req: PeprMutateRequest<kind.Pod>) {
+  const result = await injectAdmitted(req.Raw, req.Request.namespace);
+  if (!result.ok || !result.value.injected) return;
+  const injected = result.value.pod as kind.Pod;
+  req.Raw.metadata = injected.metadata;
+  req.Raw.spec = injected.spec;
+}
+
+/** Refuses a pod whose injection annotations the injector cannot honour, saying which and why. */
+async function refuseMalformedInjection(req: PeprValidateRequest<kind.Pod>) {
+  const result = await injectAdmitted(req.Raw, req.Request.namespace);
+  return result.ok ? req.Approve() : req.Deny(result.errors.join("; "), 400);
+}
 
 /** Reads the workload's namespace and applies the mesh-required rule to the workload. */
 async function refuseOutsideMesh(req: PeprValidateRequest<KubeObject & object>) {

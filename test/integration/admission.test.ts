@@ -1,0 +1,203 @@
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { runDev, type DevSession } from "../../cli/dev/runner";
+import { startTestCluster, type LocalCluster } from "../harness/cluster";
+import { create, eventually, getJson } from "../harness/kube";
+
+interface Container {
+  name: string;
+  restartPolicy?: string;
+}
+interface PodView {
+  metadata: { name: string; annotations?: Record<string, string> };
+  spec: { containers: Container[]; initContainers?: Container[] };
+}
+
+// The module running against a real API server: its mutations are what the API server stores,
+// and its denials and warnings are what kubectl shows.
+describe("the module's admission webhooks on a real API server", () => {
+  let cluster: LocalCluster;
+  let session: DevSession;
+  const kubectl = (args: string[], input?: string) =>
+    spawnSync(join(cluster.state.binDir, "kubectl"), args, {
+      input,
+      encoding: "utf8",
+      env: { ...process.env, KUBECONFIG: cluster.kubeconfigPath },
+    });
+  const namespace = async (name: string, labels: Record<string, string>) => {
+    await create(cluster, "/api/v1/namespaces", { metadata: { name, labels } });
+    await eventually(`the default ServiceAccount in ${name}`, async () =>
+      (await cluster.api("GET", `/api/v1/namespaces/${name}/serviceaccounts/default`)).status ===
+      200
+        ? true
+        : undefined,
+    );
+  };
+  const pod = (name: string, annotations: Record<string, string> = {}) => ({
+    metadata: { name, labels: { app: name }, annotations },
+    spec: {
+      containers: [{ name: "app", image: "example/app:1", ports: [{ containerPort: 8080 }] }],
+    },
+  });
+  const names = (cs: Container[] | undefined) => (cs ?? []).map(c => c.name);
+
+  beforeAll(async () => {
+    cluster = await startTestCluster({ nodes: 1 });
+    process.env.KUBECONFIG = cluster.kubeconfigPath;
+    session = await runDev({ build: false });
+    await namespace("meshed", { "istio-injection": "enabled" });
+    await namespace("plain", {});
+    await namespace("strict", { "istio-injection": "enabled", "rigging.dev/mesh": "required" });
+    await namespace("advisory", { "istio-injection": "enabled", "rigging.dev/mesh": "warn" });
+  });
+  afterAll(async () => {
+    await session?.stop();
+    await cluster?.stop();
+  });
+
+  it("stores a Pod created in an injection-enabled namespace with the sidecar", async () => {
+    await create(cluster, "/api/v1/namespaces/meshed/pods", pod("web"));
+    const stored = await getJson<PodView>(cluster, "/api/v1/namespaces/meshed/pods/web");
+    expect(names(stored.spec.containers)).toEqual(["app"]);
+    expect(names(stored.spec.initContainers)).toEqual(["istio-init", "istio-proxy"]);
+    expect(stored.spec.initContainers?.[1]?.restartPolicy).toBe("Always");
+    const status = JSON.parse(stored.metadata.annotations?.["sidecar.istio.io/status"] ?? "{}");
+    expect(status.initContainers).toEqual(["istio-init", "istio-proxy"]);
+    expect(status.volumes).toEqual(
+      expect.arrayContaining(["istio-envoy", "istio-token", "istiod-ca-cert"]),
+    );
+  });
+
+  it("leaves pods alone that opt out or live in a namespace without the label", async () => {
+    await create(
+      cluster,
+      "/api/v1/namespaces/meshed/pods",
+      pod("opted-out", { "sidecar.istio.io/inject": "false" }),
+    );
+    await create(cluster, "/api/v1/namespaces/plain/pods", pod("web"));
+    for (const path of [
+      "/api/v1/namespaces/meshed/pods/opted-out",
+      "/api/v1/namespaces/plain/pods/web",
+    ]) {
+      const stored = await getJson<PodView>(cluster, path);
+      expect({
+        path,
+        init: names(stored.spec.initContainers),
+        containers: names(stored.spec.containers),
+      }).toEqual({
+        path,
+        init: [],
+        containers: ["app"],
+      });
+      expect(stored.metadata.annotations?.["sidecar.istio.io/status"]).toBeUndefined();
+    }
+  });
+
+  it("does not inject twice when an injected pod is applied again", async () => {
+    const first = await getJson<PodView & { metadata: Record<string, unknown> }>(
+      cluster,
+      "/api/v1/namespaces/meshed/pods/web",
+    );
+    const { spec, metadata } = first;
+    const again = {
+      metadata: { name: "web-again", labels: metadata.labels, annotations: metadata.annotations },
+      spec,
+    };
+    await create(cluster, "/api/v1/namespaces/meshed/pods", again);
+    const stored = await getJson<PodView>(cluster, "/api/v1/namespaces/meshed/pods/web-again");
+    expect(names(stored.spec.initContainers)).toEqual(["istio-init", "istio-proxy"]);
+    expect(names(stored.spec.containers)).toEqual(["app"]);
+  });
+
+  it("gives a Deployment's pods, made by the controller-manager, the sidecar", async () => {
+    await create(cluster, "/apis/apps/v1/namespaces/meshed/deployments", {
+      metadata: { name: "reviews" },
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: { app: "reviews" } },
+        template: pod("reviews"),
+      },
+    });
+    const pods = await eventually("2 reviews pods", async () => {
+      const list = await getJson<{ items: PodView[] }>(
+        cluster,
+        "/api/v1/namespaces/meshed/pods?labelSelector=app%3Dreviews",
+      );
+      return list.items.length === 2 ? list.items : undefined;
+    });
+    for (const p of pods)
+      expect(names(p.spec.initContainers)).toEqual(["istio-init", "istio-proxy"]);
+  });
+
+  it("refuses a pod with a malformed injection annotation, naming the annotation", () => {
+    const res = kubectl(
+      ["apply", "-f", "-"],
+      JSON.stringify({
+        apiVersion: "v1",
+        kind: "Pod",
+        metadata: {
+          name: "bad-cpu",
+          namespace: "meshed",
+          annotations: { "sidecar.istio.io/proxyCPU": "lots" },
+        },
+        spec: pod("bad-cpu").spec,
+      }),
+    );
+    expect(res.status).toBe(1);
+    expect(res.stderr).toContain(
+      "denied the request: Pod meshed/bad-cpu: metadata.annotations[\"sidecar.istio.io/proxyCPU\"]: invalid value 'lots'",
+    );
+  });
+
+  it("refuses an opted-out Deployment in a mesh-required namespace, with the reason and the fix", () => {
+    const res = kubectl(
+      ["apply", "-f", "-"],
+      deployment("legacy", "strict", { "sidecar.istio.io/inject": "false" }),
+    );
+    expect(res.status).toBe(1);
+    expect(res.stderr).toContain(
+      'admission webhook "pepr-rigging.pepr.dev" denied the request: Deployment strict/legacy: ' +
+        'spec.template.metadata.annotations["sidecar.istio.io/inject"]: is "false", which opts the pod out of ' +
+        'sidecar injection, but namespace strict requires the mesh (rigging.dev/mesh=required); remove the annotation or set it to "true"',
+    );
+  });
+
+  it("admits the same Deployment in a mesh=warn namespace with a warning kubectl prints", () => {
+    const res = kubectl(
+      ["apply", "-f", "-"],
+      deployment("legacy", "advisory", { "sidecar.istio.io/inject": "false" }),
+    );
+    expect(res.status).toBe(0);
+    expect(res.stdout).toContain("deployment.apps/legacy created");
+    expect(res.stderr).toContain(
+      'Warning: Deployment advisory/legacy: spec.template.metadata.annotations["sidecar.istio.io/inject"]',
+    );
+  });
+
+  it("removes its webhook configurations when stopped", async () => {
+    await session.stop();
+    for (const name of session.webhookNames) {
+      const [kind, objName] = name.split("/");
+      const path = `/apis/admissionregistration.k8s.io/v1/${kind === "MutatingWebhookConfiguration" ? "mutating" : "validating"}webhookconfigurations/${objName}`;
+      expect({ name, status: (await cluster.api("GET", path)).status }).toEqual({
+        name,
+        status: 404,
+      });
+    }
+    // Without Rigging, the API server applies no mesh rule: the refused Deployment now goes in.
+    const res = kubectl(
+      ["apply", "-f", "-"],
+      deployment("legacy", "strict", { "sidecar.istio.io/inject": "false" }),
+    );
+    expect(res.status).toBe(0);
+  });
+
+  function deployment(name: string, ns: string, annotations: Record<string, string>): string {
+    return JSON.stringify({
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name, namespace: ns },
+      spec: { selector: { matchLabels: { app: name } }, template: pod(name, annotations) },
+    });
+  }
+});

@@ -1,0 +1,229 @@
+/**
+ * The xDS server on @grpc/grpc-js: ADS (state of the world and Delta), the five per-type
+ * services, and CSDS, all reading the same snapshot cache. It listens where it is told
+ * (`127.0.0.1:15010` in `rig dev` and tests, plaintext; a TLS port with credentials from the CA).
+ *
+ * @see https://www.envoyproxy.io/docs/envoy/latest/api-docs/xds_protocol
+ */
+import { randomUUID } from "node:crypto";
+import * as grpc from "@grpc/grpc-js";
+import type { Registry } from "prom-client";
+import type { SnapshotCache } from "../cache/snapshot-cache";
+import type { XdsTypeUrl } from "../encode/type-urls";
+import { decodeClientStatusRequest, encodeClientStatusResponse } from "./csds";
+import { warningsToStderr, type XdsLogger } from "./logger";
+import {
+  encodeDeltaResponse,
+  encodeSotwResponse,
+  type DiscoveryRequest,
+  type NodeInfo,
+  type ResponsePlan,
+  type SotwRequest,
+} from "./messages";
+import { createXdsMetrics, type XdsMetrics } from "./metrics";
+import { planResponse } from "./plan-response";
+import { ProxyStatusRegistry } from "./proxy-status";
+import { ADS_SERVICE, CSDS_SERVICE, PER_TYPE_SERVICES } from "./service-definitions";
+import { sotwSubscription } from "./subscription";
+import { XdsSession, type SessionContext } from "./xds-session";
+
+/** Settings of a discovery server. */
+export interface DiscoveryServerOptions {
+  /** Where snapshots come from. */
+  readonly cache: SnapshotCache;
+  /** prom-client registry the xDS metrics are registered on. */
+  readonly registry: Registry;
+  /** Structured logger. @default JSON warnings on stderr */
+  readonly logger?: XdsLogger;
+  /** Clock in ms since epoch. @default Date.now */
+  readonly now?: () => number;
+  /** Prefix that makes nonces unique across server instances. @default a random UUID fragment */
+  readonly noncePrefix?: string;
+  /** Cache key of a proxy's snapshot. @default the node id */
+  readonly nodeKey?: (node: NodeInfo) => string;
+}
+
+type Duplex<Req> = grpc.ServerDuplexStream<Req, Buffer>;
+
+/** ADS + per-type xDS + CSDS on one grpc-js server. */
+export class DiscoveryServer {
+  /** Per-proxy status: what was sent, ACKed and NACKed. */
+  readonly status = new ProxyStatusRegistry();
+  /** The server's metrics. */
+  readonly metrics: XdsMetrics;
+  readonly #server = new grpc.Server();
+  readonly #ctx: SessionContext;
+  readonly #streams = new Set<{ session: XdsSession; call: Duplex<unknown> }>();
+
+  constructor(options: DiscoveryServerOptions) {
+    this.metrics = createXdsMetrics(options.registry);
+    const prefix = options.noncePrefix ?? randomUUID().slice(0, 8);
+    let nonces = 0;
+    let connections = 0;
+    this.#ctx = {
+      cache: options.cache,
+      status: this.status,
+      metrics: this.metrics,
+      logger: options.logger ?? warningsToStderr,
+      now: options.now ?? Date.now,
+      nonce: () => `${prefix}-${++nonces}`,
+      connectionId: node => `${node.id}-${++connections}`,
+      nodeKey: options.nodeKey ?? (node => node.id),
+    };
+    this.#server.addService(ADS_SERVICE, {
+      StreamAggregatedResources: (call: Duplex<DiscoveryRequest>) => this.#stream(call, "sotw"),
+      DeltaAggregatedResources: (call: Duplex<DiscoveryRequest>) => this.#stream(call, "delta"),
+    });
+    for (const service of PER_TYPE_SERVICES) {
+      this.#server.addService(
+        {
+          [service.names.stream]: service.definition.stream,
+          [service.names.delta]: service.definition.delta,
+          [service.names.fetch]: service.definition.fetch,
+        },
+        {
+          [service.names.stream]: (call: Duplex<DiscoveryRequest>) =>
+            this.#stream(call, "sotw", service.typeUrl),
+          [service.names.delta]: (call: Duplex<DiscoveryRequest>) =>
+            this.#stream(call, "delta", service.typeUrl),
+          [service.names.fetch]: (
+            call: grpc.ServerUnaryCall<SotwRequest, Buffer>,
+            done: grpc.sendUnaryData<Buffer>,
+          ) => this.#fetch(call.request, service.typeUrl, done),
+        },
+      );
+    }
+    this.#server.addService(CSDS_SERVICE, {
+      StreamClientStatus: (call: Duplex<Buffer>) => this.#csdsStream(call),
+      FetchClientStatus: (
+        call: grpc.ServerUnaryCall<Buffer, Buffer>,
+        done: grpc.sendUnaryData<Buffer>,
+      ) => this.#csds(call.request, done),
+    });
+  }
+
+  /**
+   * Listens on `address` (`host:port`; port 0 picks a free one) and resolves to the bound port.
+   * Call more than once to serve several ports (plaintext 15010 and TLS 15012).
+   */
+  listen(address: string, credentials = grpc.ServerCredentials.createInsecure()): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.#server.bindAsync(address, credentials, (err, port) => {
+        if (err) reject(err);
+        else {
+          this.#ctx.logger.info({ address, port }, "xDS server listening");
+          resolve(port);
+        }
+      });
+    });
+  }
+
+  /**
+   * Drains and stops: every stream is ended with OK (so proxies reconnect, to a new instance or
+   * a replica), then the server waits up to `graceMs` for calls to finish before forcing.
+   */
+  async stop(graceMs = 5_000): Promise<void> {
+    for (const { session, call } of [...this.#streams]) {
+      session.close();
+      try {
+        call.end();
+      } catch {
+        // already gone
+      }
+    }
+    this.#streams.clear();
+    await new Promise<void>(resolve => {
+      const timer = setTimeout(() => {
+        this.#server.forceShutdown();
+        resolve();
+      }, graceMs);
+      this.#server.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  #stream(call: Duplex<DiscoveryRequest>, variant: "sotw" | "delta", onlyType?: XdsTypeUrl): void {
+    const encode = variant === "sotw" ? encodeSotwResponse : encodeDeltaResponse;
+    let entry: { session: XdsSession; call: Duplex<unknown> } | undefined = undefined;
+    const end = (): void => {
+      entry?.session.close();
+      if (entry) this.#streams.delete(entry);
+    };
+    const session = new XdsSession(
+      this.#ctx,
+      variant,
+      {
+        send: (plan: ResponsePlan) => {
+          if (!call.cancelled && !call.destroyed) call.write(encode(plan));
+        },
+        fail: (reason: string) => {
+          end();
+          call.emit("error", { code: grpc.status.INVALID_ARGUMENT, details: reason });
+        },
+      },
+      onlyType,
+    );
+    entry = { session, call: call as Duplex<unknown> };
+    this.#streams.add(entry);
+    call.on("data", (request: DiscoveryRequest) => session.handle(request));
+    call.on("end", () => {
+      end();
+      call.end();
+    });
+    call.on("error", end);
+    call.on("cancelled", end);
+    call.on("close", end);
+  }
+
+  #fetch(request: SotwRequest, typeUrl: XdsTypeUrl, done: grpc.sendUnaryData<Buffer>): void {
+    if (!request.node?.id) {
+      done({ code: grpc.status.INVALID_ARGUMENT, details: "node.id is required" });
+      return;
+    }
+    const snapshot = this.#ctx.cache.get(this.#ctx.nodeKey(request.node));
+    if (!snapshot) {
+      done({
+        code: grpc.status.UNAVAILABLE,
+        details: `no configuration for ${request.node.id} yet`,
+      });
+      return;
+    }
+    const subscription = sotwSubscription(typeUrl, undefined, request.names);
+    const content = planResponse("sotw", typeUrl, subscription, new Map(), snapshot, true);
+    const plan = {
+      typeUrl,
+      version: snapshot.versions.get(typeUrl) ?? "",
+      nonce: this.#ctx.nonce(),
+      resources: content?.resources ?? [],
+      removed: [],
+    };
+    done(null, encodeSotwResponse(plan));
+  }
+
+  #csds(request: Buffer, done: grpc.sendUnaryData<Buffer>): void {
+    try {
+      done(
+        null,
+        encodeClientStatusResponse(this.status.list(), decodeClientStatusRequest(request)),
+      );
+    } catch (err) {
+      done({ code: grpc.status.INVALID_ARGUMENT, details: String(err) });
+    }
+  }
+
+  #csdsStream(call: Duplex<Buffer>): void {
+    call.on("data", (request: Buffer) => {
+      try {
+        call.write(
+          encodeClientStatusResponse(this.status.list(), decodeClientStatusRequest(request)),
+        );
+      } catch (err) {
+        call.emit("error", { code: grpc.status.INVALID_ARGUMENT, details: String(err) });
+      }
+    });
+    call.on("end", () => call.end());
+    call.on("error", () => undefined);
+  }
+}
