@@ -12,19 +12,20 @@ metadata:
     rigging.dev/mesh: required
 `;
 
-const optedOut = `apiVersion: apps/v1
+const deployment = (name: string, annotations = "{}") => `apiVersion: apps/v1
 kind: Deployment
 metadata:
-  name: legacy
+  name: ${name}
   namespace: demo
 spec:
-  selector: { matchLabels: { app: legacy } }
+  replicas: 2
+  selector: { matchLabels: { app: ${name} } }
   template:
     metadata:
-      labels: { app: legacy }
-      annotations: { sidecar.istio.io/inject: "false" }
+      labels: { app: ${name} }
+      annotations: ${annotations}
     spec:
-      containers: [{ name: legacy, image: example/legacy:1 }]
+      containers: [{ name: ${name}, image: "example/${name}:1" }]
 `;
 
 /** Runs the demo steps, printing each command and what the cluster answered. */
@@ -35,11 +36,33 @@ export async function runDemo(kubectl: Kubectl, print: (line: string) => void): 
     const res = kubectl(args, input);
     const out = `${res.stdout ?? ""}${res.stderr ?? ""}`.trim();
     if (out) print(out);
+    return res;
   };
-  step("A namespace that requires the mesh", ["apply", "-f", "-"], namespace);
+  step("A namespace where every pod joins the mesh, and must", ["apply", "-f", "-"], namespace);
+  step(
+    "A Deployment: its pods get Istio's sidecar, pointed at Rigging",
+    ["apply", "-f", "-"],
+    deployment("hello"),
+  );
+  step("(waiting for the rollout)", [
+    "rollout",
+    "status",
+    "deployment/hello",
+    "-n",
+    "demo",
+    "--timeout=60s",
+  ]);
+  step("Each pod now runs istio-init and the istio-proxy sidecar beside the app", [
+    "get",
+    "pods",
+    "-n",
+    "demo",
+    "-o",
+    "custom-columns=POD:.metadata.name,STATUS:.status.phase,INIT:.spec.initContainers[*].name,CONTAINERS:.spec.containers[*].name",
+  ]);
   step(
     "A Deployment that opts out of the sidecar is refused in a mesh-required namespace",
     ["apply", "-f", "-"],
-    optedOut,
+    deployment("legacy", '{ sidecar.istio.io/inject: "false" }'),
   );
 }
