@@ -1,0 +1,186 @@
+import { errors, full, warnings, type Row } from "./table";
+
+const K = "RequestAuthentication";
+const rule = (r: object) => ({ jwtRules: [{ issuer: "https://accounts.example.com", ...r }] });
+const ref = (r: object) => ({ group: "", kind: "Service", name: "reviews", ...r });
+
+const invalid: Row[] = [
+  [
+    "neither issuer nor jwksUri",
+    { jwtRules: [{ audiences: ["a"] }] },
+    "spec.jwtRules[0].issuer: issuer or jwksUri must be non-empty string",
+  ],
+  [
+    "a null rule",
+    { jwtRules: [null] },
+    "spec.jwtRules[0]: Invalid type: expected object, got null",
+  ],
+  [
+    "an empty issuer",
+    { jwtRules: [{ issuer: "" }] },
+    'spec.jwtRules[0].issuer: Invalid value: "": should be at least 1 chars long',
+  ],
+  [
+    "an empty audience",
+    rule({ audiences: [""] }),
+    'spec.jwtRules[0].audiences[0]: Invalid value: "": should be at least 1 chars long',
+  ],
+  [
+    "a jwksUri without scheme",
+    rule({ jwksUri: "example.com/jwks.json" }),
+    'spec.jwtRules[0].jwksUri: url must have scheme http:// or https://: "example.com/jwks.json" is not a valid URL',
+  ],
+  [
+    "an ftp jwksUri",
+    rule({ jwksUri: "ftp://example.com/jwks.json" }),
+    'spec.jwtRules[0].jwksUri: URI scheme "ftp" is not supported: url must have scheme http:// or https://',
+  ],
+  [
+    "jwks and jwksUri",
+    rule({ jwksUri: "https://example.com/jwks.json", jwks: '{"keys":[]}' }),
+    "spec.jwtRules[0]: only one of jwks or jwksUri can be set",
+  ],
+  [
+    "jwks that is not JSON",
+    rule({ jwks: "not json" }),
+    `spec.jwtRules[0].jwks: jwks parse error: ${jsonError("not json")}`,
+  ],
+  [
+    "jwks without keys",
+    rule({ jwks: '{"kty":"RSA"}' }),
+    'spec.jwtRules[0].jwks: jwks parse error: expected a JSON Web Key Set with a "keys" array',
+  ],
+  [
+    "a header location without name",
+    rule({ fromHeaders: [{ prefix: "Bearer " }] }),
+    "spec.jwtRules[0].fromHeaders[0].name: Required value",
+  ],
+  [
+    "an empty header location",
+    rule({ fromHeaders: [{ name: "" }] }),
+    'spec.jwtRules[0].fromHeaders[0].name: Invalid value: "": should be at least 1 chars long',
+  ],
+  [
+    "an empty query parameter",
+    rule({ fromParams: [""] }),
+    'spec.jwtRules[0].fromParams[0]: Invalid value: "": should be at least 1 chars long',
+  ],
+  [
+    "an empty cookie",
+    rule({ fromCookies: [""] }),
+    'spec.jwtRules[0].fromCookies[0]: Invalid value: "": should be at least 1 chars long',
+  ],
+  [
+    "a claim header with a colon",
+    rule({ outputClaimToHeaders: [{ claim: "sub", header: ":authority" }] }),
+    "spec.jwtRules[0].outputClaimToHeaders[0].header: Invalid value: \":authority\": should match '^[-_A-Za-z0-9]+$'",
+  ],
+  [
+    "a claim header without claim",
+    rule({ outputClaimToHeaders: [{ header: "x-sub" }] }),
+    "spec.jwtRules[0].outputClaimToHeaders[0].claim: Required value",
+  ],
+  [
+    "a timeout that is not a duration",
+    rule({ timeout: "apple" }),
+    'spec.jwtRules[0].timeout: invalid duration "apple": use a number with a unit, e.g. 500ms, 5s, 1m',
+  ],
+  [
+    "an unknown presence",
+    rule({ presence: "MANDATORY" }),
+    'spec.jwtRules[0].presence: Unsupported value: "MANDATORY": supported values: "OPTIONAL", "REQUIRED"',
+  ],
+  [
+    "a selector and a targetRef",
+    { selector: { matchLabels: { app: "a" } }, targetRef: ref({}) },
+    "spec: only one of targetRefs or workloadSelector can be set",
+  ],
+  [
+    "a cross-namespace targetRef",
+    { targetRef: ref({ namespace: "other" }) },
+    "spec.targetRef.namespace: targetRef namespace must not be set; cross namespace referencing is not supported",
+  ],
+  [
+    "a targetRef to a Deployment",
+    { targetRefs: [ref({ group: "apps", kind: "Deployment" })] },
+    "spec.targetRefs[0]: targetRef must be to one of core/Service, networking.istio.io/ServiceEntry, gateway.networking.k8s.io/Gateway, gateway.networking.k8s.io/GatewayClass but was apps/Deployment",
+  ],
+  [
+    "a targetRef without name",
+    { targetRef: { kind: "Service" } },
+    "spec.targetRef.name: Required value",
+  ],
+  [
+    "a targetRef kind with _",
+    { targetRef: ref({ kind: "Serv_ice" }) },
+    "spec.targetRef.kind: Invalid value: \"Serv_ice\": should match '^[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?$'",
+  ],
+  [
+    "too many space-delimited claims",
+    rule({ spaceDelimitedClaims: Array.from({ length: 65 }, (_, i) => `c${i}`) }),
+    "spec.jwtRules[0].spaceDelimitedClaims: Too many: 65: must have at most 64 items",
+  ],
+];
+
+function jsonError(text: string): string {
+  try {
+    JSON.parse(text);
+    return "";
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+const valid: [string, unknown][] = [
+  [
+    "an issuer with a JWKS URI",
+    rule({
+      jwksUri: "https://accounts.example.com/.well-known/jwks.json",
+      audiences: ["api"],
+      forwardOriginalToken: true,
+    }),
+  ],
+  ["a jwksUri alone (issuer optional)", { jwtRules: [{ jwksUri: "http://jwks.local:8080/keys" }] }],
+  ["inline public keys", rule({ jwks: '{"keys":[{"kty":"RSA","e":"AQAB","n":"abc"}]}' })],
+  [
+    "custom token locations",
+    rule({
+      fromHeaders: [{ name: "x-jwt", prefix: "Bearer " }],
+      fromParams: ["token"],
+      fromCookies: ["session"],
+    }),
+  ],
+  [
+    "claims to headers",
+    rule({
+      outputClaimToHeaders: [{ claim: "sub", header: "x-sub" }],
+      outputPayloadToHeader: "x-payload",
+    }),
+  ],
+  [
+    "a Gateway targetRef",
+    {
+      targetRefs: [{ group: "gateway.networking.k8s.io", kind: "Gateway", name: "ingress" }],
+      ...rule({}),
+    },
+  ],
+  ["no rules (selects, authenticates nothing)", { selector: { matchLabels: { app: "a" } } }],
+];
+
+describe("RequestAuthentication validation", () => {
+  it("has at least 20 invalid cases", () => expect(invalid.length).toBeGreaterThanOrEqual(20));
+  it.each(invalid)("refuses %s", (_label, spec, expected) =>
+    expect(errors(K, spec)).toEqual(full(K, expected)),
+  );
+  it.each(valid)("accepts %s", (_label, spec) => expect(errors(K, spec)).toEqual([]));
+  it("warns about private key material in inline JWKS", () => {
+    const spec = rule({ jwks: '{"keys":[{"kty":"RSA","e":"AQAB","n":"abc","d":"secret"}]}' });
+    expect(errors(K, spec)).toEqual([]);
+    expect(warnings(K, spec)).toEqual(
+      full(
+        K,
+        "spec.jwtRules[0].jwks: jwks key at index 0 contains private key material; only public keys are used for verification",
+      ),
+    );
+  });
+});

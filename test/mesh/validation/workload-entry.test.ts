@@ -1,0 +1,125 @@
+import { errors, full, warnings, type Row } from "./table";
+
+const K = "WorkloadEntry";
+
+const invalid: Row[] = [
+  ["no address and no network", {}, "spec.address: address is required"],
+  [
+    "an address that is neither IP nor FQDN",
+    { address: "vm_1.example.com" },
+    'spec.address: endpoint address "vm_1.example.com" is not a valid FQDN or an IP address',
+  ],
+  [
+    "a relative unix socket",
+    { address: "unix://relative" },
+    "spec.address: relative is not an absolute path to a file",
+  ],
+  [
+    "a unix socket directory",
+    { address: "unix:///var/run/" },
+    "spec.address: /var/run/ is not an absolute path to a file",
+  ],
+  ["an empty unix socket", { address: "unix://" }, "spec.address: unix address must not be empty"],
+  [
+    "a unix socket with ports",
+    { address: "unix:///var/run/a.sock", ports: { http: 80 } },
+    "spec.ports: unix endpoint unix:///var/run/a.sock must not include ports",
+  ],
+  [
+    "a port above 65535",
+    { address: "10.0.0.1", ports: { http: 99999 } },
+    "spec.ports[http]: port number 99999 must be in the range 1..65535",
+  ],
+  [
+    "port 0",
+    { address: "10.0.0.1", ports: { http: 0 } },
+    "spec.ports[http]: port number 0 must be in the range 1..65535",
+  ],
+  [
+    "a port name that is not a label",
+    { address: "10.0.0.1", ports: { http_1: 80 } },
+    "spec.ports[http_1]: invalid port name: http_1",
+  ],
+  [
+    "a negative port",
+    { address: "10.0.0.1", ports: { http: -1 } },
+    "spec.ports[http]: Invalid value: -1: must be greater than or equal to 0",
+  ],
+  [
+    "a string port",
+    { address: "10.0.0.1", ports: { http: "80" } },
+    "spec.ports[http]: Invalid type: expected integer, got string",
+  ],
+  [
+    "a bad label key",
+    { address: "10.0.0.1", labels: { "-app": "x" } },
+    'spec.labels[-app]: invalid label key: "-app"',
+  ],
+  [
+    "a bad label value",
+    { address: "10.0.0.1", labels: { app: "a b" } },
+    'spec.labels[app]: invalid label value: "a b"',
+  ],
+  [
+    "a label value over 63 characters",
+    { address: "10.0.0.1", labels: { app: "a".repeat(64) } },
+    `spec.labels[app]: invalid label value: "${"a".repeat(64)}"`,
+  ],
+  [
+    "an over-long address",
+    { address: `${"a".repeat(250)}.example.com` },
+    "spec.address: Too long: may not be more than 256 bytes",
+  ],
+  [
+    "a negative weight",
+    { address: "10.0.0.1", weight: -1 },
+    "spec.weight: Invalid value: -1: must be greater than or equal to 0",
+  ],
+  [
+    "a numeric top-level domain",
+    { address: "vm.123" },
+    'spec.address: endpoint address "vm.123" is not a valid FQDN or an IP address',
+  ],
+  [
+    "a bad IPv4",
+    { address: "10.0.0.256" },
+    'spec.address: endpoint address "10.0.0.256" is not a valid FQDN or an IP address',
+  ],
+  [
+    "an address that is a number",
+    { address: 10 },
+    "spec.address: Invalid type: expected string, got integer",
+  ],
+  ["spec as a list", [], "spec: Invalid type: expected object, got array"],
+  ["a missing spec", undefined, "spec: Required value"],
+];
+
+const valid: [string, unknown][] = [
+  [
+    "an IPv4 address with ports",
+    {
+      address: "10.0.0.1",
+      ports: { http: 8080, grpc: 9090 },
+      labels: { app: "vm" },
+      serviceAccount: "vm-sa",
+    },
+  ],
+  ["an IPv6 address", { address: "2001:db8::10" }],
+  ["a DNS name", { address: "vm1.example.com" }],
+  ["an abstract unix socket", { address: "unix://@app" }],
+  ["a network-only entry (reached through its gateway)", { network: "remote-net" }],
+  ["locality and weight", { address: "10.0.0.1", locality: "us-east/zone1", weight: 3 }],
+];
+
+describe("WorkloadEntry validation", () => {
+  it("has at least 20 invalid cases", () => expect(invalid.length).toBeGreaterThanOrEqual(20));
+  it.each(invalid)("refuses %s", (_label, spec, expected) =>
+    expect(errors(K, spec)).toEqual(full(K, expected)),
+  );
+  it.each(valid)("accepts %s", (_label, spec) => expect(errors(K, spec)).toEqual([]));
+  it("warns about an entry with a network but no address", () => {
+    expect(warnings(K, { network: "remote-net" })).toEqual(
+      full(K, 'spec.address: address is unset with network "remote-net"'),
+    );
+  });
+});
