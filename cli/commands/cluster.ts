@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { apiRequest } from "../local-cluster/api";
 import { loadCluster, startCluster } from "../local-cluster/cluster";
@@ -89,7 +90,7 @@ export function clusterCommand(): Command {
         })[name];
       if (opts.output === "json") {
         process.stdout.write(
-          `${JSON.stringify({ name: opts.name, running: true, apiserverReady: ready, server: running.state.server, kubeconfig: running.kubeconfigPath, components: health.map(p => ({ name: p.name, pid: p.pid, alive: p.alive, port: portOf(p.name), log: p.logPath })) }, null, 2)}\n`,
+          `${JSON.stringify({ name: opts.name, running: true, apiserverReady: ready, server: running.state.server, kubeconfig: running.kubeconfigPath, kubectl: join(running.state.binDir, "kubectl"), components: health.map(p => ({ name: p.name, pid: p.pid, alive: p.alive, port: portOf(p.name), log: p.logPath })) }, null, 2)}\n`,
         );
       } else {
         process.stdout.write(

@@ -115,7 +115,9 @@ export async function runDev(options: DevOptions = {}): Promise<DevSession> {
   try {
     await waitForAdmission(baseUrl, apiPath, ca.certPem, child, output);
     for (const config of configurations) await applyWebhook(config);
-    log(`admission ready: ${webhookNames.join(", ")} call ${baseUrl}`);
+    // Pepr binds admission only once its store watch is up, and starts the capabilities' watches
+    // right after (onReady), so both are running from here on.
+    log(`admission ready (${webhookNames.join(", ")} call ${baseUrl}); watches started`);
   } catch (err) {
     await stop();
     throw err;
