@@ -1,6 +1,8 @@
 import { Command, CommanderError } from "commander";
+import { checkInjectCommand } from "./commands/check-inject";
 import { clusterCommand } from "./commands/cluster";
 import { devCommand } from "./commands/dev";
+import { kubeInjectCommand } from "./commands/kube-inject";
 import { errorMessage, exitCodes } from "./output";
 
 /** The `rig` command tree. Each subcommand lives in `cli/commands/` and has its own `--help`. */
@@ -12,6 +14,8 @@ export function rigProgram(): Command {
     .version(process.env.npm_package_version ?? "0.1.0");
   program.addCommand(clusterCommand());
   program.addCommand(devCommand());
+  program.addCommand(kubeInjectCommand());
+  program.addCommand(checkInjectCommand());
   throwInsteadOfExit(program);
   return program;
 }

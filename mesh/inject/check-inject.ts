@@ -3,8 +3,13 @@
  * new one with given labels) in this namespace, and which label, annotation or rule decided —
  * Istio's `istioctl x check-inject`, from the same {@link decideInjection} the webhook runs.
  */
-import { A } from "./annotations";
-import { decideInjection, type DecisionReason } from "./decision";
+import { A, L } from "./annotations";
+import {
+  decideInjection,
+  injectRequired,
+  type DecisionReason,
+  type InjectionDecision,
+} from "./decision";
 import type { InjectionValues, MeshSettings } from "./settings";
 import type { Namespace, Pod } from "./types";
 import { fail, ok, type Result } from "../result";
@@ -55,7 +60,13 @@ export function checkInjection(
     const labels = Object.entries(target.labels).map(([k, v]) => `${k}=${v}`);
     name = labels.length ? `(new pod with ${labels.join(",")})` : "(new pod)";
   }
-  const decision = decideInjection(pod, namespace, mesh, values);
+  const decision = explained(
+    decideInjection(pod, namespace, mesh, values),
+    pod,
+    nsName,
+    mesh,
+    values,
+  );
   return {
     namespace: pod.metadata?.namespace || nsName,
     pod: name,
@@ -64,6 +75,23 @@ export function checkInjection(
     message: decision.message,
     hasSidecar,
   };
+}
+
+// A pod label `sidecar.istio.io/inject=false` keeps the webhook from being called at all (its
+// objectSelector), so the decision says only that no selector matched; name the label instead.
+function explained(
+  decision: InjectionDecision,
+  pod: Pod,
+  namespace: string,
+  mesh: MeshSettings,
+  values: InjectionValues,
+): InjectionDecision {
+  if (decision.reason !== "no-selector-matched" || pod.metadata?.labels?.[L.inject] !== "false") {
+    return decision;
+  }
+  const policy = injectRequired(pod, namespace, mesh, values);
+  if (policy.reason !== "pod-opt-out") return decision;
+  return { ...policy, message: `${policy.message}, which the webhook's object selector excludes` };
 }
 
 // A label key is an optional DNS-subdomain prefix and a name; a value is a name or empty

@@ -6,6 +6,7 @@
  * gets the sidecar the webhook would add; every other object passes through unchanged.
  */
 import { parseAllDocuments, stringify } from "yaml";
+import { withApiDefaults } from "./api-defaults";
 import { podRef, injectRequired } from "./decision";
 import { renderSidecar } from "./inject";
 import type { InjectionValues, MeshSettings } from "./settings";
@@ -24,6 +25,14 @@ export interface KubeInjectOptions {
    * @default "" (Istio's template then says `default`)
    */
   readonly namespace?: string;
+  /**
+   * Fill in the API server's defaults for ports and probes before injecting (see
+   * api-defaults.ts): the webhook sees a defaulted pod, and the sidecar's `ISTIO_META_POD_PORTS`
+   * and `ISTIO_KUBE_APP_PROBERS` echo those fields, so only with this does the output equal the
+   * webhook's. Istio's own `kube-inject` does not (its goldens are rendered without).
+   * @default false
+   */
+  readonly apiDefaults?: boolean;
 }
 
 /** A manifest object after manual injection. */
@@ -110,7 +119,11 @@ export function kubeInjectObject(
   const slots = podSlots(out);
   if (!slots) return ok({ object: obj, injected: 0 });
   const meta = (isTree(out.metadata) ? out.metadata : {}) as { name?: string; namespace?: string };
-  const pod = { metadata: slots.meta, spec: slots.holder.spec } as unknown as Pod;
+  const given = slots.holder.spec as Pod["spec"];
+  const pod = {
+    metadata: slots.meta,
+    spec: options.apiDefaults ? withApiDefaults(given) : given,
+  } as unknown as Pod;
   const podNs = typeof slots.meta.namespace === "string" ? slots.meta.namespace : "";
   const namespace = podNs || meta.namespace || options.namespace || "";
   const workload: WorkloadMeta =
@@ -143,6 +156,19 @@ function renamed(error: string, pod: string, obj: Tree, path: string): string {
   return `${describe(obj)}: ${rest.startsWith("metadata.") ? path : ""}${rest}`;
 }
 
+/**
+ * A document's own text, without the `---`/`...` markers around it (the output adds its own), or
+ * undefined when a marker line carries content or a directive (then it is re-serialised). Markers
+ * are only ever at column 0, so a block scalar's indented `---` is safe.
+ */
+function asWritten(chunk: string): string | undefined {
+  const lines = chunk.split("\n");
+  if (lines.some(l => /^(---|\.\.\.)[ \t]+[^#\s]/.test(l) || l.startsWith("%"))) return undefined;
+  const kept = lines.filter(l => !/^(---|\.\.\.)[ \t]*(#.*)?$/.test(l));
+  const body = kept.join("\n").replace(/\s+$/, "");
+  return body === "" ? undefined : `${body}\n`;
+}
+
 /** The outcome of {@link kubeInjectStream}. */
 export interface KubeInjectedStream {
   /** The whole stream as YAML, documents separated by `---`. */
@@ -169,7 +195,10 @@ export function kubeInjectStream(
   const parts: string[] = [];
   const errors: string[] = [];
   let injected = 0;
+  let end = 0;
   for (const [i, doc] of parseAllDocuments(text).entries()) {
+    const start = end;
+    end = doc.range[2];
     const where = `${source}: document ${i + 1}`;
     if (doc.errors.length) {
       for (const e of doc.errors)
@@ -190,7 +219,7 @@ export function kubeInjectStream(
     parts.push(
       r.value.injected > 0
         ? stringify(r.value.object, { lineWidth: 0 })
-        : doc.toString().replace(/^---[ \t]*\n/, ""),
+        : (asWritten(text.slice(start, end)) ?? doc.toString().replace(/^---[ \t]*\n/, "")),
     );
   }
   if (errors.length) return fail(...errors);
