@@ -42,7 +42,7 @@ timed_build() {
   local start=$SECONDS log
   log=$(mktemp)
   say "building $label (cold builds take several minutes on two cores)"
-  (cd "$dir" && go build "$@") >"$log" 2>&1 &
+  (cd "$dir" && "$GO" build "$@") >"$log" 2>&1 &
   local pid=$! last=$SECONDS
   while kill -0 "$pid" 2>/dev/null; do
     sleep 1
@@ -53,8 +53,8 @@ timed_build() {
   done
   if ! wait "$pid"; then
     tail -n 30 "$log" >&2
-    if grep -qiE 'dial tcp|proxy.golang.org|connection refused|i/o timeout|no such host' "$log"; then
-      die "$label: a Go module could not be downloaded (is the Go module proxy reachable? GOPROXY=$(go env GOPROXY))"
+    if grep -qiE 'dial tcp|proxy.golang.org|connection refused|i/o timeout|no such host|module lookup disabled|reading .*: (403|404|410)' "$log"; then
+      die "$label: a Go module could not be downloaded (is the Go module proxy reachable? GOPROXY=$("$GO" env GOPROXY))"
     fi
     die "$label: go build failed (log above)"
   fi
@@ -69,11 +69,15 @@ if have_all "${all[@]}"; then
   exit 0
 fi
 
-# The Go tarball install puts go in /usr/local/go/bin, which non-login shells may not have on PATH.
-if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then PATH="$PATH:/usr/local/go/bin"; fi
-command -v go >/dev/null 2>&1 || die "Go is not installed or not on PATH. Install Go 1.24 or newer (https://go.dev/doc/install, or your distribution's golang package) and run again."
-go_minor=$(go env GOVERSION | sed -E 's/^go1\.([0-9]+).*/\1/')
-[ "${go_minor:-0}" -ge 24 ] 2>/dev/null || die "Go $(go env GOVERSION) is too old: kwok $KWOK_VERSION needs Go 1.24 or newer."
+# GO names the toolchain to use. The Go tarball install puts go in /usr/local/go/bin, which
+# non-login shells may not have on PATH.
+if [ -z "${GO:-}" ]; then
+  GO=go
+  if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then GO=/usr/local/go/bin/go; fi
+fi
+command -v "$GO" >/dev/null 2>&1 || die "Go is not installed or not on PATH. Install Go 1.24 or newer (https://go.dev/doc/install, or your distribution's golang package) and run again."
+go_minor=$("$GO" env GOVERSION | sed -E 's/^go1\.([0-9]+).*/\1/')
+[ "${go_minor:-0}" -ge 24 ] 2>/dev/null || die "Go $("$GO" env GOVERSION) is too old: kwok $KWOK_VERSION needs Go 1.24 or newer."
 
 mkdir -p "$bin"
 tmp="$bin.tmp.$$"
@@ -97,7 +101,7 @@ fi
 if ! have_all kwok-stages; then
   # kwok's own Stage files (fake node heartbeats, pods becoming Running with IPs) come from the
   # same module download as the binary, so they always match its version.
-  kwok_src=$(cd "$tools/kwok" && go list -m -f '{{.Dir}}' sigs.k8s.io/kwok)
+  kwok_src=$(cd "$tools/kwok" && "$GO" list -m -f '{{.Dir}}' sigs.k8s.io/kwok)
   mkdir -p "$tmp/kwok-stages"
   cp "$kwok_src"/kustomize/stage/node/fast/node-initialize.yaml \
     "$kwok_src"/kustomize/stage/node/heartbeat-with-lease/node-heartbeat-with-lease.yaml \

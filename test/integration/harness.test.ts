@@ -1,7 +1,29 @@
+import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { reapOrphans } from "../../cli/local-cluster/cluster";
 import { isAlive } from "../../cli/local-cluster/processes";
 import { startTestCluster, type LocalCluster } from "../harness/cluster";
-import { getJson } from "../harness/kube";
+import { eventually, getJson } from "../harness/kube";
+
+/** Starts a process that owns a cluster, and resolves with that cluster's folder and pids. */
+function clusterOwner(): Promise<{ owner: ReturnType<typeof spawn>; dir: string; pids: number[] }> {
+  const owner = spawn(
+    process.execPath,
+    ["--require", "tsx/cjs", join(__dirname, "..", "harness", "cluster-owner.ts")],
+    {
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
+  return new Promise((resolve, reject) => {
+    let out = "";
+    owner.stdout!.on("data", chunk => {
+      out += chunk;
+      if (out.includes("\n")) resolve({ owner, ...JSON.parse(out) });
+    });
+    owner.on("exit", code => reject(new Error(`cluster owner exited early (${code})`)));
+  });
+}
 
 // The harness itself: clusters must not collide, must leave nothing running, and must fail fast
 // (with the dead component's log) instead of hanging.
@@ -63,6 +85,34 @@ describe("local cluster harness", () => {
     }
     expectGone(a);
     expectGone(b);
+  });
+
+  it("stops the cluster when its owner is interrupted (Ctrl-C)", async () => {
+    const { owner, dir, pids } = await clusterOwner();
+    expect(pids.every(isAlive)).toBe(true);
+    owner.kill("SIGINT");
+    await eventually(
+      "every component to stop",
+      async () => (pids.some(isAlive) ? undefined : true),
+      20_000,
+    );
+    expect(existsSync(dir)).toBe(false);
+  });
+
+  it("reaps a cluster whose owner was killed outright before the next one starts", async () => {
+    const { owner, dir, pids } = await clusterOwner();
+    owner.kill("SIGKILL");
+    await eventually("the owner to die", async () =>
+      owner.exitCode !== null || owner.signalCode ? true : undefined,
+    );
+    expect(pids.every(isAlive)).toBe(true);
+    expect(reapOrphans()).toBeGreaterThanOrEqual(1);
+    await eventually(
+      "every orphaned component to stop",
+      async () => (pids.some(isAlive) ? undefined : true),
+      20_000,
+    );
+    expect(existsSync(dir)).toBe(false);
   });
 
   it("reports a crashed etcd with its log tail instead of hanging", async () => {
