@@ -3,6 +3,8 @@ import { checkInjectCommand } from "./commands/check-inject";
 import { clusterCommand } from "./commands/cluster";
 import { devCommand } from "./commands/dev";
 import { kubeInjectCommand } from "./commands/kube-inject";
+import { proxyConfigCommand } from "./commands/proxy-config";
+import { proxyStatusCommand } from "./commands/proxy-status";
 import { errorMessage, exitCodes } from "./output";
 
 /** The `rig` command tree. Each subcommand lives in `cli/commands/` and has its own `--help`. */
@@ -16,6 +18,8 @@ export function rigProgram(): Command {
   program.addCommand(devCommand());
   program.addCommand(kubeInjectCommand());
   program.addCommand(checkInjectCommand());
+  program.addCommand(proxyStatusCommand());
+  program.addCommand(proxyConfigCommand());
   throwInsteadOfExit(program);
   return program;
 }

@@ -6,7 +6,16 @@
  * @see https://www.envoyproxy.io/docs/envoy/latest/api-v3/service/status/v3/csds.proto
  */
 import { messageType } from "../encode/proto-root";
-import type { ConnectionStatus, HeldResource, TypeStatus } from "./proxy-status";
+import { TYPE_SHORT_NAME, type XdsTypeUrl } from "../encode/type-urls";
+import { CONNECTION_KEY, STRUCT_TYPE_URL, TYPE_SUMMARIES_KEY } from "../status/client-status";
+import { jsonToStruct, structToJson } from "../status/struct-json";
+import {
+  proxyStatusView,
+  syncState,
+  type ConnectionStatus,
+  type HeldResource,
+  type TypeStatus,
+} from "./proxy-status";
 
 /** The parts of a ClientStatusRequest the server honours. */
 export interface ClientStatusQuery {
@@ -14,6 +23,8 @@ export interface ClientStatusQuery {
   readonly nodeIdMatchers: readonly Readonly<Record<string, string>>[];
   /** Leave `xds_config` out (only names, versions and states). */
   readonly excludeResourceContents: boolean;
+  /** Add one summary entry per type (see `xds/status/client-status.ts`). */
+  readonly typeSummaries: boolean;
 }
 
 function timestamp(ms: number): { seconds: number; nanos: number } {
@@ -31,13 +42,15 @@ function matches(nodeId: string, matcher: Readonly<Record<string, string>>): boo
 /** Decodes a ClientStatusRequest into a query. */
 export function decodeClientStatusRequest(bytes: Uint8Array): ClientStatusQuery {
   const type = messageType("envoy.service.status.v3.ClientStatusRequest");
-  const m = type.toObject(type.decode(bytes), { oneofs: false }) as {
+  const m = type.toObject(type.decode(bytes), { oneofs: true }) as {
     node_matchers?: { node_id?: Record<string, string> }[];
+    node?: { metadata?: Record<string, unknown> };
     exclude_resource_contents?: boolean;
   };
   return {
     nodeIdMatchers: (m.node_matchers ?? []).flatMap(n => (n.node_id ? [n.node_id] : [])),
     excludeResourceContents: m.exclude_resource_contents ?? false,
+    typeSummaries: structToJson(m.node?.metadata)[TYPE_SUMMARIES_KEY] === true,
   };
 }
 
@@ -72,6 +85,60 @@ function resourceConfig(
   };
 }
 
+const SUMMARY_STATUS = {
+  SYNCED: { config: "SYNCED", client: "ACKED" },
+  "NOT SENT": { config: "NOT_SENT", client: "REQUESTED" },
+  STALE: { config: "STALE", client: "REQUESTED" },
+  NACKED: { config: "ERROR", client: "NACKED" },
+} as const;
+
+/**
+ * The per-type summary entry (empty `name`): state, latest version, latest NACK, and the full
+ * record of `proxyStatusView` as a Struct in `xds_config`.
+ */
+function typeSummary(typeUrl: XdsTypeUrl, status: TypeStatus, record: object): object {
+  const state = SUMMARY_STATUS[syncState(status)];
+  const nack = status.lastNack;
+  const lastChange = status.lastAck?.nonce === status.lastSent?.nonce ? status.lastAck : undefined;
+  const struct = messageType("google.protobuf.Struct");
+  return {
+    type_url: typeUrl,
+    name: "",
+    version_info: status.lastSent?.version ?? "",
+    xds_config: {
+      type_url: STRUCT_TYPE_URL,
+      value: struct
+        .encode(struct.fromObject(jsonToStruct(record as Record<string, unknown>)))
+        .finish(),
+    },
+    last_updated: (lastChange ?? status.lastSent) && timestamp((lastChange ?? status.lastSent)!.at),
+    config_status: state.config,
+    client_status: state.client,
+    error_state: nack && {
+      last_update_attempt: timestamp(nack.at),
+      details: nack.errorDetail.message,
+      version_info: nack.version,
+    },
+  };
+}
+
+function nodeOf(c: ConnectionStatus, query: ClientStatusQuery): object {
+  const metadata: Record<string, unknown> = { ...c.proxy.metadata };
+  if (query.typeSummaries) {
+    metadata[CONNECTION_KEY] = {
+      id: c.id,
+      variant: c.variant,
+      connectedAt: new Date(c.connectedAt).toISOString(),
+    };
+  }
+  return {
+    id: c.proxy.nodeId,
+    cluster: c.proxy.cluster,
+    user_agent_name: c.proxy.userAgent,
+    metadata: jsonToStruct(metadata),
+  };
+}
+
 /** Builds and encodes the ClientStatusResponse for `connections`. */
 export function encodeClientStatusResponse(
   connections: readonly ConnectionStatus[],
@@ -85,7 +152,9 @@ export function encodeClientStatusResponse(
     )
     .map(c => {
       const generic: object[] = [];
+      const view = query.typeSummaries ? proxyStatusView(c) : undefined;
       for (const [typeUrl, status] of c.types) {
+        if (view) generic.push(typeSummary(typeUrl, status, view.types[TYPE_SHORT_NAME[typeUrl]]!));
         for (const held of status.resources.values())
           generic.push(resourceConfig(typeUrl, status, held, query));
         // Subscribed names never sent: the proxy asked, the control plane has nothing.
@@ -101,7 +170,7 @@ export function encodeClientStatusResponse(
         }
       }
       return {
-        node: { id: c.proxy.nodeId, cluster: c.proxy.cluster },
+        node: nodeOf(c, query),
         generic_xds_configs: generic,
       };
     });

@@ -25,7 +25,7 @@ import { planResponse } from "./plan-response";
 import { ProxyStatusRegistry } from "./proxy-status";
 import { ADS_SERVICE, CSDS_SERVICE, PER_TYPE_SERVICES } from "./service-definitions";
 import { sotwSubscription } from "./subscription";
-import { XdsSession, type SessionContext } from "./xds-session";
+import { XdsSession, type SessionContext, type SessionLimits } from "./xds-session";
 
 /** Settings of a discovery server. */
 export interface DiscoveryServerOptions {
@@ -41,6 +41,8 @@ export interface DiscoveryServerOptions {
   readonly noncePrefix?: string;
   /** Cache key of a proxy's snapshot. @default the node id */
   readonly nodeKey?: (node: NodeInfo) => string;
+  /** Per-client bounds (streams per node id, request rate). @default DEFAULT_SESSION_LIMITS */
+  readonly limits?: SessionLimits;
 }
 
 type Duplex<Req> = grpc.ServerDuplexStream<Req, Buffer>;
@@ -69,13 +71,24 @@ export class DiscoveryServer {
       nonce: () => `${prefix}-${++nonces}`,
       connectionId: node => `${node.id}-${++connections}`,
       nodeKey: options.nodeKey ?? (node => node.id),
+      limits: options.limits,
     };
-    this.#server.addService(ADS_SERVICE, {
+    this.addServicesTo(this.#server);
+  }
+
+  /**
+   * Registers ADS, the per-type services and CSDS on another grpc-js `Server`, sharing this
+   * server's cache, sessions, status and metrics. The control plane uses it to serve xDS on its
+   * TLS port next to the CA service, on a server with its own credentials and interceptors;
+   * {@link DiscoveryServer.stop} ends those streams too, while that server's owner shuts it down.
+   */
+  addServicesTo(server: grpc.Server): void {
+    server.addService(ADS_SERVICE, {
       StreamAggregatedResources: (call: Duplex<DiscoveryRequest>) => this.#stream(call, "sotw"),
       DeltaAggregatedResources: (call: Duplex<DiscoveryRequest>) => this.#stream(call, "delta"),
     });
     for (const service of PER_TYPE_SERVICES) {
-      this.#server.addService(
+      server.addService(
         {
           [service.names.stream]: service.definition.stream,
           [service.names.delta]: service.definition.delta,
@@ -93,7 +106,7 @@ export class DiscoveryServer {
         },
       );
     }
-    this.#server.addService(CSDS_SERVICE, {
+    server.addService(CSDS_SERVICE, {
       StreamClientStatus: (call: Duplex<Buffer>) => this.#csdsStream(call),
       FetchClientStatus: (
         call: grpc.ServerUnaryCall<Buffer, Buffer>,
@@ -158,9 +171,11 @@ export class DiscoveryServer {
         send: (plan: ResponsePlan) => {
           if (!call.cancelled && !call.destroyed) call.write(encode(plan));
         },
-        fail: (reason: string) => {
+        fail: (reason: string, kind: "invalid" | "exhausted") => {
           end();
-          call.emit("error", { code: grpc.status.INVALID_ARGUMENT, details: reason });
+          const code =
+            kind === "exhausted" ? grpc.status.RESOURCE_EXHAUSTED : grpc.status.INVALID_ARGUMENT;
+          call.emit("error", { code, details: reason });
         },
       },
       onlyType,

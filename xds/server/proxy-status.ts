@@ -223,15 +223,31 @@ export function proxyStatusView(connection: ConnectionStatus): ProxyStatusView {
 /** All live connections' status. Connections are removed when their stream ends. */
 export class ProxyStatusRegistry {
   readonly #connections = new Map<string, ConnectionStatus>();
+  /** Live connections per node id, kept so the per-node stream bound costs O(1). */
+  readonly #perNode = new Map<string, number>();
 
   /** Adds a connection's record. */
   add(connection: ConnectionStatus): void {
+    if (this.#connections.has(connection.id)) return;
     this.#connections.set(connection.id, connection);
+    const nodeId = connection.proxy.nodeId;
+    this.#perNode.set(nodeId, (this.#perNode.get(nodeId) ?? 0) + 1);
   }
 
   /** Removes a connection's record when its stream ends. */
   remove(id: string): void {
+    const connection = this.#connections.get(id);
+    if (!connection) return;
     this.#connections.delete(id);
+    const nodeId = connection.proxy.nodeId;
+    const left = (this.#perNode.get(nodeId) ?? 1) - 1;
+    if (left > 0) this.#perNode.set(nodeId, left);
+    else this.#perNode.delete(nodeId);
+  }
+
+  /** Live connections of the node id. */
+  countNode(nodeId: string): number {
+    return this.#perNode.get(nodeId) ?? 0;
   }
 
   /** Every live connection. */

@@ -33,14 +33,42 @@ export interface SessionContext {
   readonly connectionId: (node: NodeInfo) => string;
   /** The cache key a proxy's snapshot is stored under. */
   readonly nodeKey: (node: NodeInfo) => string;
+  /** Per-client bounds. @default {@link DEFAULT_SESSION_LIMITS} */
+  readonly limits?: SessionLimits;
 }
+
+/**
+ * Per-client bounds, so that one misbehaving client cannot take the server's memory or CPU:
+ * streams under one node id, and a token bucket of requests per stream. A healthy proxy sends
+ * about one request per response (and responses are limited to one unanswered per type), so
+ * the defaults leave it far below either bound.
+ */
+export interface SessionLimits {
+  /** Live streams one node id may hold (ADS, per-type services and reconnect overlap). */
+  readonly maxStreamsPerNode: number;
+  /** Requests a stream may send at once. */
+  readonly requestBurst: number;
+  /** Requests per second a stream may sustain after the burst. */
+  readonly requestsPerSecond: number;
+}
+
+/** The bounds used when the server is given none. */
+export const DEFAULT_SESSION_LIMITS: SessionLimits = {
+  maxStreamsPerNode: 16,
+  requestBurst: 1_000,
+  requestsPerSecond: 200,
+};
 
 /** How a session talks back to its stream. */
 export interface SessionTransport {
   /** Writes one response. */
   send(plan: ResponsePlan): void;
-  /** Ends the stream with an error the client can read. */
-  fail(reason: string): void;
+  /**
+   * Ends the stream with an error the client can read: `invalid` for a request that is not
+   * valid xDS, `exhausted` for a client over its bounds (gRPC INVALID_ARGUMENT and
+   * RESOURCE_EXHAUSTED).
+   */
+  fail(reason: string, kind: "invalid" | "exhausted"): void;
 }
 
 interface TypeState {
@@ -60,6 +88,9 @@ export class XdsSession {
   #snapshot?: Snapshot;
   #unwatch?: () => void;
   #closed = false;
+  #tokens: number;
+  #refilledAt: number;
+  readonly #limits: SessionLimits;
   readonly #types = new Map<XdsTypeUrl, TypeState>();
 
   /**
@@ -73,7 +104,11 @@ export class XdsSession {
     private readonly variant: "sotw" | "delta",
     private readonly transport: SessionTransport,
     private readonly onlyType?: XdsTypeUrl,
-  ) {}
+  ) {
+    this.#limits = ctx.limits ?? DEFAULT_SESSION_LIMITS;
+    this.#tokens = this.#limits.requestBurst;
+    this.#refilledAt = ctx.now();
+  }
 
   /** The stream's status record, once the first request named the node. */
   get connection(): ConnectionStatus | undefined {
@@ -83,6 +118,13 @@ export class XdsSession {
   /** Handles one decoded request. Never throws: a bad request fails only this stream. */
   handle(request: DiscoveryRequest): void {
     if (this.#closed) return;
+    if (!this.#takeToken()) {
+      return this.#fail(
+        `rate-limited: more than ${this.#limits.requestBurst} requests at once or ` +
+          `${this.#limits.requestsPerSecond}/s on one stream`,
+        "exhausted",
+      );
+    }
     try {
       this.#handle(request);
     } catch (err) {
@@ -105,10 +147,24 @@ export class XdsSession {
     }
   }
 
-  #fail(reason: string): void {
+  #fail(reason: string, kind: "invalid" | "exhausted" = "invalid"): void {
     this.ctx.metrics.rejectedRequests.inc({ reason: reason.split(":")[0] });
     this.close();
-    this.transport.fail(reason);
+    this.transport.fail(reason, kind);
+  }
+
+  /** Takes one request token, refilling the bucket for the time passed. */
+  #takeToken(): boolean {
+    const now = this.ctx.now();
+    const { requestBurst, requestsPerSecond } = this.#limits;
+    this.#tokens = Math.min(
+      requestBurst,
+      this.#tokens + ((now - this.#refilledAt) / 1000) * requestsPerSecond,
+    );
+    this.#refilledAt = now;
+    if (this.#tokens < 1) return false;
+    this.#tokens -= 1;
+    return true;
   }
 
   #connect(node: NodeInfo): ConnectionStatus {
@@ -143,6 +199,13 @@ export class XdsSession {
       // The node is required on the first request of a stream and optional afterwards.
       if (!request.node || request.node.id === "")
         return this.#fail("no-node: the first request must carry node.id");
+      if (this.ctx.status.countNode(request.node.id) >= this.#limits.maxStreamsPerNode) {
+        return this.#fail(
+          `too-many-streams: node ${request.node.id} already has ` +
+            `${this.#limits.maxStreamsPerNode} streams open`,
+          "exhausted",
+        );
+      }
       connection = this.#connect(request.node);
     }
     const typeUrl = request.typeUrl === "" && this.onlyType ? this.onlyType : request.typeUrl;
@@ -191,7 +254,8 @@ export class XdsSession {
       state.owed = true;
       state.dueAt ??= now;
     }
-    this.#trySend(typeUrl, state);
+    // An ACK may release this type and, behind it, later types held for ADS order.
+    this.#pushInOrder();
   }
 
   #answered(
@@ -228,20 +292,49 @@ export class XdsSession {
     if (this.#closed) return;
     this.#snapshot = snapshot;
     const now = this.ctx.now();
-    // ADS order: clusters before endpoints before listeners before routes.
+    for (const state of this.#types.values()) if (state.seen) state.dueAt ??= now;
+    this.#pushInOrder();
+  }
+
+  /**
+   * Sends what is due in ADS order: clusters, endpoints, listeners, routes, secrets. When a
+   * type's change cannot go out yet (its previous response is unanswered), the changes of every
+   * later type wait too, so a proxy never receives a change's endpoints before its clusters, or
+   * its routes before its listeners. Responses a client asked for (`owed`) are not held: the
+   * names it asks for come from resources it already has.
+   *
+   * @see https://www.envoyproxy.io/docs/envoy/latest/api-docs/xds_protocol#eventual-consistency-considerations
+   */
+  #pushInOrder(): void {
+    let held = false;
     for (const typeUrl of ADS_ORDER) {
       const state = this.#types.get(typeUrl);
-      if (!state?.seen) continue;
-      state.dueAt ??= now;
+      if (!state?.seen || (state.dueAt === undefined && !state.owed)) continue;
+      if (held && !state.owed) continue; // keeps dueAt: retried when the earlier type is answered
       this.#trySend(typeUrl, state);
+      if (state.outstanding && state.dueAt !== undefined) held = true;
     }
   }
 
   #trySend(typeUrl: XdsTypeUrl, state: TypeState): void {
     const connection = this.#connection;
     const snapshot = this.#snapshot;
-    if (this.#closed || !connection || !snapshot || state.outstanding) return;
+    if (this.#closed || !connection || !snapshot) return;
     const status = connection.type(typeUrl);
+    if (state.outstanding) {
+      // Wait for the answer; but if the snapshot holds nothing new for this type, drop the due
+      // time so that it does not hold later types back (see #pushInOrder).
+      const pending = planResponse(
+        this.variant,
+        typeUrl,
+        status.subscription,
+        status.resources,
+        snapshot,
+        false,
+      );
+      if (!state.owed && !pending) state.dueAt = undefined;
+      return;
+    }
     const content = planResponse(
       this.variant,
       typeUrl,

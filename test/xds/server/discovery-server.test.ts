@@ -254,6 +254,32 @@ describe("DiscoveryServer over gRPC", () => {
     expect(await server.metrics.connectedProxies.get().then(m => m.values[0]?.value)).toBe(2);
   });
 
+  it("ends a client over its bounds with RESOURCE_EXHAUSTED, leaving the node's other stream alone", async () => {
+    const bounded = new DiscoveryServer({
+      cache,
+      registry: new Registry(),
+      logger: quiet,
+      limits: { maxStreamsPerNode: 1, requestBurst: 1_000, requestsPerSecond: 200 },
+    });
+    const boundedPort = await bounded.listen("127.0.0.1:0");
+    try {
+      const s = mesh(["a"], { a: 100 });
+      cache.set("n", s);
+      const first = track(new SotwTestClient(boundedPort, { nodeId: "n" }));
+      first.subscribe(TypeUrl.cluster, []);
+      await first.waitFor(() => first.acked.has(TypeUrl.cluster));
+      const second = track(new SotwTestClient(boundedPort, { nodeId: "n" }));
+      second.subscribe(TypeUrl.cluster, []);
+      await second.waitFor(() => second.ended !== undefined, 5_000, "second stream refused");
+      expect(second.ended).toBe(grpc.status.RESOURCE_EXHAUSTED);
+      cache.set("n", mesh(["a", "b"], { a: 50, b: 50 }));
+      await first.waitFor(() => first.state.get(TypeUrl.cluster)?.has("b") === true);
+      expect(first.ended).toBeUndefined();
+    } finally {
+      await bounded.stop(100);
+    }
+  });
+
   it("after a restart on the same port, clients resync to the same versions", async () => {
     const s = mesh(["a", "b"], { a: 70, b: 30 });
     cache.set("n", s);

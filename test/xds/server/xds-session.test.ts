@@ -6,7 +6,11 @@ import { TypeUrl } from "../../../xds/encode/type-urls";
 import type { DiscoveryRequest, ResponsePlan } from "../../../xds/server/messages";
 import { createXdsMetrics } from "../../../xds/server/metrics";
 import { ProxyStatusRegistry, syncState } from "../../../xds/server/proxy-status";
-import { XdsSession, type SessionContext } from "../../../xds/server/xds-session";
+import {
+  XdsSession,
+  type SessionContext,
+  type SessionLimits,
+} from "../../../xds/server/xds-session";
 import { clientListener, edsCluster, endpoints, weightedRoute } from "../../harness/xds-resources";
 
 const node = {
@@ -34,7 +38,7 @@ function snapshot(
   return result.value;
 }
 
-function setup(variant: "sotw" | "delta" = "sotw") {
+function setup(variant: "sotw" | "delta" = "sotw", limits?: SessionLimits) {
   const cache = new SnapshotCache();
   const registry = new Registry();
   const warnings: Record<string, unknown>[] = [];
@@ -53,12 +57,13 @@ function setup(variant: "sotw" | "delta" = "sotw") {
     nonce: () => `n${++nonce}`,
     connectionId: n => `${n.id}-1`,
     nodeKey: n => n.id,
+    limits,
   };
   const sent: ResponsePlan[] = [];
   const failures: string[] = [];
   const session = new XdsSession(ctx, variant, {
     send: p => void sent.push(p),
-    fail: r => void failures.push(r),
+    fail: (r, kind) => void failures.push(kind === "exhausted" ? `exhausted: ${r}` : r),
   });
   const sotw = (
     typeUrl: string,
@@ -164,6 +169,49 @@ describe("XdsSession (state of the world)", () => {
     t.session.handle(t.sotw(TypeUrl.route, ["route-80"], "n1"));
     expect(t.sent).toHaveLength(2);
     expect(t.sent[1]!.version).toBe(snapshot({ a: 20, b: 80 }).versions.get(TypeUrl.route));
+  });
+
+  it("holds a change's endpoints until its clusters can go out (ADS order across an unanswered CDS)", () => {
+    const t = setup();
+    t.cache.set(node.id, snapshot());
+    t.session.handle(t.sotw(TypeUrl.cluster, []));
+    t.session.handle(t.sotw(TypeUrl.cluster, [], "n1"));
+    t.session.handle(t.sotw(TypeUrl.endpoint, ["a", "b"]));
+    t.session.handle(t.sotw(TypeUrl.endpoint, ["a", "b"], "n2"));
+    t.sent.length = 0;
+    // Cluster c added: CDS goes out and stays unanswered.
+    t.cache.set(node.id, snapshot(undefined, [9001], [edsCluster("c"), endpoints("c", [9004])]));
+    expect(t.sent.map(p => p.typeUrl)).toEqual([TypeUrl.cluster]);
+    // The next change touches clusters and endpoints: EDS must not overtake the held CDS.
+    const next = snapshot(
+      undefined,
+      [9009],
+      [edsCluster("c"), edsCluster("d"), endpoints("c", [9004]), endpoints("d", [9005])],
+    );
+    t.cache.set(node.id, next);
+    expect(t.sent.map(p => p.typeUrl)).toEqual([TypeUrl.cluster]);
+    t.session.handle(t.sotw(TypeUrl.cluster, [], t.sent[0]!.nonce));
+    expect(t.sent.map(p => p.typeUrl)).toEqual([
+      TypeUrl.cluster,
+      TypeUrl.cluster,
+      TypeUrl.endpoint,
+    ]);
+    expect(t.names(t.sent[1])).toEqual(["a", "b", "c", "d"]);
+    expect(t.names(t.sent[2])).toEqual(["a"]);
+    expect(t.sent[2]!.version).toBe(next.versions.get(TypeUrl.endpoint));
+  });
+
+  it("does not hold an endpoint-only change behind an unanswered CDS that has nothing new", () => {
+    const t = setup();
+    t.cache.set(node.id, snapshot());
+    t.session.handle(t.sotw(TypeUrl.cluster, []));
+    t.session.handle(t.sotw(TypeUrl.cluster, [], "n1"));
+    t.session.handle(t.sotw(TypeUrl.endpoint, ["a", "b"]));
+    t.session.handle(t.sotw(TypeUrl.endpoint, ["a", "b"], "n2"));
+    t.sent.length = 0;
+    t.cache.set(node.id, snapshot(undefined, [9001], [edsCluster("c"), endpoints("c", [9004])]));
+    t.cache.set(node.id, snapshot(undefined, [9009], [edsCluster("c"), endpoints("c", [9004])]));
+    expect(t.sent.map(p => p.typeUrl)).toEqual([TypeUrl.cluster, TypeUrl.endpoint]);
   });
 
   it("ignores stale nonces", () => {
@@ -283,5 +331,51 @@ describe("XdsSession (delta)", () => {
     );
     t.session.handle(delta(TypeUrl.cluster, ["*"], [], "", { ...have, gone: "v0" }));
     expect(t.sent[0]).toMatchObject({ resources: [], removed: ["gone"] });
+  });
+});
+
+describe("XdsSession bounds per client", () => {
+  const limits = { maxStreamsPerNode: 2, requestBurst: 10, requestsPerSecond: 5 };
+
+  it("fails a stream that sends more requests than its token bucket allows", () => {
+    const t = setup("sotw", limits);
+    t.cache.set(node.id, snapshot());
+    const request = () => t.session.handle(t.sotw(TypeUrl.route, ["route-80"]));
+    for (let i = 0; i < 10; i++) request();
+    t.tick(1_000); // refills 5
+    for (let i = 0; i < 5; i++) request();
+    expect(t.failures).toEqual([]);
+    request();
+    expect(t.failures).toEqual([expect.stringMatching(/^exhausted: rate-limited: more than 10/)]);
+    expect(t.ctx.status.size).toBe(0);
+    request(); // a closed session stays quiet
+    expect(t.failures).toHaveLength(1);
+  });
+
+  it("refuses a node's stream beyond maxStreamsPerNode, and admits one again after a close", () => {
+    const t = setup("sotw", limits);
+    t.cache.set(node.id, snapshot());
+    const failures: string[] = [];
+    let streams = 1;
+    const ctx = { ...t.ctx, connectionId: (n: { id: string }) => `${n.id}-${++streams}` };
+    const open = () => {
+      const s = new XdsSession(ctx, "sotw", {
+        send: () => undefined,
+        fail: (r, kind) => void failures.push(`${kind}: ${r}`),
+      });
+      s.handle(t.sotw(TypeUrl.cluster, []));
+      return s;
+    };
+    t.session.handle(t.sotw(TypeUrl.cluster, []));
+    const second = open();
+    open();
+    expect(failures).toEqual([
+      expect.stringMatching(/^exhausted: too-many-streams: node sidecar~/),
+    ]);
+    expect(t.ctx.status.countNode(node.id)).toBe(2);
+    second.close();
+    open();
+    expect(failures).toHaveLength(1);
+    expect(t.ctx.status.countNode(node.id)).toBe(2);
   });
 });
