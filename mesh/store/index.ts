@@ -1,0 +1,10 @@
+/**
+ * The mesh store: immutable, indexed snapshots of Services, endpoints, Pods, ServiceEntries,
+ * WorkloadEntries and Istio networking config, and the service registry over them.
+ */
+export * from "./kube-types";
+export * from "./persistent-map";
+export * from "./protocol";
+export * from "./registry";
+export * from "./service-model";
+export * from "./store";

@@ -1,0 +1,155 @@
+/**
+ * CDS: one `outbound|port||host` cluster per visible service port, one
+ * `outbound|port|subset|host` per DestinationRule subset, and for sidecars the inbound
+ * `inbound|port||` clusters plus Istio's BlackHole and Passthrough clusters.
+ *
+ * @see istio/istio pilot/pkg/networking/core/cluster.go, cluster_builder.go
+ * @see istio/istio pilot/pkg/networking/grpcgen/cds.go
+ */
+import { isHttp2Protocol, type ServiceInfo, type ServicePortInfo } from "../../mesh/store";
+import { inboundPorts } from "./inbound";
+import type { ProxyScope } from "./scope";
+import { connectionPool, effectivePolicy, loadBalancing, outlierDetection } from "./traffic-policy";
+import {
+  ADS_SOURCE,
+  BLACKHOLE_CLUSTER,
+  clusterName,
+  INBOUND_PASSTHROUGH_CLUSTER,
+  msDuration,
+  PASSTHROUGH_CLUSTER,
+  Types,
+  type Obj,
+} from "./xds-util";
+import { dnsLoadAssignment } from "./endpoints";
+
+/** An outbound cluster to be built: which service, port and subset. */
+export interface OutboundCluster {
+  readonly name: string;
+  readonly service: ServiceInfo;
+  readonly port: ServicePortInfo;
+  readonly subset?: string;
+  readonly labels?: Readonly<Record<string, string>>;
+  /** Whether its endpoints come over EDS (else inline or original destination). */
+  readonly eds: boolean;
+}
+
+/** Istio sends inbound traffic to the app from this address, so iptables does not loop it. */
+const INBOUND_BIND = { source_address: { address: "127.0.0.6", port_value: 0 } };
+
+/** Every outbound cluster the proxy gets, in a stable order. */
+export function outboundClusters(scope: ProxyScope): OutboundCluster[] {
+  const out: OutboundCluster[] = [];
+  for (const service of scope.services) {
+    const rule = scope.destinationRule(service.hostname);
+    const passthrough = rule?.spec.trafficPolicy?.loadBalancer?.simple === "PASSTHROUGH";
+    // Proxyless gRPC has no DNS or original-destination clusters: everything is EDS (grpcgen).
+    const eds = scope.proxy.kind === "grpc" || (service.resolution === "STATIC" && !passthrough);
+    for (const port of service.ports) {
+      out.push({
+        name: clusterName("outbound", port.port, "", service.hostname),
+        service,
+        port,
+        eds,
+      });
+      for (const subset of rule?.spec.subsets ?? []) {
+        out.push({
+          name: clusterName("outbound", port.port, subset.name, service.hostname),
+          service,
+          port,
+          subset: subset.name,
+          labels: subset.labels,
+          eds,
+        });
+      }
+    }
+  }
+  return out;
+}
+
+function discovery(c: OutboundCluster, scope: ProxyScope, lbPolicy: Obj): Obj {
+  if (c.eds) {
+    return {
+      type: "EDS",
+      eds_cluster_config: { service_name: c.name, eds_config: ADS_SOURCE },
+      ...lbPolicy,
+    };
+  }
+  if (c.service.resolution === "DNS" || c.service.resolution === "DNS_ROUND_ROBIN") {
+    return {
+      type: c.service.resolution === "DNS" ? "STRICT_DNS" : "LOGICAL_DNS",
+      dns_lookup_family: "V4_ONLY",
+      load_assignment: dnsLoadAssignment(scope, c),
+      ...lbPolicy,
+    };
+  }
+  return { type: "ORIGINAL_DST", lb_policy: "CLUSTER_PROVIDED" };
+}
+
+/** The Cluster resource of one outbound cluster. */
+export function buildOutboundCluster(scope: ProxyScope, c: OutboundCluster): Obj {
+  const kind = scope.proxy.kind;
+  const policy = effectivePolicy(scope.destinationRule(c.service.hostname), c.port.port, c.subset);
+  const { outlier, panic } = outlierDetection(policy.outlierDetection);
+  const cluster: Obj = {
+    "@type": Types.cluster,
+    name: c.name,
+    ...discovery(c, scope, loadBalancing(policy.loadBalancer, kind)),
+    ...connectionPool(policy, kind),
+  };
+  if (outlier) cluster.outlier_detection = outlier;
+  if (panic !== undefined && kind !== "grpc")
+    cluster.common_lb_config = { healthy_panic_threshold: { value: panic } };
+  if (kind !== "grpc" && isHttp2Protocol(c.port.protocol)) {
+    cluster.typed_extension_protocol_options = {
+      "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
+        "@type": Types.httpProtocolOptions,
+        explicit_http_config: { http2_protocol_options: {} },
+      },
+    };
+  }
+  return cluster;
+}
+
+function sidecarFixedClusters(): Obj[] {
+  const timeout = msDuration(10_000);
+  return [
+    { "@type": Types.cluster, name: BLACKHOLE_CLUSTER, type: "STATIC", connect_timeout: timeout },
+    {
+      "@type": Types.cluster,
+      name: PASSTHROUGH_CLUSTER,
+      type: "ORIGINAL_DST",
+      lb_policy: "CLUSTER_PROVIDED",
+      connect_timeout: timeout,
+    },
+    {
+      "@type": Types.cluster,
+      name: INBOUND_PASSTHROUGH_CLUSTER,
+      type: "ORIGINAL_DST",
+      lb_policy: "CLUSTER_PROVIDED",
+      connect_timeout: timeout,
+      upstream_bind_config: INBOUND_BIND,
+    },
+  ];
+}
+
+/**
+ * Inbound clusters `inbound|<workload port>||`: original-destination clusters delivering to the
+ * app on the port the connection was addressed to, bound to 127.0.0.6 as Istio does.
+ */
+function inboundClusters(scope: ProxyScope): Obj[] {
+  return inboundPorts(scope).map(p => ({
+    "@type": Types.cluster,
+    name: clusterName("inbound", p.targetPort),
+    type: "ORIGINAL_DST",
+    lb_policy: "CLUSTER_PROVIDED",
+    connect_timeout: msDuration(10_000),
+    upstream_bind_config: INBOUND_BIND,
+  }));
+}
+
+/** Every Cluster of the proxy. */
+export function buildClusters(scope: ProxyScope): Obj[] {
+  const outbound = outboundClusters(scope).map(c => buildOutboundCluster(scope, c));
+  if (scope.proxy.kind === "grpc") return outbound;
+  return [...outbound, ...inboundClusters(scope), ...sidecarFixedClusters()];
+}

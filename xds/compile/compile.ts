@@ -1,0 +1,64 @@
+/**
+ * The compiler's entry point: a store snapshot and a proxy in, that proxy's xDS resources out
+ * (Listeners, RouteConfigurations, Clusters, ClusterLoadAssignments), in protobufjs object
+ * form ready for `xds/cache` to encode and check. Pure: same inputs, same output.
+ */
+import type { ResourceObject } from "../encode/encode-resource";
+import type { MeshStore } from "../../mesh/store";
+import { buildClusters, outboundClusters } from "./clusters";
+import { buildLoadAssignment } from "./endpoints";
+import { buildListeners } from "./listeners";
+import { parseProxy, type NodeDescription, type Proxy } from "./proxy";
+import { buildRoutes } from "./routes";
+import { buildScope, type MeshOptions, type ProxyScope } from "./scope";
+
+/** A proxy's resources, by xDS type. */
+export interface CompiledResources {
+  readonly listeners: readonly ResourceObject[];
+  readonly routes: readonly ResourceObject[];
+  readonly clusters: readonly ResourceObject[];
+  readonly endpoints: readonly ResourceObject[];
+}
+
+/** Compilation outcome; errors only for a node that cannot be understood. */
+export type CompileResult =
+  | { readonly ok: true; readonly value: CompiledResources }
+  | { readonly ok: false; readonly errors: readonly string[] };
+
+function toProxy(node: NodeDescription | Proxy): CompileResult | Proxy {
+  if ("kind" in node) return node;
+  const parsed = parseProxy(node);
+  return parsed.ok ? parsed.value : parsed;
+}
+
+/** ClusterLoadAssignments of every EDS cluster: all an endpoint-only change needs to redo. */
+export function compileEndpoints(scope: ProxyScope): ResourceObject[] {
+  return outboundClusters(scope)
+    .filter(c => c.eds)
+    .map(c => buildLoadAssignment(scope, c) as ResourceObject);
+}
+
+/** Compiles every resource for one proxy. */
+export function compile(
+  store: MeshStore,
+  node: NodeDescription | Proxy,
+  options: MeshOptions = {},
+): CompileResult {
+  const proxy = toProxy(node);
+  if ("ok" in proxy) return proxy;
+  const scope = buildScope(store, proxy, options);
+  return {
+    ok: true,
+    value: {
+      listeners: buildListeners(scope) as ResourceObject[],
+      routes: buildRoutes(scope) as ResourceObject[],
+      clusters: buildClusters(scope) as ResourceObject[],
+      endpoints: compileEndpoints(scope),
+    },
+  };
+}
+
+/** All resources of a compile result in one list (what `createSnapshot` takes). */
+export function allResources(r: CompiledResources): ResourceObject[] {
+  return [...r.clusters, ...r.endpoints, ...r.listeners, ...r.routes];
+}

@@ -1,0 +1,64 @@
+/**
+ * EDS: one ClusterLoadAssignment per EDS cluster, endpoints grouped by locality, a subset's
+ * endpoints chosen by its labels. Inline assignments for DNS clusters use the same shape.
+ *
+ * @see istio/istio pilot/pkg/xds/endpoints/endpoint_builder.go
+ */
+import { endpointsOf, selectorMatches, type EndpointInfo } from "../../mesh/store";
+import type { OutboundCluster } from "./clusters";
+import type { ProxyScope } from "./scope";
+import { byString, Types, type Obj } from "./xds-util";
+
+function locality(l: string | undefined): Obj {
+  const [region = "", zone = "", subZone = ""] = (l ?? "").split("/");
+  const out: Obj = {};
+  if (region) out.region = region;
+  if (zone) out.zone = zone;
+  if (subZone) out.sub_zone = subZone;
+  return out;
+}
+
+/**
+ * Endpoints by locality. Every locality carries a weight (the sum of its endpoints'): gRPC
+ * ignores a locality without one, and Envoy treats the weights the same way.
+ */
+export function localityEndpoints(endpoints: readonly EndpointInfo[]): Obj[] {
+  const groups = new Map<string, EndpointInfo[]>();
+  for (const e of endpoints) {
+    const key = e.locality ?? "";
+    const group = groups.get(key) ?? [];
+    group.push(e);
+    groups.set(key, group);
+  }
+  return [...groups.keys()].sort(byString).map(key => {
+    const group = groups.get(key)!;
+    return {
+      locality: locality(key),
+      load_balancing_weight: { value: group.reduce((n, e) => n + e.weight, 0) },
+      lb_endpoints: group.map(e => ({
+        endpoint: { address: { socket_address: { address: e.address, port_value: e.port } } },
+        health_status: e.healthy ? "HEALTHY" : "UNHEALTHY",
+        load_balancing_weight: { value: e.weight },
+      })),
+    };
+  });
+}
+
+function clusterEndpoints(scope: ProxyScope, c: OutboundCluster): EndpointInfo[] {
+  const all = endpointsOf(scope.store, c.service, c.port);
+  return c.labels ? all.filter(e => selectorMatches(c.labels, e.labels)) : all;
+}
+
+/** The ClusterLoadAssignment of an EDS cluster. */
+export function buildLoadAssignment(scope: ProxyScope, c: OutboundCluster): Obj {
+  return {
+    "@type": Types.endpoint,
+    cluster_name: c.name,
+    endpoints: localityEndpoints(clusterEndpoints(scope, c)),
+  };
+}
+
+/** The inline assignment of a DNS cluster (no `@type`: it is a field, not a resource). */
+export function dnsLoadAssignment(scope: ProxyScope, c: OutboundCluster): Obj {
+  return { cluster_name: c.name, endpoints: localityEndpoints(clusterEndpoints(scope, c)) };
+}

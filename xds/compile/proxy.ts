@@ -1,0 +1,90 @@
+/**
+ * The proxy a configuration is compiled for, from its xDS node: Istio's node id
+ * `type~ip~pod.namespace~namespace.svc.cluster.local` and node metadata (`NAMESPACE`,
+ * `SERVICE_ACCOUNT`, `LABELS`, `GENERATOR`).
+ *
+ * @see istio/istio pilot/pkg/model/context.go (ParseServiceNodeWithMetadata)
+ */
+
+/** What kind of proxy: an Envoy sidecar, a gateway (router), or a proxyless gRPC workload. */
+export type ProxyKind = "sidecar" | "router" | "grpc";
+
+/** A proxy as the compiler sees it. */
+export interface Proxy {
+  /** The node id, verbatim. */
+  readonly id: string;
+  readonly kind: ProxyKind;
+  /** Its workload IPs (the second node id field; metadata INSTANCE_IPS adds more). */
+  readonly ips: readonly string[];
+  /** `pod.namespace` part of the id. */
+  readonly workloadName: string;
+  readonly namespace: string;
+  /** DNS domain (`ns.svc.cluster.local`), used for short host names. */
+  readonly dnsDomain: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly serviceAccount?: string;
+}
+
+/** The xDS node as received: id and (JSON) metadata. */
+export interface NodeDescription {
+  readonly id: string;
+  readonly metadata?: Readonly<Record<string, unknown>>;
+}
+
+/** The node could not be understood. */
+export type ProxyResult =
+  | { readonly ok: true; readonly value: Proxy }
+  | { readonly ok: false; readonly errors: readonly string[] };
+
+function stringMap(value: unknown): Record<string, string> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return {};
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(value)) if (typeof v === "string") out[k] = v;
+  return out;
+}
+
+/**
+ * Parses a node. `GENERATOR=grpc` marks a proxyless gRPC client whatever its id type; the
+ * namespace comes from `NAMESPACE`, else from `pod.namespace`, else from the DNS domain.
+ */
+export function parseProxy(node: NodeDescription): ProxyResult {
+  const parts = node.id.split("~");
+  if (parts.length !== 4) {
+    return {
+      ok: false,
+      errors: [`node id ${JSON.stringify(node.id)}: want type~ip~pod.ns~domain`],
+    };
+  }
+  const [type = "", ip = "", workloadName = "", dnsDomain = ""] = parts;
+  if (type !== "sidecar" && type !== "router") {
+    return {
+      ok: false,
+      errors: [`node id ${JSON.stringify(node.id)}: unknown type ${JSON.stringify(type)}`],
+    };
+  }
+  const md = node.metadata ?? {};
+  const nsFromId = workloadName.includes(".")
+    ? workloadName.slice(workloadName.indexOf(".") + 1)
+    : "";
+  const namespace =
+    (typeof md.NAMESPACE === "string" && md.NAMESPACE) ||
+    nsFromId ||
+    dnsDomain.split(".")[0] ||
+    "default";
+  const extraIps =
+    typeof md.INSTANCE_IPS === "string" ? md.INSTANCE_IPS.split(",").filter(Boolean) : [];
+  const ips = [ip, ...extraIps.filter(x => x !== ip)].filter(Boolean);
+  return {
+    ok: true,
+    value: {
+      id: node.id,
+      kind: md.GENERATOR === "grpc" ? "grpc" : (type as ProxyKind),
+      ips,
+      workloadName,
+      namespace,
+      dnsDomain: dnsDomain || `${namespace}.svc.cluster.local`,
+      labels: stringMap(md.LABELS),
+      serviceAccount: typeof md.SERVICE_ACCOUNT === "string" ? md.SERVICE_ACCOUNT : undefined,
+    },
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * VirtualService `HTTPMatchRequest` → Envoy `RouteMatch`, and the per-proxy conditions Istio
+ * checks at compile time instead (port, sourceLabels, sourceNamespace, gateways).
+ *
+ * @see https://istio.io/latest/docs/reference/config/networking/virtual-service/#HTTPMatchRequest
+ * @see istio/istio pilot/pkg/networking/core/route/route.go (TranslateRouteMatch)
+ */
+import type { HttpMatchRequest, StringMatch } from "../../mesh/api";
+import { selectorMatches } from "../../mesh/store";
+import type { Proxy } from "./proxy";
+import type { Obj } from "./xds-util";
+
+/** An Envoy StringMatcher for an Istio StringMatch (regex as RE2 `safe_regex`). */
+export function stringMatcher(m: StringMatch): Obj | undefined {
+  if (m.exact !== undefined) return { exact: m.exact };
+  if (m.prefix !== undefined) return { prefix: m.prefix };
+  if (m.regex !== undefined) return { safe_regex: { regex: m.regex } };
+  return undefined;
+}
+
+/** A HeaderMatcher: an empty StringMatch means "present", as in Istio. */
+export function headerMatcher(name: string, m: StringMatch, invert = false): Obj {
+  const matcher = stringMatcher(m);
+  const out: Obj = matcher ? { name, string_match: matcher } : { name, present_match: true };
+  if (invert) out.invert_match = true;
+  return out;
+}
+
+/**
+ * Whether a match applies to this proxy and listener port at all: Istio drops matches whose
+ * `port`, `sourceLabels`, `sourceNamespace` or `gateways` exclude the proxy, at compile time.
+ */
+export function matchAppliesTo(m: HttpMatchRequest, proxy: Proxy, port: number): boolean {
+  if (m.port !== undefined && m.port !== 0 && m.port !== port) return false;
+  if (m.sourceLabels && !selectorMatches(m.sourceLabels, proxy.labels)) return false;
+  if (m.sourceNamespace !== undefined && m.sourceNamespace !== proxy.namespace) return false;
+  if (m.gateways && m.gateways.length > 0 && !m.gateways.includes("mesh")) return false;
+  return true;
+}
+
+/** The RouteMatch for one HTTPMatchRequest (or a catch-all `prefix: "/"` for none). */
+export function translateMatch(m: HttpMatchRequest | undefined): Obj {
+  const out: Obj = {};
+  const uri = m?.uri;
+  if (uri?.exact !== undefined) out.path = uri.exact;
+  else if (uri?.prefix !== undefined) out.prefix = uri.prefix;
+  else if (uri?.regex !== undefined) out.safe_regex = { regex: uri.regex };
+  else out.prefix = "/";
+  if (m?.ignoreUriCase) out.case_sensitive = { value: false };
+  const headers: Obj[] = [];
+  for (const [name, sm] of Object.entries(m?.headers ?? {}))
+    headers.push(headerMatcher(name.toLowerCase(), sm));
+  for (const [name, sm] of Object.entries(m?.withoutHeaders ?? {}))
+    headers.push(headerMatcher(name.toLowerCase(), sm, true));
+  if (m?.authority) headers.push(headerMatcher(":authority", m.authority));
+  if (m?.method) headers.push(headerMatcher(":method", m.method));
+  if (m?.scheme) headers.push(headerMatcher(":scheme", m.scheme));
+  if (headers.length > 0) out.headers = headers;
+  const query = Object.entries(m?.queryParams ?? {}).map(([name, sm]) => {
+    const matcher = stringMatcher(sm);
+    return matcher ? { name, string_match: matcher } : { name, present_match: true };
+  });
+  if (query.length > 0) out.query_parameters = query;
+  return out;
+}

@@ -1,0 +1,238 @@
+/**
+ * What one proxy sees: the services, VirtualServices and DestinationRules visible to it after
+ * `exportTo` and its Sidecar resource, with Istio's precedence rules. Every generator asks this
+ * scope rather than the store, so visibility is decided once.
+ *
+ * @see https://istio.io/latest/docs/reference/config/networking/sidecar/
+ * @see istio/istio pilot/pkg/model/sidecar.go, push_context.go (destinationRule, virtualServiceIndex)
+ */
+import type { DestinationRule, Sidecar, VirtualService } from "../../mesh/api";
+import {
+  allServices,
+  selectorMatches,
+  sortedValues,
+  type MeshStore,
+  type ServiceInfo,
+} from "../../mesh/store";
+import { hostsMatch, hostSubsetOf } from "../../mesh/validation/hosts";
+import type { Proxy } from "./proxy";
+import { byString } from "./xds-util";
+
+/** Options that are mesh-wide settings in Istio's MeshConfig. */
+export interface MeshOptions {
+  /** @default "istio-system" */
+  readonly rootNamespace?: string;
+  /** Outbound traffic to unknown hosts. @default "ALLOW_ANY" */
+  readonly outboundTrafficPolicy?: "ALLOW_ANY" | "REGISTRY_ONLY";
+}
+
+/** The proxy's view of the mesh. */
+export interface ProxyScope {
+  readonly proxy: Proxy;
+  readonly store: MeshStore;
+  /** Visible services, one per host, sorted by host. */
+  readonly services: readonly ServiceInfo[];
+  /** Visible VirtualServices bound to the mesh, in precedence order, hosts made FQDN. */
+  readonly virtualServices: readonly VirtualService[];
+  /** The Sidecar resource applying to the proxy, if any. */
+  readonly sidecar?: Sidecar;
+  readonly outboundTrafficPolicy: "ALLOW_ANY" | "REGISTRY_ONLY";
+  /** The service a (FQDN) host names for this proxy. */
+  service(host: string): ServiceInfo | undefined;
+  /** The VirtualService routing `host`, if any. */
+  virtualServiceFor(host: string): VirtualService | undefined;
+  /** The DestinationRule (merged as Istio merges same-host rules) for `host`. */
+  destinationRule(host: string): DestinationRule | undefined;
+}
+
+/**
+ * Istio's short-name expansion: a name without dots is relative to the config's namespace
+ * (`reviews` in `default` is `reviews.default.svc.cluster.local`); anything else is kept.
+ */
+export function resolveHost(host: string, namespace: string, domainSuffix: string): string {
+  if (host === "*" || host.includes(".")) return host;
+  return `${host}.${namespace}.svc.${domainSuffix}`;
+}
+
+/** Whether config in `configNs` with `exportTo` is visible from `proxyNs` (unset means `*`). */
+export function exportedTo(
+  exportTo: readonly string[] | undefined,
+  configNs: string,
+  proxyNs: string,
+): boolean {
+  if (!exportTo || exportTo.length === 0) return true;
+  return exportTo.some(e => e === "*" || (e === "." ? configNs === proxyNs : e === proxyNs));
+}
+
+function createdAt(meta: { creationTimestamp?: unknown }): string {
+  return typeof meta.creationTimestamp === "string" ? meta.creationTimestamp : "";
+}
+
+/** Oldest first, then namespace/name: Istio's sortConfigByCreationTime. */
+function byAge<T extends { metadata: { name?: string; namespace?: string } }>(a: T, b: T): number {
+  const ca = createdAt(a.metadata as { creationTimestamp?: unknown });
+  const cb = createdAt(b.metadata as { creationTimestamp?: unknown });
+  if (ca !== cb) return byString(ca, cb);
+  return byString(
+    `${a.metadata.namespace}/${a.metadata.name}`,
+    `${b.metadata.namespace}/${b.metadata.name}`,
+  );
+}
+
+function selectSidecar(store: MeshStore, proxy: Proxy, rootNs: string): Sidecar | undefined {
+  const all = sortedValues(store.config.Sidecar).sort(byAge);
+  const inNs = all.filter(s => s.metadata.namespace === proxy.namespace);
+  return (
+    inNs.find(
+      s =>
+        s.spec.workloadSelector?.labels &&
+        selectorMatches(s.spec.workloadSelector.labels, proxy.labels),
+    ) ??
+    inNs.find(s => !s.spec.workloadSelector?.labels) ??
+    all.find(s => s.metadata.namespace === rootNs && !s.spec.workloadSelector?.labels)
+  );
+}
+
+/** Whether a Sidecar egress host `ns/host` admits `host` defined in namespace `ns`. */
+function egressAdmits(egressHost: string, proxyNs: string, ns: string, host: string): boolean {
+  const slash = egressHost.indexOf("/");
+  const want = slash >= 0 ? egressHost.slice(0, slash) : "*";
+  const pattern = slash >= 0 ? egressHost.slice(slash + 1) : egressHost;
+  const nsOk = want === "*" || (want === "." ? ns === proxyNs : want !== "~" && want === ns);
+  return nsOk && (pattern === "*" || hostsMatch(pattern, host));
+}
+
+function mergeRules(rules: readonly DestinationRule[]): DestinationRule | undefined {
+  const [first, ...rest] = rules;
+  if (!first || rest.length === 0) return first;
+  // Istio merges same-host rules of one namespace: subsets are added, the oldest policy wins.
+  const subsets = [...(first.spec.subsets ?? [])];
+  for (const r of rest)
+    for (const s of r.spec.subsets ?? [])
+      if (!subsets.some(x => x.name === s.name)) subsets.push(s);
+  return {
+    ...first,
+    spec: {
+      ...first.spec,
+      subsets,
+      trafficPolicy:
+        first.spec.trafficPolicy ?? rest.find(r => r.spec.trafficPolicy)?.spec.trafficPolicy,
+    },
+  };
+}
+
+/** Builds a proxy's scope over a store snapshot. */
+export function buildScope(store: MeshStore, proxy: Proxy, options: MeshOptions = {}): ProxyScope {
+  const rootNs = options.rootNamespace ?? "istio-system";
+  const suffix = store.domainSuffix;
+  const sidecar = selectSidecar(store, proxy, rootNs);
+  const egressHosts = sidecar?.spec.egress?.flatMap(e => e.hosts ?? []);
+  const admitted = (ns: string, host: string) =>
+    !egressHosts || egressHosts.some(h => egressAdmits(h, proxy.namespace, ns, host));
+
+  // One service per host: the proxy's own namespace first, then registry precedence.
+  const byHost = new Map<string, ServiceInfo>();
+  for (const svc of allServices(store)) {
+    if (!exportedTo(svc.exportTo, svc.namespace, proxy.namespace)) continue;
+    if (!admitted(svc.namespace, svc.hostname)) continue;
+    const had = byHost.get(svc.hostname);
+    if (!had || (svc.namespace === proxy.namespace && had.namespace !== proxy.namespace))
+      byHost.set(svc.hostname, svc);
+  }
+  const services = [...byHost.values()].sort((a, b) => byString(a.hostname, b.hostname));
+
+  const virtualServices = sortedValues(store.config.VirtualService)
+    .filter(vs => {
+      const ns = vs.metadata.namespace ?? "default";
+      const gateways = vs.spec.gateways ?? [];
+      const forMesh = gateways.length === 0 || gateways.includes("mesh");
+      return forMesh && exportedTo(vs.spec.exportTo, ns, proxy.namespace);
+    })
+    .map(vs => {
+      const ns = vs.metadata.namespace ?? "default";
+      return {
+        ...vs,
+        spec: { ...vs.spec, hosts: (vs.spec.hosts ?? []).map(h => resolveHost(h, ns, suffix)) },
+      };
+    })
+    .filter(vs => (vs.spec.hosts ?? []).some(h => admitted(vs.metadata.namespace ?? "default", h)))
+    .sort((a, b) => {
+      const own =
+        Number(b.metadata.namespace === proxy.namespace) -
+        Number(a.metadata.namespace === proxy.namespace);
+      return own !== 0 ? own : byAge(a, b);
+    });
+
+  const vsCache = new Map<string, VirtualService | undefined>();
+  const virtualServiceFor = (host: string): VirtualService | undefined => {
+    if (vsCache.has(host)) return vsCache.get(host);
+    const found =
+      virtualServices.find(vs => vs.spec.hosts?.includes(host)) ??
+      virtualServices.find(vs =>
+        vs.spec.hosts?.some(h => h.startsWith("*") && hostSubsetOf(host, h)),
+      );
+    vsCache.set(host, found);
+    return found;
+  };
+
+  const rules = sortedValues(store.config.DestinationRule)
+    .map(dr => {
+      const ns = dr.metadata.namespace ?? "default";
+      return { ...dr, spec: { ...dr.spec, host: resolveHost(dr.spec.host, ns, suffix) } };
+    })
+    .sort(byAge);
+  const drCache = new Map<string, DestinationRule | undefined>();
+  const mostSpecific = (
+    candidates: DestinationRule[],
+    host: string,
+  ): DestinationRule | undefined => {
+    const matching = candidates.filter(dr => hostSubsetOf(host, dr.spec.host));
+    if (matching.length === 0) return undefined;
+    // Exact host first, then the longest (most specific) wildcard.
+    const best = matching.reduce((a, b) =>
+      a.spec.host === host
+        ? a
+        : b.spec.host === host
+          ? b
+          : b.spec.host.length > a.spec.host.length
+            ? b
+            : a,
+    );
+    return mergeRules(matching.filter(dr => dr.spec.host === best.spec.host));
+  };
+  const destinationRule = (host: string): DestinationRule | undefined => {
+    if (drCache.has(host)) return drCache.get(host);
+    const svcNs = byHost.get(host)?.namespace;
+    const inNs = (ns: string, own: boolean) =>
+      rules.filter(
+        dr =>
+          dr.metadata.namespace === ns &&
+          (own
+            ? !dr.spec.workloadSelector?.matchLabels ||
+              selectorMatches(dr.spec.workloadSelector.matchLabels, proxy.labels)
+            : !dr.spec.workloadSelector?.matchLabels &&
+              exportedTo(dr.spec.exportTo, ns, proxy.namespace)),
+      );
+    const found =
+      mostSpecific(inNs(proxy.namespace, true), host) ??
+      (svcNs !== undefined && svcNs !== proxy.namespace
+        ? mostSpecific(inNs(svcNs, false), host)
+        : undefined) ??
+      (rootNs !== proxy.namespace ? mostSpecific(inNs(rootNs, false), host) : undefined);
+    drCache.set(host, found);
+    return found;
+  };
+
+  return {
+    proxy,
+    store,
+    services,
+    virtualServices,
+    sidecar,
+    outboundTrafficPolicy:
+      sidecar?.spec.outboundTrafficPolicy?.mode ?? options.outboundTrafficPolicy ?? "ALLOW_ANY",
+    service: host => byHost.get(host),
+    virtualServiceFor,
+    destinationRule,
+  };
+}

@@ -1,0 +1,162 @@
+/**
+ * DestinationRule traffic policy as it applies to one port and subset, and its translation
+ * into Cluster fields (load balancing, outlier detection, circuit breakers, timeouts).
+ *
+ * @see https://istio.io/latest/docs/reference/config/networking/destination-rule/#TrafficPolicy
+ * @see istio/istio pilot/pkg/networking/core/cluster_traffic_policy.go
+ */
+import type {
+  DestinationRule,
+  LoadBalancerSettings,
+  OutlierDetection,
+  TrafficPolicy,
+} from "../../mesh/api";
+import type { ProxyKind } from "./proxy";
+import { msDuration, protoDuration, type Obj } from "./xds-util";
+
+type Policy = Omit<TrafficPolicy, "portLevelSettings">;
+
+const FIELDS = [
+  "connectionPool",
+  "loadBalancer",
+  "outlierDetection",
+  "tls",
+  "tunnel",
+  "proxyProtocol",
+] as const;
+
+/** A policy with its port-level settings for `port` laid over it (Istio's MergeTrafficPolicy). */
+function atPort(policy: TrafficPolicy | undefined, port: number): Policy {
+  if (!policy) return {};
+  const out: Record<string, unknown> = {};
+  for (const f of FIELDS) if (policy[f] !== undefined) out[f] = policy[f];
+  const level = policy.portLevelSettings?.find(p => p.port?.number === port);
+  if (level) {
+    for (const f of ["connectionPool", "loadBalancer", "outlierDetection", "tls"] as const)
+      if (level[f] !== undefined) out[f] = level[f];
+  }
+  return out as Policy;
+}
+
+/**
+ * The policy for `port` and `subset`: the rule's policy (with its port-level settings), then
+ * the subset's policy field by field (with its own port-level settings).
+ */
+export function effectivePolicy(
+  rule: DestinationRule | undefined,
+  port: number,
+  subset?: string,
+): Policy {
+  const base = atPort(rule?.spec.trafficPolicy, port);
+  if (!subset) return base;
+  const sub = rule?.spec.subsets?.find(s => s.name === subset);
+  const over = atPort(sub?.trafficPolicy, port);
+  const merged: Record<string, unknown> = { ...base };
+  for (const f of FIELDS) if (over[f] !== undefined) merged[f] = over[f];
+  return merged as Policy;
+}
+
+/** Envoy's "no limit" for circuit breakers, as Istio writes it. */
+const MAX_UINT32 = 4294967295;
+
+/** Istio's default connect timeout (MeshConfig.connectTimeout). */
+const DEFAULT_CONNECT_TIMEOUT = msDuration(10_000);
+
+/**
+ * `lb_policy` and its config. Proxyless gRPC only implements ROUND_ROBIN and RING_HASH (and
+ * NACKs other `lb_policy` values), so like Istio's grpcgen other simple policies fall back to
+ * round robin there. Envoy sidecars default to LEAST_REQUEST, as Istio does since 1.14.
+ */
+export function loadBalancing(lb: LoadBalancerSettings | undefined, kind: ProxyKind): Obj {
+  const hash = lb?.consistentHash;
+  if (hash) {
+    const minRing = hash.ringHash?.minimumRingSize ?? hash.minimumRingSize;
+    if (hash.maglev && kind !== "grpc") {
+      return {
+        lb_policy: "MAGLEV",
+        ...(hash.maglev.tableSize
+          ? { maglev_lb_config: { table_size: { value: Number(hash.maglev.tableSize) } } }
+          : {}),
+      };
+    }
+    return {
+      lb_policy: "RING_HASH",
+      ring_hash_lb_config: { minimum_ring_size: { value: Number(minRing ?? 1024) } },
+    };
+  }
+  if (kind === "grpc") return { lb_policy: "ROUND_ROBIN" };
+  switch (lb?.simple) {
+    case "ROUND_ROBIN":
+      return { lb_policy: "ROUND_ROBIN" };
+    case "RANDOM":
+      return { lb_policy: "RANDOM" };
+    default:
+      return { lb_policy: "LEAST_REQUEST" };
+  }
+}
+
+/**
+ * Outlier detection as Istio translates it: success-rate ejection off, consecutive 5xx and
+ * gateway errors enforced at 100 % when set, `minHealthPercent` as the panic threshold.
+ * @see istio/istio pilot/pkg/networking/core/cluster_traffic_policy.go (applyOutlierDetection)
+ */
+export function outlierDetection(od: OutlierDetection | undefined): {
+  outlier?: Obj;
+  panic?: number;
+} {
+  if (!od) return {};
+  const out: Obj = { enforcing_success_rate: { value: 0 } };
+  const consecutive =
+    od.consecutive5xxErrors ??
+    (od.consecutiveErrors !== undefined ? od.consecutiveErrors : undefined);
+  if (consecutive !== undefined) {
+    out.consecutive_5xx = { value: consecutive };
+    out.enforcing_consecutive_5xx = { value: consecutive > 0 ? 100 : 0 };
+  }
+  if (od.consecutiveGatewayErrors !== undefined) {
+    out.consecutive_gateway_failure = { value: od.consecutiveGatewayErrors };
+    out.enforcing_consecutive_gateway_failure = {
+      value: od.consecutiveGatewayErrors > 0 ? 100 : 0,
+    };
+  }
+  if (od.consecutiveLocalOriginFailures !== undefined) {
+    out.consecutive_local_origin_failure = { value: od.consecutiveLocalOriginFailures };
+    out.enforcing_consecutive_local_origin_failure = { value: 100 };
+  }
+  if (od.splitExternalLocalOriginErrors) out.split_external_local_origin_errors = true;
+  const interval = protoDuration(od.interval);
+  if (interval) out.interval = interval;
+  const base = protoDuration(od.baseEjectionTime);
+  if (base) out.base_ejection_time = base;
+  if (od.maxEjectionPercent !== undefined && od.maxEjectionPercent > 0)
+    out.max_ejection_percent = { value: od.maxEjectionPercent };
+  return {
+    outlier: out,
+    panic:
+      od.minHealthPercent !== undefined && od.minHealthPercent >= 0
+        ? od.minHealthPercent
+        : undefined,
+  };
+}
+
+/** Connect timeout and circuit breakers from `connectionPool` (Envoy sidecars). */
+export function connectionPool(policy: Policy, kind: ProxyKind): Obj {
+  const pool = policy.connectionPool;
+  const out: Obj = {
+    connect_timeout: protoDuration(pool?.tcp?.connectTimeout) ?? DEFAULT_CONNECT_TIMEOUT,
+  };
+  if (kind === "grpc") return out;
+  const limit = (v: number | undefined) => ({ value: v !== undefined && v > 0 ? v : MAX_UINT32 });
+  out.circuit_breakers = {
+    thresholds: [
+      {
+        max_connections: limit(pool?.tcp?.maxConnections),
+        max_pending_requests: limit(pool?.http?.http1MaxPendingRequests),
+        max_requests: limit(pool?.http?.http2MaxRequests),
+        max_retries: limit(pool?.http?.maxRetries),
+        track_remaining: true,
+      },
+    ],
+  };
+  return out;
+}

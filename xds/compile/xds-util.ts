@@ -1,0 +1,91 @@
+/**
+ * Small shared pieces of xDS output: type URLs, Istio's resource names, durations and
+ * percentages in the protobuf object form the encoder (`xds/encode/`) checks.
+ */
+import { parseDuration } from "../../mesh/validation/durations";
+
+const T = "type.googleapis.com/";
+
+/** Type URLs of the messages the compiler writes. */
+export const Types = {
+  listener: `${T}envoy.config.listener.v3.Listener`,
+  route: `${T}envoy.config.route.v3.RouteConfiguration`,
+  cluster: `${T}envoy.config.cluster.v3.Cluster`,
+  endpoint: `${T}envoy.config.endpoint.v3.ClusterLoadAssignment`,
+  hcm: `${T}envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager`,
+  tcpProxy: `${T}envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy`,
+  router: `${T}envoy.extensions.filters.http.router.v3.Router`,
+  fault: `${T}envoy.extensions.filters.http.fault.v3.HTTPFault`,
+  httpProtocolOptions: `${T}envoy.extensions.upstreams.http.v3.HttpProtocolOptions`,
+} as const;
+
+/** Istio's well-known filter names. */
+export const FilterNames = {
+  hcm: "envoy.filters.network.http_connection_manager",
+  tcpProxy: "envoy.filters.network.tcp_proxy",
+  router: "envoy.filters.http.router",
+  fault: "envoy.filters.http.fault",
+} as const;
+
+/** Istio's fixed cluster names. */
+export const BLACKHOLE_CLUSTER = "BlackHoleCluster";
+/** Outbound traffic to unknown destinations (ALLOW_ANY). */
+export const PASSTHROUGH_CLUSTER = "PassthroughCluster";
+/** Inbound traffic to ports no service declares. */
+export const INBOUND_PASSTHROUGH_CLUSTER = "InboundPassthroughCluster";
+
+/** Istio's cluster name: `outbound|9080|v1|reviews.default.svc.cluster.local`, `inbound|9080||`. */
+export function clusterName(
+  direction: "outbound" | "inbound",
+  port: number,
+  subset = "",
+  host = "",
+): string {
+  return `${direction}|${port}|${subset}|${host}`;
+}
+
+/** A ConfigSource pointing at the ADS stream the proxy is on. */
+export const ADS_SOURCE = { ads: {}, resource_api_version: "V3" } as const;
+
+/** `google.protobuf.Duration` object form of a Go duration string (undefined if not one). */
+export function protoDuration(
+  s: string | undefined,
+): { seconds: number; nanos: number } | undefined {
+  if (s === undefined) return undefined;
+  const ns = parseDuration(s);
+  if (ns === undefined || ns < 0) return undefined;
+  const whole = Math.round(ns);
+  return { seconds: Math.floor(whole / 1e9), nanos: whole % 1e9 };
+}
+
+/** Milliseconds as a Duration object. */
+export function msDuration(ms: number): { seconds: number; nanos: number } {
+  return { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1e6 };
+}
+
+/**
+ * Istio's percent → FractionalPercent: value × 10 000 per MILLION, so 0.1 % stays exact.
+ * @see istio/istio pilot/pkg/networking/core/route/route.go (TranslatePercentToFractionalPercent)
+ */
+export function fractionalPercent(value: number | undefined): {
+  numerator: number;
+  denominator: "MILLION";
+} {
+  return { numerator: Math.round((value ?? 0) * 10_000), denominator: "MILLION" };
+}
+
+/** A JSON-ish object the encoder accepts. */
+export type Obj = Record<string, unknown>;
+
+/** Compares strings for deterministic sort orders. */
+export function byString(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** HTTP filters of every HttpConnectionManager: fault (configured per route), router last. */
+export function httpFilters(): Obj[] {
+  return [
+    { name: FilterNames.fault, typed_config: { "@type": Types.fault } },
+    { name: FilterNames.router, typed_config: { "@type": Types.router } },
+  ];
+}
