@@ -1,6 +1,8 @@
 import { PeprModule } from "pepr";
 import cfg from "./package.json";
 import { SidecarInjection } from "./capabilities/sidecar-injection";
+import { ConfigValidation } from "./capabilities/config-validation";
+import { installIstioCrds, installsCrds } from "./capabilities/istio-crds";
 
 /**
  * Rigging's entry point: the mesh capabilities, in the order a request meets them.
@@ -9,8 +11,12 @@ import { SidecarInjection } from "./capabilities/sidecar-injection";
  * or connect at import time: the admission server starts only outside build mode, on
  * RIGGING_ADMISSION_PORT when `rig dev` runs several modules side by side (3000 in a cluster).
  */
-const mesh = new PeprModule(cfg, [SidecarInjection], { deferStart: true });
+const mesh = new PeprModule(cfg, [SidecarInjection, ConfigValidation], { deferStart: true });
 
 if (process.env.PEPR_MODE !== "build") {
   mesh.start(Number(process.env.RIGGING_ADMISSION_PORT ?? 3000));
+  // The watcher (or a dev process) owns the Istio CRDs; a failure is logged, not fatal, so
+  // admission keeps serving whatever CRDs the cluster already has.
+  if (installsCrds())
+    installIstioCrds().catch(err => console.error(`installing the Istio CRDs failed: ${err}`));
 }

@@ -1,4 +1,5 @@
 import { Command, CommanderError } from "commander";
+import { analyzeCommand } from "./commands/analyze";
 import { checkInjectCommand } from "./commands/check-inject";
 import { clusterCommand } from "./commands/cluster";
 import { devCommand } from "./commands/dev";
@@ -18,6 +19,7 @@ export function rigProgram(): Command {
   program.addCommand(devCommand());
   program.addCommand(kubeInjectCommand());
   program.addCommand(checkInjectCommand());
+  program.addCommand(analyzeCommand());
   program.addCommand(proxyStatusCommand());
   program.addCommand(proxyConfigCommand());
   throwInsteadOfExit(program);

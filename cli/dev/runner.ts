@@ -8,6 +8,7 @@ import { repoRoot } from "../local-cluster/binaries";
 import { createCa, issueLocalServingCert } from "../local-cluster/pki";
 import { freePort } from "../local-cluster/ports";
 import { sleep } from "../local-cluster/processes";
+import { installIstioCrds } from "../../capabilities/istio-crds";
 import { peprStoreCrd } from "./pepr-store-crd";
 import { Store } from "./pepr-store-kind";
 import { devWebhooks, type WebhookConfiguration } from "./webhooks";
@@ -70,6 +71,7 @@ export async function runDev(options: DevOptions = {}): Promise<DevSession> {
     force: true,
   });
   await waitForEstablished(peprStoreCrd.metadata.name);
+  await installIstioCrds({ waitEstablished: true, log });
 
   log(`starting the module on ${baseUrl}`);
   const child = spawn(process.execPath, [moduleFile], {
