@@ -3,6 +3,9 @@ import cfg from "./package.json";
 import { SidecarInjection } from "./capabilities/sidecar-injection";
 import { ConfigValidation } from "./capabilities/config-validation";
 import { installIstioCrds, installsCrds } from "./capabilities/istio-crds";
+import { CertIssuance } from "./capabilities/cert-issuance";
+import { runsControlPlane } from "./control-plane/config";
+import { startMeshControlPlane } from "./control-plane/instance";
 
 /**
  * Rigging's entry point: the mesh capabilities, in the order a request meets them.
@@ -11,7 +14,9 @@ import { installIstioCrds, installsCrds } from "./capabilities/istio-crds";
  * or connect at import time: the admission server starts only outside build mode, on
  * RIGGING_ADMISSION_PORT when `rig dev` runs several modules side by side (3000 in a cluster).
  */
-const mesh = new PeprModule(cfg, [SidecarInjection, ConfigValidation], { deferStart: true });
+const mesh = new PeprModule(cfg, [SidecarInjection, ConfigValidation, CertIssuance], {
+  deferStart: true,
+});
 
 if (process.env.PEPR_MODE !== "build") {
   mesh.start(Number(process.env.RIGGING_ADMISSION_PORT ?? 3000));
@@ -19,4 +24,7 @@ if (process.env.PEPR_MODE !== "build") {
   // admission keeps serving whatever CRDs the cluster already has.
   if (installsCrds())
     installIstioCrds().catch(err => console.error(`installing the Istio CRDs failed: ${err}`));
+  // xDS (15010) and xDS + CA (15012) run in the watcher only, or in the one `rig dev` process;
+  // a port that cannot be bound is logged and admission keeps running.
+  if (runsControlPlane(process.env)) startMeshControlPlane();
 }

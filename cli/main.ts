@@ -1,4 +1,5 @@
 import { Command, CommanderError } from "commander";
+import { agentCommand } from "./commands/agent-certs";
 import { analyzeCommand } from "./commands/analyze";
 import { checkInjectCommand } from "./commands/check-inject";
 import { clusterCommand } from "./commands/cluster";
@@ -22,6 +23,7 @@ export function rigProgram(): Command {
   program.addCommand(analyzeCommand());
   program.addCommand(proxyStatusCommand());
   program.addCommand(proxyConfigCommand());
+  program.addCommand(agentCommand());
   throwInsteadOfExit(program);
   return program;
 }

@@ -1,0 +1,47 @@
+/**
+ * Where the control plane listens, from the environment. In a cluster the watcher serves every
+ * interface; `rig dev` (PEPR_MODE=dev) keeps to loopback. `off` disables a port.
+ */
+
+/** The control plane's network settings. */
+export interface ControlPlaneConfig {
+  /** Plaintext ADS, or undefined when off. */
+  readonly xdsAddress: string | undefined;
+  /** TLS ADS + CA, or undefined when off. */
+  readonly xdsTlsAddress: string | undefined;
+  /** Namespace in `istiod.<ns>.svc`, the name Istio's agents dial. */
+  readonly istiodNamespace: string;
+  /** Whether ADS on the TLS port needs a ServiceAccount token. */
+  readonly tlsAdsAuth: "token" | "none";
+}
+
+/** Whether this process runs the control plane: the watcher, or the dev process; never a build. */
+export function runsControlPlane(env: NodeJS.ProcessEnv): boolean {
+  if (env.PEPR_MODE === "build") return false;
+  return env.PEPR_WATCH_MODE === "true" || env.PEPR_MODE === "dev";
+}
+
+/** Reads {@link ControlPlaneConfig}; throws naming the variable for a malformed value. */
+export function controlPlaneConfig(env: NodeJS.ProcessEnv): ControlPlaneConfig {
+  const host = env.PEPR_MODE === "dev" ? "127.0.0.1" : "0.0.0.0";
+  const auth = env.RIGGING_XDS_TLS_AUTH ?? "token";
+  if (auth !== "token" && auth !== "none") {
+    throw new Error(`RIGGING_XDS_TLS_AUTH: "${auth}" must be "token" or "none"`);
+  }
+  return {
+    xdsAddress: address("RIGGING_XDS_ADDRESS", env.RIGGING_XDS_ADDRESS, `${host}:15010`),
+    xdsTlsAddress: address("RIGGING_XDS_TLS_ADDRESS", env.RIGGING_XDS_TLS_ADDRESS, `${host}:15012`),
+    istiodNamespace: env.RIGGING_ISTIOD_NAMESPACE ?? "istio-system",
+    tlsAdsAuth: auth,
+  };
+}
+
+function address(name: string, value: string | undefined, fallback: string): string | undefined {
+  if (value === undefined || value === "") return fallback;
+  if (value === "off") return undefined;
+  const m = /^(\[[0-9a-f:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(value);
+  if (!m || Number(m[2]) > 65535) {
+    throw new Error(`${name}: "${value}" must be host:port (port 0–65535) or "off"`);
+  }
+  return value;
+}

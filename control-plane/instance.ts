@@ -1,0 +1,59 @@
+import { Log } from "pepr";
+import { nodeCaDeps } from "../ca/server/node-crypto";
+import { kubernetesCaSecretStore, CONTROL_PLANE_NAMESPACE } from "./ca-secrets";
+import { controlPlaneConfig } from "./config";
+import type { ControlPlaneLogger } from "./logger";
+import { MeshCa } from "./mesh-ca";
+import { kubernetesRootCertWriter, RootCertPublisher } from "./root-cert-configmaps";
+import { defaultServingNames, startControlPlane, type ControlPlane } from "./start";
+import { tokenReviewAuthenticator } from "./token-review";
+
+/**
+ * The module's one mesh CA and root publisher, shared by the `cert-issuance` capability's
+ * watches and the servers `pepr.ts` starts. Constructing them does no I/O (Pepr loads this file
+ * in build mode); the first watch event or {@link startMeshControlPlane} bootstraps the CA.
+ */
+
+const logger: ControlPlaneLogger = Log;
+
+/** The mesh CA of this process. */
+export const meshCa = new MeshCa({
+  store: kubernetesCaSecretStore(),
+  logger,
+  deps: nodeCaDeps,
+  readPublishedBundle: () => kubernetesRootCertWriter.read(CONTROL_PLANE_NAMESPACE),
+});
+
+/** Keeps `istio-ca-root-cert` in every namespace. */
+export const rootCertPublisher = new RootCertPublisher(
+  () => meshCa.bundle(),
+  kubernetesRootCertWriter,
+  logger,
+);
+
+/**
+ * Starts ADS on 15010 and ADS + CA on 15012 as the environment says (see `config.ts`). A bad
+ * setting is logged and the servers stay off; admission is never affected.
+ */
+export function startMeshControlPlane(
+  env: NodeJS.ProcessEnv = process.env,
+): ControlPlane | undefined {
+  let config;
+  try {
+    config = controlPlaneConfig(env);
+  } catch (err) {
+    logger.error({ err: (err as Error).message }, "control plane not started");
+    return undefined;
+  }
+  return startControlPlane({
+    xdsAddress: config.xdsAddress,
+    xdsTlsAddress: config.xdsTlsAddress,
+    tlsAdsAuth: config.tlsAdsAuth,
+    servingDnsNames: defaultServingNames(config.istiodNamespace),
+    ca: meshCa,
+    deps: nodeCaDeps,
+    authenticate: tokenReviewAuthenticator(),
+    logger,
+    publisher: rootCertPublisher,
+  });
+}

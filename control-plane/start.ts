@@ -1,0 +1,249 @@
+import * as grpc from "@grpc/grpc-js";
+import { Registry } from "prom-client";
+import type { KeyGenerator } from "../ca/deps";
+import { halfLife } from "../ca/rotation";
+import type { TokenAuthenticator } from "../ca/server/create-certificate";
+import { addCertificateService } from "../ca/server/serve";
+import { SnapshotCache } from "../xds/cache/snapshot-cache";
+import { DiscoveryServer } from "../xds/server/discovery-server";
+import { requireServiceAccountToken } from "./ads-auth";
+import type { ControlPlaneLogger } from "./logger";
+import type { MeshCa, MeshCaDeps } from "./mesh-ca";
+import type { RootCertPublisher } from "./root-cert-configmaps";
+import {
+  issueServingIdentity,
+  RotatingServerCredentials,
+  type ServingIdentity,
+} from "./serving-credentials";
+
+/**
+ * The composition root of the control plane's network side, run only in the watcher (or the
+ * local dev process): ADS in plaintext on 15010, and on 15012 TLS with a certificate from the
+ * mesh CA, serving ADS (token-authenticated) and `IstioCertificateService/CreateCertificate`.
+ * A port that cannot be bound is logged and left unserved; nothing here throws into admission.
+ */
+
+/** Where and how to serve. */
+export interface ControlPlaneOptions {
+  /** Plaintext ADS address, `host:port` (port 0 picks one); undefined serves none. */
+  readonly xdsAddress?: string;
+  /** TLS address for ADS + CA; undefined serves none. */
+  readonly xdsTlsAddress?: string;
+  /** The mesh CA (bootstrapped here). */
+  readonly ca: MeshCa;
+  /** Crypto, clock and randomness for issuing. */
+  readonly deps: MeshCaDeps;
+  /** Checks bearer tokens (TokenReview in production). */
+  readonly authenticate: TokenAuthenticator;
+  /** Logger. */
+  readonly logger: ControlPlaneLogger;
+  /**
+   * Whether ADS on the TLS port requires a ServiceAccount token. @default "token" — as istiod:
+   * the TLS port is the one reachable from outside the trust boundary, and the config it serves
+   * names every Service and endpoint; 15010 stays open for tests and in-cluster trusted use.
+   */
+  readonly tlsAdsAuth?: "token" | "none";
+  /** Publishes `istio-ca-root-cert` when the roots change; none in CA-only tests. */
+  readonly publisher?: RootCertPublisher;
+  /** Snapshots for the discovery server. @default an empty cache */
+  readonly cache?: SnapshotCache;
+  /** Metrics registry. @default a new one */
+  readonly registry?: Registry;
+  /** DNS names of the serving certificate. @default {@link defaultServingNames} */
+  readonly servingDnsNames?: readonly string[];
+  /** Serving certificate lifetime. @default 24 h */
+  readonly servingTtlSeconds?: number;
+  /** Serving key generator. @default deps.generateKey */
+  readonly servingKey?: KeyGenerator;
+  /** How often roots are retired and the serving certificate checked. @default 60 s */
+  readonly tickMs?: number;
+}
+
+/** A running control plane. */
+export interface ControlPlane {
+  /** The discovery server (its cache, status, metrics). */
+  readonly discovery: DiscoveryServer;
+  /** Bound plaintext port, once bound. */
+  readonly xdsPort: () => number | undefined;
+  /** Bound TLS port, once bound. */
+  readonly xdsTlsPort: () => number | undefined;
+  /** Resolves when every configured port was bound or failed to bind (and was logged). */
+  readonly ready: Promise<void>;
+  /** Stops the servers and timers. */
+  stop(): Promise<void>;
+}
+
+/** The names 15012's certificate covers: istiod's (what Istio's agents dial), ours, loopback. */
+export function defaultServingNames(istiodNamespace = "istio-system"): string[] {
+  return [
+    `istiod.${istiodNamespace}.svc`,
+    "rigging.pepr-system.svc",
+    "pepr-rigging-watcher.pepr-system.svc",
+    "localhost",
+  ];
+}
+
+/** Starts what `options` asks for; never rejects (failures are logged). */
+export function startControlPlane(options: ControlPlaneOptions): ControlPlane {
+  const { ca, logger } = options;
+  const discovery = new DiscoveryServer({
+    cache: options.cache ?? new SnapshotCache(),
+    registry: options.registry ?? new Registry(),
+    logger,
+  });
+  let xdsPort: number | undefined;
+  let xdsTlsPort: number | undefined;
+  let tlsServer: grpc.Server | undefined;
+  let credentials: RotatingServerCredentials | undefined;
+  let serving: ServingIdentity | undefined;
+  let stopped = false;
+  let binding: Promise<void> | undefined;
+  const unsubscribe: Array<() => void> = [];
+
+  const plaintext = options.xdsAddress
+    ? discovery.listen(options.xdsAddress).then(
+        port => void (xdsPort = port),
+        err => bindFailed(logger, "plaintext ADS", options.xdsAddress!, err),
+      )
+    : Promise.resolve();
+
+  const renewServing = (): boolean => {
+    const authority = ca.authority();
+    if (!authority) return false;
+    const issued = issueServingIdentity(
+      authority,
+      {
+        dnsNames: options.servingDnsNames ?? defaultServingNames(),
+        ttlSeconds: options.servingTtlSeconds ?? 24 * 3600,
+        generateKey: options.servingKey ?? options.deps.generateKey,
+      },
+      options.deps,
+    );
+    if (!issued.ok) {
+      logger.error(
+        { problems: issued.errors },
+        "could not issue the control plane's serving certificate",
+      );
+      return false;
+    }
+    serving = issued.value;
+    credentials?.update(serving);
+    logger.info(
+      { notAfter: serving.notAfter.toISOString() },
+      "issued the control plane's serving certificate",
+    );
+    return true;
+  };
+
+  const bindTls = async (address: string): Promise<void> => {
+    if (!serving && !renewServing()) {
+      binding = undefined;
+      logger.error(
+        { address },
+        "the TLS port waits for a CA authority: no serving certificate can be issued yet",
+      );
+      return;
+    }
+    credentials = new RotatingServerCredentials(serving!);
+    const auth =
+      (options.tlsAdsAuth ?? "token") === "token"
+        ? [requireServiceAccountToken(options.authenticate, logger)]
+        : [];
+    const server = new grpc.Server({ interceptors: auth });
+    discovery.addServicesTo(server);
+    addCertificateService(server, {
+      authority: () => ca.authority(),
+      authenticate: options.authenticate,
+      trustDomain: ca.trustDomain,
+      policy: ca.policy,
+      deps: options.deps,
+    });
+    try {
+      xdsTlsPort = await new Promise<number>((resolve, reject) =>
+        server.bindAsync(address, credentials!, (err, port) => (err ? reject(err) : resolve(port))),
+      );
+      tlsServer = server;
+      logger.info({ address, port: xdsTlsPort }, "xDS + CA (TLS) listening");
+    } catch (err) {
+      server.forceShutdown();
+      bindFailed(logger, "TLS ADS + CA", address, err);
+    }
+  };
+
+  const tls = (async () => {
+    try {
+      await ca.bootstrap();
+    } catch (err) {
+      logger.error(
+        { err: errorText(err) },
+        "CA bootstrap failed; certificate requests are refused",
+      );
+    }
+    if (stopped) return;
+    if (options.publisher) {
+      const publisher = options.publisher;
+      unsubscribe.push(ca.onChange(() => void publisher.publishEverywhere().catch(() => 0)));
+      if (ca.bundle())
+        await publisher
+          .publishEverywhere()
+          .catch(err =>
+            logger.warn({ err: errorText(err) }, "could not list namespaces to publish the root"),
+          );
+    }
+    unsubscribe.push(
+      ca.onChange(change => {
+        if (change.authorityChanged && credentials) renewServing();
+        // A CA that had no authority at start (a refused `cacerts`) binds the port once fixed.
+        else if (!credentials && !binding && options.xdsTlsAddress && !stopped) {
+          binding = bindTls(options.xdsTlsAddress);
+        }
+      }),
+    );
+    if (options.xdsTlsAddress) await (binding = bindTls(options.xdsTlsAddress));
+  })();
+
+  const timer = setInterval(() => {
+    ca.retireRoots();
+    if (serving && options.deps.now() >= halfLife(serving)) renewServing();
+  }, options.tickMs ?? 60_000);
+  timer.unref();
+
+  return {
+    discovery,
+    xdsPort: () => xdsPort,
+    xdsTlsPort: () => xdsTlsPort,
+    ready: Promise.all([plaintext, tls]).then(() => undefined),
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      for (const u of unsubscribe) u();
+      await tls.catch(() => undefined);
+      await binding?.catch(() => undefined);
+      await discovery.stop(500);
+      if (tlsServer) {
+        const server = tlsServer;
+        await new Promise<void>(resolve => {
+          const force = setTimeout(() => {
+            server.forceShutdown();
+            resolve();
+          }, 500);
+          server.tryShutdown(() => {
+            clearTimeout(force);
+            resolve();
+          });
+        });
+      }
+    },
+  };
+}
+
+function bindFailed(logger: ControlPlaneLogger, what: string, address: string, err: unknown): void {
+  logger.error(
+    { address, err: errorText(err) },
+    `${what}: could not listen on ${address}; admission keeps running without it`,
+  );
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
