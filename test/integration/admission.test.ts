@@ -1,6 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { runDev, type DevSession } from "../../cli/dev/runner";
+import type { DevSession } from "../../cli/dev/runner";
+import { startTestModule } from "../harness/module";
 import { startTestCluster, type LocalCluster } from "../harness/cluster";
 import { create, eventually, getJson } from "../harness/kube";
 
@@ -44,7 +45,7 @@ describe("the module's admission webhooks on a real API server", () => {
   beforeAll(async () => {
     cluster = await startTestCluster({ nodes: 1 });
     process.env.KUBECONFIG = cluster.kubeconfigPath;
-    session = await runDev({ build: false });
+    session = await startTestModule();
     await namespace("meshed", { "istio-injection": "enabled" });
     await namespace("plain", {});
     await namespace("strict", { "istio-injection": "enabled", "rigging.dev/mesh": "required" });

@@ -1,6 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { runDev, type DevSession } from "../../cli/dev/runner";
+import type { DevSession } from "../../cli/dev/runner";
+import { startTestModule } from "../harness/module";
 import { admitConfig } from "../../mesh/admission/config-validation";
 import { findKind } from "../../mesh/api/kinds";
 import { startTestCluster, type LocalCluster } from "../harness/cluster";
@@ -223,7 +224,7 @@ describe("config validation on a real API server", () => {
   beforeAll(async () => {
     cluster = await startTestCluster({ nodes: 1 });
     process.env.KUBECONFIG = cluster.kubeconfigPath;
-    session = await runDev({ build: false });
+    session = await startTestModule();
   });
   afterAll(async () => {
     // Figures for the issue note.

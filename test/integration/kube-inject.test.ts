@@ -2,7 +2,8 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runDev, type DevSession } from "../../cli/dev/runner";
+import type { DevSession } from "../../cli/dev/runner";
+import { startTestModule } from "../harness/module";
 import { startTestCluster, type LocalCluster } from "../harness/cluster";
 import { create, eventually, getJson } from "../harness/kube";
 import { repoRoot } from "../harness/shared";
@@ -63,7 +64,7 @@ describe("rig kube-inject and rig check-inject against the module on a real API 
     dir = mkdtempSync(join(tmpdir(), "rigging-kube-inject-"));
     cluster = await startTestCluster({ nodes: 1 });
     process.env.KUBECONFIG = cluster.kubeconfigPath;
-    session = await runDev({ build: false });
+    session = await startTestModule();
     await namespace("meshed", { "istio-injection": "enabled" });
     await namespace("plain", {});
     await namespace("off", { "istio-injection": "disabled" });
