@@ -4,6 +4,7 @@ import { SidecarInjection } from "./capabilities/sidecar-injection";
 import { ConfigValidation } from "./capabilities/config-validation";
 import { installIstioCrds, installsCrds } from "./capabilities/istio-crds";
 import { CertIssuance } from "./capabilities/cert-issuance";
+import { RouteCompilation } from "./capabilities/route-compilation";
 import { runsControlPlane } from "./control-plane/config";
 import { startMeshControlPlane } from "./control-plane/instance";
 
@@ -14,9 +15,13 @@ import { startMeshControlPlane } from "./control-plane/instance";
  * or connect at import time: the admission server starts only outside build mode, on
  * RIGGING_ADMISSION_PORT when `rig dev` runs several modules side by side (3000 in a cluster).
  */
-const mesh = new PeprModule(cfg, [SidecarInjection, ConfigValidation, CertIssuance], {
-  deferStart: true,
-});
+const mesh = new PeprModule(
+  cfg,
+  [SidecarInjection, ConfigValidation, CertIssuance, RouteCompilation],
+  {
+    deferStart: true,
+  },
+);
 
 if (process.env.PEPR_MODE !== "build") {
   mesh.start(Number(process.env.RIGGING_ADMISSION_PORT ?? 3000));

@@ -7,6 +7,8 @@ import { MeshCa } from "./mesh-ca";
 import { kubernetesRootCertWriter, RootCertPublisher } from "./root-cert-configmaps";
 import { defaultServingNames, startControlPlane, type ControlPlane } from "./start";
 import { tokenReviewAuthenticator } from "./token-review";
+import { MeshRuntime } from "./mesh-runtime";
+import { SnapshotCache } from "../xds/cache/snapshot-cache";
 
 /**
  * The module's one mesh CA and root publisher, shared by the `cert-issuance` capability's
@@ -23,6 +25,31 @@ export const meshCa = new MeshCa({
   deps: nodeCaDeps,
   readPublishedBundle: () => kubernetesRootCertWriter.read(CONTROL_PLANE_NAMESPACE),
 });
+
+/** Per-proxy xDS snapshots, written by {@link meshRuntime} and served by the discovery server. */
+const snapshots = new SnapshotCache();
+
+/**
+ * The mesh model the `route-compilation` capability's watches feed, compiled for every
+ * connected proxy. Debounce timing: RIGGING_DEBOUNCE_QUIET_MS (100) and RIGGING_DEBOUNCE_MAX_MS
+ * (10000), as istiod's PILOT_DEBOUNCE_AFTER and PILOT_DEBOUNCE_MAX.
+ */
+export const meshRuntime = new MeshRuntime({
+  cache: snapshots,
+  logger,
+  timers: {
+    now: () => performance.now(),
+    setTimeout,
+    clearTimeout: h => clearTimeout(h as NodeJS.Timeout),
+  },
+  quietMs: positiveNumber(process.env.RIGGING_DEBOUNCE_QUIET_MS),
+  maxDelayMs: positiveNumber(process.env.RIGGING_DEBOUNCE_MAX_MS),
+});
+
+function positiveNumber(value: string | undefined): number | undefined {
+  const n = Number(value);
+  return value && Number.isFinite(n) && n >= 0 ? n : undefined;
+}
 
 /** Keeps `istio-ca-root-cert` in every namespace. */
 export const rootCertPublisher = new RootCertPublisher(
@@ -55,5 +82,7 @@ export function startMeshControlPlane(
     authenticate: tokenReviewAuthenticator(),
     logger,
     publisher: rootCertPublisher,
+    cache: snapshots,
+    hooks: meshRuntime,
   });
 }

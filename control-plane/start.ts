@@ -6,6 +6,7 @@ import type { TokenAuthenticator } from "../ca/server/create-certificate";
 import { addCertificateService } from "../ca/server/serve";
 import { SnapshotCache } from "../xds/cache/snapshot-cache";
 import { DiscoveryServer } from "../xds/server/discovery-server";
+import type { ConnectionHooks } from "../xds/server/xds-session";
 import { requireServiceAccountToken } from "./ads-auth";
 import type { ControlPlaneLogger } from "./logger";
 import type { MeshCa, MeshCaDeps } from "./mesh-ca";
@@ -47,6 +48,8 @@ export interface ControlPlaneOptions {
   readonly publisher?: RootCertPublisher;
   /** Snapshots for the discovery server. @default an empty cache */
   readonly cache?: SnapshotCache;
+  /** Told when proxies connect and disconnect (the mesh runtime compiles for them). */
+  readonly hooks?: ConnectionHooks;
   /** Metrics registry. @default a new one */
   readonly registry?: Registry;
   /** DNS names of the serving certificate. @default {@link defaultServingNames} */
@@ -90,6 +93,7 @@ export function startControlPlane(options: ControlPlaneOptions): ControlPlane {
     cache: options.cache ?? new SnapshotCache(),
     registry: options.registry ?? new Registry(),
     logger,
+    hooks: options.hooks,
   });
   let xdsPort: number | undefined;
   let xdsTlsPort: number | undefined;

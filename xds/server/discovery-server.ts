@@ -25,7 +25,12 @@ import { planResponse } from "./plan-response";
 import { ProxyStatusRegistry } from "./proxy-status";
 import { ADS_SERVICE, CSDS_SERVICE, PER_TYPE_SERVICES } from "./service-definitions";
 import { sotwSubscription } from "./subscription";
-import { XdsSession, type SessionContext, type SessionLimits } from "./xds-session";
+import {
+  XdsSession,
+  type ConnectionHooks,
+  type SessionContext,
+  type SessionLimits,
+} from "./xds-session";
 
 /** Settings of a discovery server. */
 export interface DiscoveryServerOptions {
@@ -43,6 +48,8 @@ export interface DiscoveryServerOptions {
   readonly nodeKey?: (node: NodeInfo) => string;
   /** Per-client bounds (streams per node id, request rate). @default DEFAULT_SESSION_LIMITS */
   readonly limits?: SessionLimits;
+  /** Told when proxies connect and disconnect, e.g. to compile a new proxy's snapshot. */
+  readonly hooks?: ConnectionHooks;
 }
 
 type Duplex<Req> = grpc.ServerDuplexStream<Req, Buffer>;
@@ -72,6 +79,7 @@ export class DiscoveryServer {
       connectionId: node => `${node.id}-${++connections}`,
       nodeKey: options.nodeKey ?? (node => node.id),
       limits: options.limits,
+      hooks: options.hooks,
     };
     this.addServicesTo(this.#server);
   }

@@ -35,6 +35,19 @@ export interface SessionContext {
   readonly nodeKey: (node: NodeInfo) => string;
   /** Per-client bounds. @default {@link DEFAULT_SESSION_LIMITS} */
   readonly limits?: SessionLimits;
+  /** Told of every stream that identified its node, and of its end (see {@link ConnectionHooks}). */
+  readonly hooks?: ConnectionHooks;
+}
+
+/**
+ * Who is connected, for whoever produces snapshots: a proxy's first stream is the moment to
+ * compile its configuration, and its last stream's end the moment to forget it.
+ */
+export interface ConnectionHooks {
+  /** A stream identified its node (called before the session looks for the node's snapshot). */
+  onConnect?(node: NodeInfo): void;
+  /** That stream ended. */
+  onDisconnect?(node: NodeInfo): void;
 }
 
 /**
@@ -87,6 +100,7 @@ export class XdsSession {
   #connection?: ConnectionStatus;
   #snapshot?: Snapshot;
   #unwatch?: () => void;
+  #node?: NodeInfo;
   #closed = false;
   #tokens: number;
   #refilledAt: number;
@@ -144,6 +158,7 @@ export class XdsSession {
     if (this.#connection) {
       this.ctx.status.remove(this.#connection.id);
       this.ctx.metrics.connectedProxies.dec();
+      if (this.#node) this.#callHook("onDisconnect", this.#node);
     }
   }
 
@@ -167,6 +182,15 @@ export class XdsSession {
     return true;
   }
 
+  // A hook that throws must not take the stream down with it: the producer logs its own errors.
+  #callHook(name: "onConnect" | "onDisconnect", node: NodeInfo): void {
+    try {
+      this.ctx.hooks?.[name]?.(node);
+    } catch (err) {
+      this.ctx.logger.warn({ proxy: node.id, err: String(err) }, `xDS ${name} hook failed`);
+    }
+  }
+
   #connect(node: NodeInfo): ConnectionStatus {
     const nodeKey = this.ctx.nodeKey(node);
     const connection = new ConnectionStatus(
@@ -182,8 +206,11 @@ export class XdsSession {
       this.ctx.now(),
     );
     this.#connection = connection;
+    this.#node = node;
     this.ctx.status.add(connection);
     this.ctx.metrics.connectedProxies.inc();
+    // The producer may publish the node's first snapshot synchronously from this hook.
+    this.#callHook("onConnect", node);
     this.#snapshot = this.ctx.cache.get(nodeKey);
     this.#unwatch = this.ctx.cache.watch(nodeKey, snapshot => this.#onSnapshot(snapshot));
     this.ctx.logger.debug(

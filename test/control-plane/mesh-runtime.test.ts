@@ -1,0 +1,132 @@
+import { MeshRuntime } from "../../control-plane/mesh-runtime";
+import type { ControlPlaneLogger } from "../../control-plane/logger";
+import type { StoreObject } from "../../mesh/store";
+import { SnapshotCache } from "../../xds/cache/snapshot-cache";
+import { TypeUrl } from "../../xds/encode/type-urls";
+import type { NodeInfo } from "../../xds/server/messages";
+
+// A hand-driven clock: the runtime's debouncer only fires when the test says time has passed.
+function manualTimers() {
+  let now = 0;
+  const pending = new Map<number, { at: number; fn: () => void }>();
+  let next = 1;
+  return {
+    now: () => now,
+    setTimeout: (fn: () => void, ms: number) => {
+      pending.set(next, { at: now + ms, fn });
+      return next++;
+    },
+    clearTimeout: (h: unknown) => void pending.delete(h as number),
+    advance(ms: number) {
+      now += ms;
+      for (const [h, t] of [...pending]) {
+        if (t.at <= now) {
+          pending.delete(h);
+          t.fn();
+        }
+      }
+    },
+  };
+}
+
+function recordingLogger() {
+  const lines: Array<{ level: string; msg: string; fields: Record<string, unknown> }> = [];
+  const at = (level: string) => (fields: Record<string, unknown>, msg: string) =>
+    void lines.push({ level, msg, fields });
+  const logger: ControlPlaneLogger = {
+    info: at("info"),
+    warn: at("warn"),
+    error: at("error"),
+    debug: at("debug"),
+  };
+  return { logger, lines };
+}
+
+const client: NodeInfo = {
+  id: "sidecar~127.0.0.5~client.default~default.svc.cluster.local",
+  cluster: "test",
+  metadata: { GENERATOR: "grpc", NAMESPACE: "default", LABELS: { app: "client" } },
+  userAgent: "test",
+};
+
+const serviceEntry: StoreObject = {
+  apiVersion: "networking.istio.io/v1",
+  kind: "ServiceEntry",
+  metadata: { name: "echo", namespace: "default" },
+  spec: {
+    hosts: ["echo.default.svc.cluster.local"],
+    ports: [{ number: 7070, name: "grpc", protocol: "GRPC" }],
+    resolution: "STATIC",
+    location: "MESH_INTERNAL",
+    endpoints: [{ address: "127.0.0.21", labels: { version: "v1" } }],
+  },
+} as unknown as StoreObject;
+
+const routeNames = (cache: SnapshotCache) => [
+  ...(cache.get(client.id)?.resources.get(TypeUrl.listener)?.keys() ?? []),
+];
+
+describe("MeshRuntime", () => {
+  it("compiles a snapshot the moment a proxy connects, and forgets it when the proxy leaves", () => {
+    const cache = new SnapshotCache();
+    const runtime = new MeshRuntime({
+      cache,
+      logger: recordingLogger().logger,
+      timers: manualTimers(),
+    });
+    runtime.apply({ type: "ADDED", object: serviceEntry });
+    runtime.onConnect(client);
+    expect(routeNames(cache)).toContain("echo.default.svc.cluster.local:7070");
+    runtime.onConnect(client); // a second stream of the same node
+    runtime.onDisconnect(client);
+    expect(cache.get(client.id)).toBeDefined();
+    runtime.onDisconnect(client);
+    expect(cache.get(client.id)).toBeUndefined();
+    expect(runtime.connected()).toEqual([]);
+  });
+
+  it("pushes a change to connected proxies after the quiet period, not before", () => {
+    const cache = new SnapshotCache();
+    const timers = manualTimers();
+    const runtime = new MeshRuntime({
+      cache,
+      logger: recordingLogger().logger,
+      timers,
+      quietMs: 100,
+    });
+    runtime.onConnect(client);
+    expect(routeNames(cache)).toEqual([]);
+    runtime.apply({ type: "ADDED", object: serviceEntry });
+    timers.advance(99);
+    expect(routeNames(cache)).toEqual([]);
+    timers.advance(1);
+    expect(routeNames(cache)).toEqual(["echo.default.svc.cluster.local:7070"]);
+    runtime.apply({ type: "DELETED", object: serviceEntry });
+    timers.advance(100);
+    expect(routeNames(cache)).toEqual([]);
+  });
+
+  it("ignores and reports Istio config that fails validation, keeping the last valid version", () => {
+    const cache = new SnapshotCache();
+    const timers = manualTimers();
+    const { logger, lines } = recordingLogger();
+    const runtime = new MeshRuntime({ cache, logger, timers });
+    runtime.apply({ type: "ADDED", object: serviceEntry });
+    const broken = {
+      ...serviceEntry,
+      spec: { ...(serviceEntry as { spec: object }).spec, ports: [{ number: 0, name: "grpc" }] },
+    };
+    runtime.apply({ type: "MODIFIED", object: broken as unknown as StoreObject });
+    runtime.onConnect(client);
+    expect(routeNames(cache)).toEqual(["echo.default.svc.cluster.local:7070"]);
+    const warning = lines.find(l => l.msg.startsWith("invalid Istio config ignored"));
+    expect(warning?.fields).toMatchObject({
+      kind: "ServiceEntry",
+      name: "echo",
+      namespace: "default",
+    });
+    expect(String((warning?.fields.errors as string[])[0])).toContain(
+      "ServiceEntry default/echo: spec.ports[0]",
+    );
+  });
+});
