@@ -9,6 +9,8 @@ import { defaultServingNames, startControlPlane, type ControlPlane } from "./sta
 import { tokenReviewAuthenticator } from "./token-review";
 import { MeshRuntime } from "./mesh-runtime";
 import { SnapshotCache } from "../xds/cache/snapshot-cache";
+import { Registry } from "prom-client";
+import { exposeOnPeprMetrics } from "./metrics";
 
 /**
  * The module's one mesh CA and root publisher, shared by the `cert-issuance` capability's
@@ -72,7 +74,11 @@ export function startMeshControlPlane(
     logger.error({ err: (err as Error).message }, "control plane not started");
     return undefined;
   }
+  // xDS metrics (connected proxies, pushes, push latency, NACKs, convergence) on Pepr's /metrics.
+  const registry = new Registry();
+  exposeOnPeprMetrics(registry);
   return startControlPlane({
+    registry,
     xdsAddress: config.xdsAddress,
     xdsTlsAddress: config.xdsTlsAddress,
     tlsAdsAuth: config.tlsAdsAuth,
