@@ -1,0 +1,349 @@
+/**
+ * AuthorizationPolicies of one workload → Envoy RBAC (and ext_authz) filters, for HTTP filter
+ * chains (`envoy.filters.http.rbac`) and TCP filter chains (`envoy.filters.network.rbac`).
+ *
+ * Order in the chain: CUSTOM (ext_authz), then AUDIT, DENY, ALLOW — so DENY is evaluated
+ * before ALLOW, and a request must pass every filter. Policies annotated `istio.io/dry-run`
+ * go to `shadow_rules` (evaluated and logged, never enforced).
+ *
+ * @see istio/istio pilot/pkg/security/authz/builder/builder.go
+ * @see https://istio.io/latest/docs/concepts/security/#authorization-policy-precedence
+ */
+import type { AuthorizationPolicySpec } from "../api/authorization-policy";
+import {
+  AuthzFilterNames,
+  AuthzTypes,
+  type EnvoyObject,
+  type NamedFilter,
+  type RbacAction,
+  type RbacPolicy,
+  type RbacRules,
+} from "./envoy-objects";
+import {
+  EXT_AUTHZ_MATCH_PREFIX,
+  EXT_AUTHZ_SHADOW_STAT_PREFIX,
+  resolveExtAuthz,
+  type ExtensionProvider,
+  type ServiceNamespaces,
+} from "./ext-authz";
+import { generatePolicy, migrateTrustDomain, ruleModel } from "./rule-model";
+import { trustDomainBundle, type TrustDomainBundle } from "./trust-domain";
+
+/** An AuthorizationPolicy as the builder needs it. */
+export interface AuthzPolicyInput {
+  readonly namespace: string;
+  readonly name: string;
+  readonly annotations?: Readonly<Record<string, string>>;
+  readonly spec: AuthorizationPolicySpec;
+}
+
+/** Inputs besides the policies; all optional. */
+export interface AuthzBuildOptions {
+  /** Local trust domain and aliases. Default: `cluster.local` alone. */
+  readonly trustDomains?: TrustDomainBundle;
+  /** Mesh config `extensionProviders`, for CUSTOM policies. */
+  readonly extensionProviders?: readonly ExtensionProvider[];
+  /** Where a service hostname exists (to find ext_authz clusters). Default: nowhere. */
+  readonly serviceNamespaces?: ServiceNamespaces;
+  /** Istio's PILOT_ENABLE_MULTIPLE_CUSTOM_AUTHZ_PROVIDERS. Default false. */
+  readonly multipleCustomProviders?: boolean;
+}
+
+/** Something a user should know about what was built: names the object and the field path. */
+export interface AuthzNote {
+  readonly severity: "error" | "info";
+  /** e.g. `AuthorizationPolicy foo/httpbin: spec.rules[0].to[0].operation.methods: skipped on TCP: ":method" is HTTP only`. */
+  readonly message: string;
+}
+
+/** The filters, in chain order, and the notes. */
+export interface AuthzFilters {
+  readonly filters: readonly NamedFilter[];
+  readonly notes: readonly AuthzNote[];
+}
+
+const DRY_RUN_ANNOTATION = "istio.io/dry-run";
+const SHADOW_ALLOW_PREFIX = "istio_dry_run_allow_";
+const SHADOW_DENY_PREFIX = "istio_dry_run_deny_";
+const TCP_STAT_PREFIX = "tcp.";
+const BAD_CUSTOM_SUFFIX = "-deny-due-to-bad-CUSTOM-action";
+
+/** A policy that never matches: what an ALLOW policy without rules ("allow nothing") becomes. */
+const MATCH_NEVER: RbacPolicy = {
+  permissions: [{ not_rule: { any: true } }],
+  principals: [{ not_id: { any: true } }],
+};
+
+/** `AuthorizationPolicy ns/name`, the prefix of every note. */
+export const label = (p: AuthzPolicyInput) => `AuthorizationPolicy ${p.namespace}/${p.name}`;
+
+/** Go's `strconv.ParseBool`; anything else counts as false (and is reported). */
+export function isDryRun(p: AuthzPolicyInput, notes: AuthzNote[]): boolean {
+  const v = p.annotations?.[DRY_RUN_ANNOTATION];
+  if (v === undefined) return false;
+  if (["1", "t", "T", "TRUE", "true", "True"].includes(v)) return true;
+  if (!["0", "f", "F", "FALSE", "false", "False"].includes(v)) {
+    notes.push({
+      severity: "error",
+      message: `${label(p)}: metadata.annotations["${DRY_RUN_ANNOTATION}"]: ${JSON.stringify(v)} is not a boolean; policy enforced`,
+    });
+  }
+  return false;
+}
+
+/** `ns[<ns>]-policy[<name>]-rule[<i>]`, prefixed for CUSTOM so ext_authz can find it. */
+export function rbacPolicyName(
+  namespace: string,
+  name: string,
+  rule: number,
+  provider?: string,
+): string {
+  const prefix =
+    provider === undefined
+      ? ""
+      : provider !== ""
+        ? `${EXT_AUTHZ_MATCH_PREFIX}-${provider}-`
+        : `${EXT_AUTHZ_MATCH_PREFIX}-`;
+  return `${prefix}ns[${namespace}]-policy[${name}]-rule[${rule}]`;
+}
+
+/** Adds the RBAC policies of `policy` (one per rule) to `into`. */
+export function addPolicies(
+  into: Record<string, RbacPolicy>,
+  policy: AuthzPolicyInput,
+  action: RbacAction,
+  forTCP: boolean,
+  bundle: TrustDomainBundle,
+  notes: AuthzNote[],
+  provider?: string,
+  grpc = false,
+): void {
+  const rules = policy.spec.rules ?? [];
+  for (const [i, rule] of rules.entries()) {
+    const name = rbacPolicyName(policy.namespace, policy.name, i, provider);
+    const model = ruleModel(rule, policy.namespace, `spec.rules[${i}]`);
+    if (!model.ok) {
+      notes.push({
+        severity: "error",
+        message: `${label(policy)}: ${model.problem.path}: ${model.problem.message}; rule skipped`,
+      });
+      continue;
+    }
+    const generated = generatePolicy(migrateTrustDomain(model.value, bundle), forTCP, action, grpc);
+    if (!generated.ok) {
+      const where = grpc
+        ? "for proxyless gRPC"
+        : forTCP
+          ? "on TCP filter chain"
+          : "on HTTP filter chain";
+      notes.push({
+        severity: "info",
+        message: `${label(policy)}: ${generated.problem.path}: ${generated.problem.message}; ALLOW rule skipped ${where} (it matches nothing there)`,
+      });
+      continue;
+    }
+    into[name] = generated.value;
+  }
+  if (rules.length === 0)
+    into[rbacPolicyName(policy.namespace, policy.name, 0, provider)] = MATCH_NEVER;
+}
+
+interface Built {
+  readonly enforce?: RbacRules;
+  readonly shadow?: RbacRules;
+}
+
+function buildAction(
+  policies: readonly AuthzPolicyInput[],
+  action: RbacAction,
+  forTCP: boolean,
+  bundle: TrustDomainBundle,
+  notes: AuthzNote[],
+): Built | undefined {
+  if (policies.length === 0) return undefined;
+  const enforce: Record<string, RbacPolicy> = {};
+  const shadow: Record<string, RbacPolicy> = {};
+  let hasEnforce = false;
+  let hasShadow = false;
+  for (const p of policies) {
+    const dry = isDryRun(p, notes);
+    if (dry) hasShadow = true;
+    else hasEnforce = true;
+    addPolicies(dry ? shadow : enforce, p, action, forTCP, bundle, notes);
+  }
+  return {
+    enforce: hasEnforce ? { action, policies: enforce } : undefined,
+    shadow: hasShadow ? { action, policies: shadow } : undefined,
+  };
+}
+
+/**
+ * Istio names the shadow stat prefix after the shadow rules' action, reading a missing rule
+ * set as ALLOW (protobuf's default), and AUDIT as no prefix.
+ */
+function shadowStatPrefix(shadow: RbacRules | undefined): string | undefined {
+  const action = shadow?.action ?? "ALLOW";
+  return action === "ALLOW"
+    ? SHADOW_ALLOW_PREFIX
+    : action === "DENY"
+      ? SHADOW_DENY_PREFIX
+      : undefined;
+}
+
+const drop = (o: Record<string, unknown>): EnvoyObject =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+
+function rbacFilter(forTCP: boolean, config: Record<string, unknown>): NamedFilter {
+  return {
+    name: forTCP ? AuthzFilterNames.networkRbac : AuthzFilterNames.httpRbac,
+    typed_config: {
+      "@type": forTCP ? AuthzTypes.networkRbac : AuthzTypes.httpRbac,
+      ...drop(config),
+      ...(forTCP ? { stat_prefix: TCP_STAT_PREFIX } : {}),
+    },
+  };
+}
+
+/** Policies grouped by action (unset means ALLOW). */
+export function splitByAction(policies: readonly AuthzPolicyInput[]) {
+  const by = {
+    CUSTOM: [] as AuthzPolicyInput[],
+    AUDIT: [] as AuthzPolicyInput[],
+    DENY: [] as AuthzPolicyInput[],
+    ALLOW: [] as AuthzPolicyInput[],
+  };
+  for (const p of policies) by[p.spec.action ?? "ALLOW"].push(p);
+  return by;
+}
+
+/** Fail closed: every enforced CUSTOM rule of the provider becomes a DENY. */
+function badCustomDeny(forTCP: boolean, rules: Record<string, RbacPolicy>): NamedFilter {
+  const policies = Object.fromEntries(
+    Object.entries(rules).map(([k, v]) => [k + BAD_CUSTOM_SUFFIX, v]),
+  );
+  return rbacFilter(forTCP, { rules: { action: "DENY", policies } });
+}
+
+function buildCustom(
+  policies: readonly AuthzPolicyInput[],
+  forTCP: boolean,
+  options: AuthzBuildOptions,
+  bundle: TrustDomainBundle,
+  notes: AuthzNote[],
+): NamedFilter[] {
+  const byProvider = new Map<
+    string,
+    { enforce: Record<string, RbacPolicy>; shadow: Record<string, RbacPolicy> }
+  >();
+  for (const p of policies) {
+    const provider = p.spec.provider?.name ?? "";
+    let sets = byProvider.get(provider);
+    if (!sets) byProvider.set(provider, (sets = { enforce: {}, shadow: {} }));
+    addPolicies(
+      isDryRun(p, notes) ? sets.shadow : sets.enforce,
+      p,
+      "DENY",
+      forTCP,
+      bundle,
+      notes,
+      provider,
+    );
+  }
+  const providers = [...byProvider.keys()].sort();
+  if (providers.length > 1 && !options.multipleCustomProviders) {
+    notes.push({
+      severity: "error",
+      message: `CUSTOM AuthorizationPolicies use ${providers.length} providers (${providers.join(", ")}); one per workload is supported, so their rules deny`,
+    });
+    return providers.map(name => badCustomDeny(forTCP, byProvider.get(name)?.enforce ?? {}));
+  }
+  const out: NamedFilter[] = [];
+  for (const name of providers) {
+    const sets = byProvider.get(name) ?? { enforce: {}, shadow: {} };
+    const resolved = resolveExtAuthz(
+      options.extensionProviders ?? [],
+      name,
+      options.serviceNamespaces ?? (() => []),
+    );
+    if (!resolved.ok) {
+      notes.push({
+        severity: "error",
+        message: `CUSTOM provider ${JSON.stringify(name)}: ${resolved.errors.join("; ")}; its rules deny`,
+      });
+      out.push(badCustomDeny(forTCP, sets.enforce));
+      continue;
+    }
+    const extAuthz = forTCP ? resolved.tcp : resolved.http;
+    if (!extAuthz) continue; // an HTTP provider has nothing to say on a TCP filter chain
+    out.push(
+      rbacFilter(forTCP, {
+        // Evaluate only: the matched policy id lands in dynamic metadata for ext_authz.
+        shadow_rules: { action: "DENY", policies: sets.enforce },
+        shadow_rules_stat_prefix: EXT_AUTHZ_SHADOW_STAT_PREFIX,
+        rules:
+          Object.keys(sets.shadow).length > 0
+            ? { action: "DENY", policies: sets.shadow }
+            : undefined,
+      }),
+      {
+        name: forTCP ? AuthzFilterNames.networkExtAuthz : AuthzFilterNames.httpExtAuthz,
+        typed_config: extAuthz as NamedFilter["typed_config"],
+      },
+    );
+  }
+  return out;
+}
+
+/** Which actions to build (Istio builds CUSTOM and the rest with separate builders). */
+export type AuthzActions = "all" | "custom" | "builtin";
+
+function build(
+  policies: readonly AuthzPolicyInput[],
+  forTCP: boolean,
+  options: AuthzBuildOptions,
+  actions: AuthzActions,
+): AuthzFilters {
+  const notes: AuthzNote[] = [];
+  const bundle = options.trustDomains ?? trustDomainBundle("cluster.local");
+  const by = splitByAction(policies);
+  const filters: NamedFilter[] = [];
+  if (actions !== "builtin" && by.CUSTOM.length > 0) {
+    filters.push(...buildCustom(by.CUSTOM, forTCP, options, bundle, notes));
+  }
+  if (actions !== "custom") {
+    for (const [action, list] of [
+      ["LOG", by.AUDIT],
+      ["DENY", by.DENY],
+      ["ALLOW", by.ALLOW],
+    ] as const) {
+      const built = buildAction(list, action, forTCP, bundle, notes);
+      if (!built) continue;
+      filters.push(
+        rbacFilter(forTCP, {
+          rules: built.enforce,
+          shadow_rules: built.shadow,
+          shadow_rules_stat_prefix: shadowStatPrefix(built.shadow),
+        }),
+      );
+    }
+  }
+  return { filters, notes };
+}
+
+/** HTTP filters (`HttpConnectionManager.http_filters`) for the workload's policies. */
+export function buildHttpAuthzFilters(
+  policies: readonly AuthzPolicyInput[],
+  options: AuthzBuildOptions = {},
+  actions: AuthzActions = "all",
+): AuthzFilters {
+  return build(policies, false, options, actions);
+}
+
+/** Network filters (`FilterChain.filters`, before tcp_proxy) for the workload's policies. */
+export function buildTcpAuthzFilters(
+  policies: readonly AuthzPolicyInput[],
+  options: AuthzBuildOptions = {},
+  actions: AuthzActions = "all",
+): AuthzFilters {
+  return build(policies, true, options, actions);
+}
