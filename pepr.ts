@@ -5,6 +5,7 @@ import { ConfigValidation } from "./capabilities/config-validation";
 import { installIstioCrds, installsCrds } from "./capabilities/istio-crds";
 import { CertIssuance } from "./capabilities/cert-issuance";
 import { RouteCompilation } from "./capabilities/route-compilation";
+import { PeerAuthentication } from "./capabilities/peer-authentication";
 import { runsControlPlane } from "./control-plane/config";
 import { startMeshControlPlane } from "./control-plane/instance";
 
@@ -17,7 +18,7 @@ import { startMeshControlPlane } from "./control-plane/instance";
  */
 const mesh = new PeprModule(
   cfg,
-  [SidecarInjection, ConfigValidation, CertIssuance, RouteCompilation],
+  [SidecarInjection, ConfigValidation, CertIssuance, RouteCompilation, PeerAuthentication],
   {
     deferStart: true,
   },

@@ -1,6 +1,6 @@
 import { a, Capability } from "pepr";
-import type { StoreEvent, StoreObject } from "../mesh/store";
-import { meshRuntime } from "../control-plane/instance";
+import { KINDS, NETWORKING_GROUP, type KindName } from "../mesh/api";
+import { fold } from "./watch-into-mesh";
 
 /**
  * Route compilation: the cluster's Services, endpoints, pods and Istio traffic config, watched
@@ -30,20 +30,9 @@ for (const kind of [
   "ServiceEntry",
   "Sidecar",
   "WorkloadEntry",
-]) {
-  const gvk = { group: "networking.istio.io", version: "v1", kind };
+] satisfies KindName[]) {
+  // The CRD's plural: Pepr would otherwise watch `<kind>s` (`serviceentrys`), which 404s.
+  const gvk = { group: NETWORKING_GROUP, version: "v1", kind, plural: KINDS[kind].plural };
   When(a.GenericKind, gvk).IsCreatedOrUpdated().Watch(fold(kind));
   When(a.GenericKind, gvk).IsDeleted().Watch(fold(kind));
-}
-
-/** A Watch callback that hands the event to the mesh runtime as a store event of `kind`. */
-function fold(kind: string) {
-  // Pepr passes kubernetes-fluent-client's WatchPhase, whose values are the watch API's names.
-  return (object: object, phase: string) => {
-    if (phase !== "ADDED" && phase !== "MODIFIED" && phase !== "DELETED") return;
-    meshRuntime.apply({
-      type: phase,
-      object: { ...object, kind } as StoreObject,
-    } satisfies StoreEvent);
-  };
 }

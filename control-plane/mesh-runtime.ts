@@ -1,7 +1,7 @@
 import {
   createStore,
   applyEvent,
-  NETWORKING_KINDS,
+  CONFIG_KINDS,
   type MeshStore,
   type StoreEvent,
 } from "../mesh/store";
@@ -38,7 +38,7 @@ interface ConnectedNode {
   streams: number;
 }
 
-const istioKinds: ReadonlySet<string> = new Set(NETWORKING_KINDS);
+const istioKinds: ReadonlySet<string> = new Set(CONFIG_KINDS);
 const endpointKinds: ReadonlySet<string> = new Set(["EndpointSlice", "WorkloadEntry", "Pod"]);
 
 /**

@@ -1,6 +1,6 @@
 /**
  * The mesh store: immutable, indexed snapshots of Services, endpoints, Pods, ServiceEntries,
- * WorkloadEntries and Istio networking config, and the service registry over them.
+ * WorkloadEntries, Istio networking and security config, and the service registry over them.
  */
 export * from "./kube-types";
 export * from "./persistent-map";

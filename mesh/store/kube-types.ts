@@ -87,8 +87,24 @@ export const NETWORKING_KINDS = [
 /** One of {@link NETWORKING_KINDS}. */
 export type NetworkingKind = (typeof NETWORKING_KINDS)[number];
 
+/** The Istio security kinds the store keeps (what proxies enforce: mTLS, JWT, authorization). */
+export const SECURITY_KINDS = [
+  "PeerAuthentication",
+  "RequestAuthentication",
+  "AuthorizationPolicy",
+] as const satisfies readonly KindName[];
+
+/** One of {@link SECURITY_KINDS}. */
+export type SecurityKind = (typeof SECURITY_KINDS)[number];
+
+/** Every Istio kind the store keeps in `store.config`. */
+export const CONFIG_KINDS = [...NETWORKING_KINDS, ...SECURITY_KINDS] as const;
+
+/** One of {@link CONFIG_KINDS}. */
+export type ConfigKind = NetworkingKind | SecurityKind;
+
 /** Any object the store accepts. */
-export type StoreObject = KubeObject | IstioObject<NetworkingKind>;
+export type StoreObject = KubeObject | IstioObject<ConfigKind>;
 
 /** A watch event, named as the Kubernetes watch API names them. */
 export interface StoreEvent {

@@ -8,22 +8,22 @@
  */
 import type { IstioObject, ServiceEntry, WorkloadEntry } from "../api";
 import {
+  CONFIG_KINDS,
   keyOf,
-  NETWORKING_KINDS,
   SERVICE_NAME_LABEL,
   type KubeEndpointSlice,
   type KubeNamespace,
   type KubePod,
   type KubeService,
-  type NetworkingKind,
+  type ConfigKind,
   type StoreEvent,
   type StoreObject,
 } from "./kube-types";
 import { emptyMap, getIn, removeIn, setIn, updateIn, type PMap } from "./persistent-map";
 import { serviceFromKube, servicesFromEntry, type ServiceInfo } from "./service-model";
 
-/** Networking config by kind, each keyed `namespace/name`. */
-export type ConfigMaps = { readonly [K in NetworkingKind]: PMap<IstioObject<K>> };
+/** Istio networking and security config by kind, each keyed `namespace/name`. */
+export type ConfigMaps = { readonly [K in ConfigKind]: PMap<IstioObject<K>> };
 
 /** An immutable snapshot of the mesh. */
 export interface MeshStore {
@@ -46,7 +46,7 @@ export interface MeshStore {
   readonly podsByNamespace: PMap<PMap<KubePod>>;
   /** WorkloadEntries by namespace, then `namespace/name`. */
   readonly workloadEntriesByNamespace: PMap<PMap<WorkloadEntry>>;
-  /** Istio networking config. */
+  /** Istio networking and security config. */
   readonly config: ConfigMaps;
   /** The service registry: host, then source (`Service/ns/name`, `ServiceEntry/ns/name`). */
   readonly registry: PMap<PMap<ServiceInfo>>;
@@ -60,7 +60,7 @@ export interface StoreOptions {
 
 /** The empty store. */
 export function createStore(options: StoreOptions = {}): MeshStore {
-  const config = Object.fromEntries(NETWORKING_KINDS.map(k => [k, emptyMap()])) as ConfigMaps;
+  const config = Object.fromEntries(CONFIG_KINDS.map(k => [k, emptyMap()])) as ConfigMaps;
   return {
     domainSuffix: options.domainSuffix ?? "cluster.local",
     revision: 0,
@@ -155,7 +155,7 @@ function applyPod(store: MeshStore, key: string, next: KubePod | undefined): Mes
   };
 }
 
-function applyConfig<K extends NetworkingKind>(
+function applyConfig<K extends ConfigKind>(
   store: MeshStore,
   kind: K,
   key: string,
@@ -189,8 +189,8 @@ function applyConfig<K extends NetworkingKind>(
   return out;
 }
 
-function isNetworkingKind(kind: string): kind is NetworkingKind {
-  return (NETWORKING_KINDS as readonly string[]).includes(kind);
+function isConfigKind(kind: string): kind is ConfigKind {
+  return (CONFIG_KINDS as readonly string[]).includes(kind);
 }
 
 /**
@@ -224,8 +224,8 @@ export function applyEvent(store: MeshStore, event: StoreEvent): MeshStore {
       next = applyPod(store, key, value as KubePod | undefined);
       break;
     default:
-      if (!isNetworkingKind(object.kind)) return store;
-      next = applyConfig(store, object.kind, key, value as IstioObject<NetworkingKind> | undefined);
+      if (!isConfigKind(object.kind)) return store;
+      next = applyConfig(store, object.kind, key, value as IstioObject<ConfigKind> | undefined);
   }
   return { ...next, revision: store.revision + 1 };
 }

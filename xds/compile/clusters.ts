@@ -1,7 +1,8 @@
 /**
  * CDS: one `outbound|port||host` cluster per visible service port, one
  * `outbound|port|subset|host` per DestinationRule subset, and for sidecars the inbound
- * `inbound|port||` clusters plus Istio's BlackHole and Passthrough clusters.
+ * `inbound|port||` clusters plus Istio's BlackHole and Passthrough clusters. Proxyless gRPC
+ * clusters carry mTLS as `upstream-mtls.ts` decides.
  *
  * @see istio/istio pilot/pkg/networking/core/cluster.go, cluster_builder.go
  * @see istio/istio pilot/pkg/networking/grpcgen/cds.go
@@ -21,6 +22,7 @@ import {
   type Obj,
 } from "./xds-util";
 import { dnsLoadAssignment } from "./endpoints";
+import { grpcClusterTls } from "./upstream-mtls";
 
 /** An outbound cluster to be built: which service, port and subset. */
 export interface OutboundCluster {
@@ -97,6 +99,10 @@ export function buildOutboundCluster(scope: ProxyScope, c: OutboundCluster): Obj
     ...connectionPool(policy, kind),
   };
   if (outlier) cluster.outlier_detection = outlier;
+  if (kind === "grpc") {
+    const socket = grpcClusterTls(scope, c, policy.tls);
+    if (socket) cluster.transport_socket = socket;
+  }
   if (panic !== undefined && kind !== "grpc")
     cluster.common_lb_config = { healthy_panic_threshold: { value: panic } };
   if (kind !== "grpc" && isHttp2Protocol(c.port.protocol)) {

@@ -44,7 +44,8 @@ export function localityEndpoints(endpoints: readonly EndpointInfo[]): Obj[] {
   });
 }
 
-function clusterEndpoints(scope: ProxyScope, c: OutboundCluster): EndpointInfo[] {
+/** The endpoints of one outbound cluster: the service port's, narrowed to the subset's labels. */
+export function clusterEndpoints(scope: ProxyScope, c: OutboundCluster): EndpointInfo[] {
   const all = endpointsOf(scope.store, c.service, c.port);
   return c.labels ? all.filter(e => selectorMatches(c.labels, e.labels)) : all;
 }

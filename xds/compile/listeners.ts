@@ -1,14 +1,22 @@
 /**
  * LDS. Proxyless gRPC: a client listener `host:port` per service port (an `api_listener`
  * whose HttpConnectionManager loads the route config of the same name) and a server listener
- * `xds.istio.io/grpc/lds/inbound/<ip>:<port>` per served port. Envoy sidecars: see
- * `sidecar-listeners.ts`.
+ * `xds.istio.io/grpc/lds/inbound/<ip>:<port>` per served port, enforcing the workload's
+ * AuthorizationPolicies (RBAC filters) and PeerAuthentication mode (mTLS or plaintext). Envoy
+ * sidecars: see `sidecar-listeners.ts`.
  *
  * @see istio/istio pilot/pkg/networking/grpcgen/lds.go
  */
+import { buildGrpcServerAuthzFilters, trustDomainBundle } from "../../mesh/authz";
+import { downstreamMtlsSocket } from "./grpc-tls";
 import { inboundPorts } from "./inbound";
 import type { ProxyScope } from "./scope";
 import { sidecarListeners } from "./sidecar-listeners";
+import {
+  authorizationPoliciesFor,
+  grpcServerUsesMtls,
+  workloadMtlsMode,
+} from "./workload-security";
 import { ADS_SOURCE, clusterName, FilterNames, httpFilters, Types, type Obj } from "./xds-util";
 
 /** Istio's listener name template for proxyless gRPC servers. */
@@ -39,26 +47,42 @@ function grpcClientListeners(scope: ProxyScope): Obj[] {
 /**
  * Server listeners for the ports the workload serves. The address must equal what the
  * `XdsServer` bound, so it is the proxy's IP and the workload port. Routes are inline and
- * `non_forwarding_action` (the server handles the call itself).
+ * `non_forwarding_action` (the server handles the call itself). One filter chain, without a
+ * match (grpc-js-xds ignores chains matching anything but `raw_buffer`): with a
+ * DownstreamTlsContext when the port's mode is mTLS, and the RBAC filters (DENY, then ALLOW)
+ * before the router.
  */
 function grpcServerListeners(scope: ProxyScope): Obj[] {
-  const ip = scope.proxy.ips[0];
+  const { proxy } = scope;
+  const ip = proxy.ips[0];
   if (!ip) return [];
+  const workload = { namespace: proxy.namespace, labels: proxy.labels };
+  // AUDIT, dry-run and CUSTOM notes have no channel to the operator yet (rig authz check will).
+  const { filters: rbac } = buildGrpcServerAuthzFilters(
+    authorizationPoliciesFor(scope.store, workload, scope.rootNamespace),
+    { trustDomains: trustDomainBundle(scope.trustDomain) },
+  );
   return inboundPorts(scope).map(p => {
     const hostPort = ip.includes(":") ? `[${ip}]:${p.targetPort}` : `${ip}:${p.targetPort}`;
+    const mode = workloadMtlsMode(scope.store, workload, p.targetPort, scope.rootNamespace);
+    const tls = grpcServerUsesMtls(mode, proxy.labels);
+    // Named by mode, as Istio names them, and the HCM's stat_prefix with it: grpc-js-xds 1.14's
+    // `listenersEquivalent` compares HCM bytes before the transport socket, and its socket check
+    // is inverted, so a TLS <-> plaintext switch with an identical HCM is ignored (or throws).
+    const chain = `inbound-${tls ? "mtls" : "plaintext"}|${p.targetPort}`;
     return {
       "@type": Types.listener,
       name: GRPC_SERVER_LISTENER_TEMPLATE.replace("%s", hostPort),
       address: { socket_address: { address: ip, port_value: p.targetPort } },
       filter_chains: [
         {
-          name: clusterName("inbound", p.targetPort),
+          name: chain,
           filters: [
             {
               name: FilterNames.hcm,
               typed_config: {
                 "@type": Types.hcm,
-                stat_prefix: clusterName("inbound", p.targetPort),
+                stat_prefix: chain,
                 route_config: {
                   name: clusterName("inbound", p.targetPort),
                   virtual_hosts: [
@@ -72,11 +96,13 @@ function grpcServerListeners(scope: ProxyScope): Obj[] {
                   ],
                 },
                 http_filters: [
+                  ...rbac,
                   { name: FilterNames.router, typed_config: { "@type": Types.router } },
                 ],
               },
             },
           ],
+          ...(tls ? { transport_socket: downstreamMtlsSocket() } : {}),
         },
       ],
     };

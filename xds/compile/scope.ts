@@ -24,6 +24,8 @@ export interface MeshOptions {
   readonly rootNamespace?: string;
   /** Outbound traffic to unknown hosts. @default "ALLOW_ANY" */
   readonly outboundTrafficPolicy?: "ALLOW_ANY" | "REGISTRY_ONLY";
+  /** The mesh's trust domain (SPIFFE identities `spiffe://<td>/ns/<ns>/sa/<sa>`). @default "cluster.local" */
+  readonly trustDomain?: string;
 }
 
 /** The proxy's view of the mesh. */
@@ -37,6 +39,10 @@ export interface ProxyScope {
   /** The Sidecar resource applying to the proxy, if any. */
   readonly sidecar?: Sidecar;
   readonly outboundTrafficPolicy: "ALLOW_ANY" | "REGISTRY_ONLY";
+  /** MeshConfig `rootNamespace`: its policies without a selector apply mesh-wide. */
+  readonly rootNamespace: string;
+  /** The mesh's trust domain. */
+  readonly trustDomain: string;
   /** The service a (FQDN) host names for this proxy. */
   service(host: string): ServiceInfo | undefined;
   /** The VirtualService routing `host`, if any. */
@@ -231,6 +237,8 @@ export function buildScope(store: MeshStore, proxy: Proxy, options: MeshOptions 
     sidecar,
     outboundTrafficPolicy:
       sidecar?.spec.outboundTrafficPolicy?.mode ?? options.outboundTrafficPolicy ?? "ALLOW_ANY",
+    rootNamespace: rootNs,
+    trustDomain: options.trustDomain ?? "cluster.local",
     service: host => byHost.get(host),
     virtualServiceFor,
     destinationRule,
