@@ -9,8 +9,15 @@ import { SERVER_LISTENER_TEMPLATE } from "./xds-resources";
 /** Channel/server option key grpc-js-xds 1.14 reads a per-instance bootstrap from. */
 export const BOOTSTRAP_OPTION = "grpc.TEST_ONLY_DO_NOT_USE_IN_PROD.xds_bootstrap_config";
 
-/** Bootstrap JSON for a proxy `nodeId` talking to the ADS server on 127.0.0.1:`adsPort`. */
-export function bootstrapJson(adsPort: number, nodeId: string): string {
+/**
+ * Bootstrap JSON for a proxyless proxy `nodeId` in namespace `default` talking to the ADS server
+ * on 127.0.0.1:`adsPort`; `labels` become its `LABELS` metadata (what workload selectors see).
+ */
+export function bootstrapJson(
+  adsPort: number,
+  nodeId: string,
+  labels?: Record<string, string>,
+): string {
   return JSON.stringify({
     xds_servers: [
       {
@@ -24,15 +31,19 @@ export function bootstrapJson(adsPort: number, nodeId: string): string {
       id: nodeId,
       cluster: "test",
       locality: {},
-      metadata: { GENERATOR: "grpc", NAMESPACE: "default" },
+      metadata: { GENERATOR: "grpc", NAMESPACE: "default", ...(labels ? { LABELS: labels } : {}) },
     },
     server_listener_resource_name_template: SERVER_LISTENER_TEMPLATE,
   });
 }
 
 /** Channel or server options selecting that bootstrap. */
-export function bootstrapOptions(adsPort: number, nodeId: string): Record<string, string> {
-  return { [BOOTSTRAP_OPTION]: bootstrapJson(adsPort, nodeId) };
+export function bootstrapOptions(
+  adsPort: number,
+  nodeId: string,
+  labels?: Record<string, string>,
+): Record<string, string> {
+  return { [BOOTSTRAP_OPTION]: bootstrapJson(adsPort, nodeId, labels) };
 }
 
 interface ListenableEntry {

@@ -30,6 +30,25 @@ export function echoHandlers(name: string): grpc.UntypedServiceImplementation {
   };
 }
 
+/**
+ * A plain gRPC server with the echo service on `host`, which must be a 127.0.0.x loopback
+ * address: it binds exactly there, on a port the system picks.
+ */
+export async function startEchoServer(
+  host: string,
+  handlers: grpc.UntypedServiceImplementation,
+): Promise<{ port: number; server: grpc.Server }> {
+  if (!/^127\.\d+\.\d+\.\d+$/.test(host)) throw new Error(`${host} is not a loopback address`);
+  const server = new grpc.Server();
+  server.addService(ECHO_SERVICE, handlers);
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`${host}:0`, grpc.ServerCredentials.createInsecure(), (err, p) =>
+      err ? reject(err) : resolve(p),
+    ),
+  );
+  return { port, server };
+}
+
 /** A plain gRPC echo backend on 127.0.0.1 (loopback only). */
 export async function startEchoBackend(name: string): Promise<{ port: number; stop: () => void }> {
   const server = new grpc.Server();
@@ -55,6 +74,67 @@ export function callEcho(client: grpc.Client, deadlineMs = 5_000): Promise<strin
         resolve(err ? `error:${err.code}` : String(value)),
     );
   });
+}
+
+/** What one echo call returned (backend name or `error:<code>`) and how long it took. */
+export interface EchoResult {
+  readonly who: string;
+  readonly ms: number;
+}
+
+/** One echo call with request `headers`, timed. */
+export function timedEcho(
+  client: grpc.Client,
+  headers: Record<string, string> = {},
+  deadlineMs = 5_000,
+): Promise<EchoResult> {
+  const md = new grpc.Metadata();
+  for (const [k, v] of Object.entries(headers)) md.set(k, v);
+  const start = performance.now();
+  return new Promise(resolve =>
+    client.makeUnaryRequest(
+      PATH,
+      raw,
+      raw,
+      Buffer.alloc(0),
+      md,
+      { deadline: Date.now() + deadlineMs },
+      (err: grpc.ServiceError | null, value?: Buffer) =>
+        resolve({ who: err ? `error:${err.code}` : String(value), ms: performance.now() - start }),
+    ),
+  );
+}
+
+/** `n` timed echo calls with `headers`, 50 at a time. */
+export async function runEcho(
+  client: grpc.Client,
+  n: number,
+  headers: Record<string, string> = {},
+  deadlineMs = 5_000,
+): Promise<EchoResult[]> {
+  const out: EchoResult[] = [];
+  for (let done = 0; done < n; done += 50)
+    out.push(
+      ...(await Promise.all(
+        Array.from({ length: Math.min(50, n - done) }, () =>
+          timedEcho(client, headers, deadlineMs),
+        ),
+      )),
+    );
+  return out;
+}
+
+/** Results counted by answer. */
+export function countAnswers(results: readonly EchoResult[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const r of results) counts[r.who] = (counts[r.who] ?? 0) + 1;
+  return counts;
+}
+
+/** Asserts `observed` of `n` is within 5 standard deviations of a Binomial(n, p) mean. */
+export function expectBinomial(observed: number, n: number, p: number): void {
+  const sd = Math.sqrt(n * p * (1 - p));
+  expect(Math.abs(observed - n * p)).toBeLessThanOrEqual(5 * sd);
 }
 
 /** `n` sequential-in-batches echo calls, counted by answer. */

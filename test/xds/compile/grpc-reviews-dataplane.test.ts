@@ -13,27 +13,25 @@ import { compile } from "../../../xds/compile";
 import { SnapshotCache } from "../../../xds/cache/snapshot-cache";
 import { TypeUrl } from "../../../xds/encode/type-urls";
 import { DiscoveryServer } from "../../../xds/server/discovery-server";
-import { BOOTSTRAP_OPTION } from "../../harness/xds-bootstrap";
-import { ECHO_SERVICE, echoHandlers } from "../../harness/xds-echo";
-import { SERVER_LISTENER_TEMPLATE } from "../../harness/xds-resources";
+import { bootstrapOptions } from "../../harness/xds-bootstrap";
+import {
+  countAnswers as count,
+  echoHandlers,
+  expectBinomial,
+  runEcho as run,
+  startEchoServer as startServer,
+  timedEcho as call,
+} from "../../harness/xds-echo";
 import { checkedSnapshot, istioPath, loadYaml, storeObjects } from "./fixtures";
 
 jest.setTimeout(120_000);
 
 const RPCS = 1_000;
-const PATH = "/rigging.test.Echo/Who";
 const REVIEWS = "reviews.default.svc.cluster.local:9080";
 const FLAKY = "flaky.default.svc.cluster.local:9090";
 const STICKY = "sticky.default.svc.cluster.local:9080";
 const CLIENT = "sidecar~127.0.0.1~client.default~default.svc.cluster.local";
 const LOCKED = "sidecar~127.0.0.1~locked.default~default.svc.cluster.local";
-const raw = (b: Buffer): Buffer => b;
-
-/** Asserts `observed` of `n` is within 5 standard deviations of a Binomial(n, p) mean. */
-function expectBinomial(observed: number, n: number, p: number): void {
-  const sd = Math.sqrt(n * p * (1 - p));
-  expect(Math.abs(observed - n * p)).toBeLessThanOrEqual(Math.max(5 * sd, 0));
-}
 
 async function until(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -41,90 +39,6 @@ async function until(predicate: () => boolean, timeoutMs: number, what: string):
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise(r => setTimeout(r, 20));
   }
-}
-
-function bootstrap(
-  adsPort: number,
-  nodeId: string,
-  labels: Record<string, string>,
-): Record<string, string> {
-  return {
-    [BOOTSTRAP_OPTION]: JSON.stringify({
-      xds_servers: [
-        {
-          server_uri: `127.0.0.1:${adsPort}`,
-          channel_creds: [{ type: "insecure" }],
-          server_features: ["xds_v3"],
-        },
-      ],
-      node: {
-        id: nodeId,
-        cluster: "test",
-        locality: {},
-        metadata: { GENERATOR: "grpc", NAMESPACE: "default", LABELS: labels },
-      },
-      server_listener_resource_name_template: SERVER_LISTENER_TEMPLATE,
-    }),
-  };
-}
-
-/** A plain gRPC server on `host` (a 127.0.0.x loopback address). */
-async function startServer(
-  host: string,
-  handlers: grpc.UntypedServiceImplementation,
-): Promise<{ port: number; server: grpc.Server }> {
-  const server = new grpc.Server();
-  server.addService(ECHO_SERVICE, handlers);
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${host}:0`, grpc.ServerCredentials.createInsecure(), (err, p) =>
-      err ? reject(err) : resolve(p),
-    ),
-  );
-  return { port, server };
-}
-
-interface CallResult {
-  readonly who: string;
-  readonly ms: number;
-}
-
-function call(client: grpc.Client, headers: Record<string, string> = {}): Promise<CallResult> {
-  const md = new grpc.Metadata();
-  for (const [k, v] of Object.entries(headers)) md.set(k, v);
-  const start = performance.now();
-  return new Promise(resolve =>
-    client.makeUnaryRequest(
-      PATH,
-      raw,
-      raw,
-      Buffer.alloc(0),
-      md,
-      { deadline: Date.now() + 5_000 },
-      (err, value) =>
-        resolve({ who: err ? `error:${err.code}` : String(value), ms: performance.now() - start }),
-    ),
-  );
-}
-
-async function run(
-  client: grpc.Client,
-  n: number,
-  headers: Record<string, string> = {},
-): Promise<CallResult[]> {
-  const out: CallResult[] = [];
-  for (let done = 0; done < n; done += 50)
-    out.push(
-      ...(await Promise.all(
-        Array.from({ length: Math.min(50, n - done) }, () => call(client, headers)),
-      )),
-    );
-  return out;
-}
-
-function count(results: readonly CallResult[]): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const r of results) counts[r.who] = (counts[r.who] ?? 0) + 1;
-  return counts;
 }
 
 function vsFrom(file: string, name = "reviews"): StoreObject {
@@ -257,7 +171,7 @@ describe("compiled config drives grpc-js-xds clients (bookinfo reviews as a gRPC
     client = new grpc.Client(
       `xds:///${REVIEWS}`,
       grpc.credentials.createInsecure(),
-      bootstrap(adsPort, CLIENT, { app: "client" }),
+      bootstrapOptions(adsPort, CLIENT, { app: "client" }),
     );
   });
 
@@ -335,7 +249,7 @@ describe("compiled config drives grpc-js-xds clients (bookinfo reviews as a gRPC
     const flakyClient = new grpc.Client(
       `xds:///${FLAKY}`,
       grpc.credentials.createInsecure(),
-      bootstrap(adsPort, CLIENT, { app: "client" }),
+      bootstrapOptions(adsPort, CLIENT, { app: "client" }),
     );
     try {
       // Subscribe first (Istio's default route already retries UNAVAILABLE twice), so the
@@ -381,7 +295,7 @@ describe("compiled config drives grpc-js-xds clients (bookinfo reviews as a gRPC
     const sticky = new grpc.Client(
       `xds:///${STICKY}`,
       grpc.credentials.createInsecure(),
-      bootstrap(adsPort, CLIENT, { app: "client" }),
+      bootstrapOptions(adsPort, CLIENT, { app: "client" }),
     );
     try {
       for (const user of ["alice", "bob", "carol"]) {
@@ -402,7 +316,7 @@ describe("compiled config drives grpc-js-xds clients (bookinfo reviews as a gRPC
       new grpc.Client(
         `xds:///${target}`,
         grpc.credentials.createInsecure(),
-        bootstrap(adsPort, LOCKED, { app: "locked" }),
+        bootstrapOptions(adsPort, LOCKED, { app: "locked" }),
       );
     const reviews = locked(REVIEWS);
     const flaky = locked(FLAKY);
