@@ -89,4 +89,19 @@ describe("the bookinfo constructs example", () => {
     );
     expect(JSON.stringify(canary)).toContain('"weight":25');
   }, 60_000);
+
+  it("synthesizes with `cdk8s synth`, as cdk8s users run it", () => {
+    const outdir = mkdtempSync(join(tmpdir(), "bookinfo-cdk8s-"));
+    execFileSync(join(repoRoot, "node_modules/.bin/cdk8s"), ["synth", "--output", outdir], {
+      cwd: join(repoRoot, "examples/bookinfo-constructs"),
+      env: { ...process.env, CANARY_STEP: "2" },
+      stdio: "pipe",
+    });
+    expect(readdirSync(outdir)).toEqual(["bookinfo.k8s.yaml"]);
+    const docs = parseAllDocuments(readFileSync(join(outdir, "bookinfo.k8s.yaml"), "utf8")).map(
+      d => d.toJS() as Manifest,
+    );
+    expect(docs.length).toBe(out.length);
+    expect(meshProblems(docs)).toEqual([]);
+  }, 60_000);
 });
