@@ -36,6 +36,7 @@ const files = [
   "envoy/extensions/transport_sockets/tls/v3/tls.proto",
   "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto",
   "envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.proto",
+  "envoy/extensions/filters/listener/tls_inspector/v3/tls_inspector.proto",
   "envoy/extensions/filters/http/router/v3/router.proto",
   "envoy/extensions/filters/http/rbac/v3/rbac.proto",
   "envoy/extensions/filters/network/rbac/v3/rbac.proto",
@@ -64,6 +65,8 @@ const rootTypes = [
   "envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext",
   "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
   "envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy",
+  // Gateways: SNI filter chains need the TLS inspector listener filter.
+  "envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector",
   "envoy.extensions.filters.http.router.v3.Router",
   "envoy.extensions.filters.http.rbac.v3.RBAC",
   "envoy.extensions.filters.http.rbac.v3.RBACPerRoute",

@@ -7,6 +7,7 @@ import type { ResourceObject } from "../encode/encode-resource";
 import type { MeshStore } from "../../mesh/store";
 import { buildClusters, outboundClusters } from "./clusters";
 import { buildLoadAssignment } from "./endpoints";
+import { compileGateway, gatewayOutboundClusters } from "./gateway";
 import { buildListeners } from "./listeners";
 import { parseProxy, type NodeDescription, type Proxy } from "./proxy";
 import { buildRoutes } from "./routes";
@@ -33,9 +34,9 @@ function toProxy(node: NodeDescription | Proxy): CompileResult | Proxy {
 
 /** ClusterLoadAssignments of every EDS cluster: all an endpoint-only change needs to redo. */
 export function compileEndpoints(scope: ProxyScope): ResourceObject[] {
-  return outboundClusters(scope)
-    .filter(c => c.eds)
-    .map(c => buildLoadAssignment(scope, c) as ResourceObject);
+  const clusters =
+    scope.proxy.kind === "router" ? gatewayOutboundClusters(scope) : outboundClusters(scope);
+  return clusters.filter(c => c.eds).map(c => buildLoadAssignment(scope, c) as ResourceObject);
 }
 
 /** Compiles every resource for one proxy. */
@@ -47,6 +48,8 @@ export function compile(
   const proxy = toProxy(node);
   if ("ok" in proxy) return proxy;
   const scope = buildScope(store, proxy, options);
+  // Gateways (router) are built from Gateway servers, not from the services they can reach.
+  if (proxy.kind === "router") return { ok: true, value: compileGateway(scope) };
   return {
     ok: true,
     value: {

@@ -131,14 +131,22 @@ function forwardAction(
   return action;
 }
 
-/** The Envoy routes of a VirtualService for one service port of this proxy. */
-export function virtualServiceRoutes(scope: ProxyScope, vs: VirtualService, port: number): Obj[] {
+/**
+ * The Envoy routes of a VirtualService for one service port of this proxy (or one gateway
+ * server port, with `boundTo` naming the server's Gateway: see `matchAppliesTo`).
+ */
+export function virtualServiceRoutes(
+  scope: ProxyScope,
+  vs: VirtualService,
+  port: number,
+  boundTo?: (gateway: string) => boolean,
+): Obj[] {
   const out: Obj[] = [];
   for (const route of vs.spec.http ?? []) {
     if (route.delegate) continue;
     const matches = route.match && route.match.length > 0 ? route.match : [undefined];
     for (const m of matches) {
-      if (m && !matchAppliesTo(m, scope.proxy, port)) continue;
+      if (m && !matchAppliesTo(m, scope.proxy, port, boundTo)) continue;
       const envoy: Obj = {};
       const name = routeName(route, m?.name);
       if (name) envoy.name = name;

@@ -29,12 +29,19 @@ export function headerMatcher(name: string, m: StringMatch, invert = false): Obj
 /**
  * Whether a match applies to this proxy and listener port at all: Istio drops matches whose
  * `port`, `sourceLabels`, `sourceNamespace` or `gateways` exclude the proxy, at compile time.
+ * `boundTo` says whether a `gateways` entry names what the routes are built for (`mesh` for
+ * sidecars; the server's Gateway for gateway proxies).
  */
-export function matchAppliesTo(m: HttpMatchRequest, proxy: Proxy, port: number): boolean {
+export function matchAppliesTo(
+  m: Pick<HttpMatchRequest, "port" | "sourceLabels" | "sourceNamespace" | "gateways">,
+  proxy: Proxy,
+  port: number,
+  boundTo: (gateway: string) => boolean = g => g === "mesh",
+): boolean {
   if (m.port !== undefined && m.port !== 0 && m.port !== port) return false;
   if (m.sourceLabels && !selectorMatches(m.sourceLabels, proxy.labels)) return false;
   if (m.sourceNamespace !== undefined && m.sourceNamespace !== proxy.namespace) return false;
-  if (m.gateways && m.gateways.length > 0 && !m.gateways.includes("mesh")) return false;
+  if (m.gateways && m.gateways.length > 0 && !m.gateways.some(boundTo)) return false;
   return true;
 }
 

@@ -131,7 +131,8 @@ function mergeRules(rules: readonly DestinationRule[]): DestinationRule | undefi
 export function buildScope(store: MeshStore, proxy: Proxy, options: MeshOptions = {}): ProxyScope {
   const rootNs = options.rootNamespace ?? "istio-system";
   const suffix = store.domainSuffix;
-  const sidecar = selectSidecar(store, proxy, rootNs);
+  // Sidecar resources configure sidecars only; gateways ignore them, as in Istio.
+  const sidecar = proxy.kind === "router" ? undefined : selectSidecar(store, proxy, rootNs);
   const egressHosts = sidecar?.spec.egress?.flatMap(e => e.hosts ?? []);
   const admitted = (ns: string, host: string) =>
     !egressHosts || egressHosts.some(h => egressAdmits(h, proxy.namespace, ns, host));

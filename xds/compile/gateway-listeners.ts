@@ -1,0 +1,223 @@
+/**
+ * LDS for gateway proxies: one listener `<bind>_<port>` (`0.0.0.0_8080`) per server port,
+ * bound for real (a gateway has no iptables redirect), with a filter chain per server:
+ * - plaintext HTTP: an HttpConnectionManager loading route config `http.<port>`;
+ * - terminated HTTPS: the server's SNI hosts, a DownstreamTlsContext (`gateway-tls.ts`) and an
+ *   HttpConnectionManager loading the server's own `https.…` route config;
+ * - PASSTHROUGH: one chain per bound VirtualService `tls` route match, by SNI, to tcp_proxy;
+ * - TCP (and TLS terminated here): tcp_proxy to the first bound `tcp` route that applies.
+ * SNI chains need the tls_inspector listener filter to read the ClientHello.
+ *
+ * @see istio/istio pilot/pkg/networking/core/gateway.go (buildGatewayListeners,
+ *   buildGatewayNetworkFiltersFromTCPRoutes, buildGatewayNetworkFiltersFromTLSRoutes)
+ */
+import type { RouteDestination, VirtualService } from "../../mesh/api";
+import { hostsMatch, hostSubsetOf } from "../../mesh/validation/hosts";
+import {
+  boundVirtualServices,
+  resolveGatewayName,
+  type GatewayPort,
+  type GatewayServer,
+} from "./gateway-model";
+import { gatewayRouteName } from "./gateway-routes";
+import { gatewayTlsSocket } from "./gateway-tls";
+import { destinationCluster } from "./http-routes";
+import { matchAppliesTo } from "./route-match";
+import type { ProxyScope } from "./scope";
+import { ADS_SOURCE, FilterNames, httpFilters, Types, type Obj } from "./xds-util";
+
+const TLS_INSPECTOR = {
+  name: "envoy.filters.listener.tls_inspector",
+  typed_config: {
+    "@type": "type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector",
+  },
+};
+
+/**
+ * The gateway's HttpConnectionManager: the client's address is the real one
+ * (`use_remote_address`), paths are normalized before routing, client certificate details
+ * are replaced rather than trusted, and WebSocket upgrades pass.
+ * @see istio/istio pilot/pkg/networking/core/gateway.go (buildGatewayConnectionManager)
+ */
+function gatewayHcm(statPrefix: string, routeName: string): Obj {
+  return {
+    name: FilterNames.hcm,
+    typed_config: {
+      "@type": Types.hcm,
+      stat_prefix: statPrefix,
+      rds: { route_config_name: routeName, config_source: ADS_SOURCE },
+      http_filters: httpFilters(),
+      use_remote_address: { value: true },
+      normalize_path: { value: true },
+      path_with_escaped_slashes_action: "KEEP_UNCHANGED",
+      forward_client_cert_details: "SANITIZE_SET",
+      set_current_client_cert_details: { subject: { value: true }, dns: true, uri: true },
+      upgrade_configs: [{ upgrade_type: "websocket" }],
+    },
+  };
+}
+
+/** tcp_proxy to the route's destinations (weighted when several). */
+function tcpProxy(
+  scope: ProxyScope,
+  routes: readonly RouteDestination[],
+  vsNamespace: string,
+  port: number,
+): Obj | undefined {
+  const dests = routes.filter((d, _, all) => all.length === 1 || (d.weight ?? 0) > 0);
+  const clusters = dests.map(d => ({
+    name: destinationCluster(scope, d.destination, vsNamespace, port).cluster,
+    weight: d.weight ?? 0,
+  }));
+  const [first] = clusters;
+  if (!first) return undefined;
+  const config: Obj = { "@type": Types.tcpProxy, stat_prefix: first.name };
+  if (clusters.length === 1) config.cluster = first.name;
+  else config.weighted_clusters = { clusters };
+  return { name: FilterNames.tcpProxy, typed_config: config };
+}
+
+/** The server's SNI names (`ns/` dropped); none when a host is `*`, which matches any name. */
+export function serverNames(server: GatewayServer): string[] {
+  const hosts = [...new Set(server.hosts.map(h => h.host))].sort();
+  return hosts.includes("*") ? [] : hosts;
+}
+
+function sniMatch(names: readonly string[]): Obj {
+  return names.length > 0 ? { filter_chain_match: { server_names: [...names] } } : {};
+}
+
+function appliesHere(server: GatewayServer, vs: VirtualService, scope: ProxyScope) {
+  const ns = vs.metadata.namespace ?? "default";
+  return (m: Parameters<typeof matchAppliesTo>[0]) =>
+    matchAppliesTo(m, scope.proxy, server.port, g => resolveGatewayName(g, ns) === server.gateway);
+}
+
+/** tcp_proxy of the first bound `tcp` route whose match (if any) applies to this server. */
+function tcpRouteFilter(
+  scope: ProxyScope,
+  server: GatewayServer,
+  virtualServices: readonly VirtualService[],
+): Obj | undefined {
+  for (const { vs } of boundVirtualServices(server, virtualServices)) {
+    const applies = appliesHere(server, vs, scope);
+    for (const route of vs.spec.tcp ?? []) {
+      if (route.match && route.match.length > 0 && !route.match.some(applies)) continue;
+      const ns = vs.metadata.namespace ?? "default";
+      const filter = tcpProxy(scope, route.route ?? [], ns, server.port);
+      if (filter) return filter;
+    }
+  }
+  return undefined;
+}
+
+/** PASSTHROUGH chains: per `tls` route match, the SNI names the server admits, first claim wins. */
+function passthroughChains(
+  scope: ProxyScope,
+  server: GatewayServer,
+  virtualServices: readonly VirtualService[],
+  claimed: Set<string>,
+): Obj[] {
+  const chains: Obj[] = [];
+  for (const { vs } of boundVirtualServices(server, virtualServices)) {
+    const applies = appliesHere(server, vs, scope);
+    const ns = vs.metadata.namespace ?? "default";
+    for (const route of vs.spec.tls ?? []) {
+      for (const m of route.match) {
+        if (!applies(m)) continue;
+        const names: string[] = [];
+        for (const sni of m.sniHosts)
+          for (const { host } of server.hosts) {
+            if (!hostsMatch(sni, host)) continue;
+            const name = hostSubsetOf(sni, host) ? sni : host;
+            if (name !== "*" && !claimed.has(name) && !names.includes(name)) names.push(name);
+          }
+        const filter = tcpProxy(scope, route.route ?? [], ns, server.port);
+        if (names.length === 0 || !filter) continue;
+        for (const n of names) claimed.add(n);
+        chains.push({ ...sniMatch(names.sort()), filters: [filter] });
+      }
+    }
+  }
+  return chains;
+}
+
+function serverChains(
+  scope: ProxyScope,
+  listener: string,
+  server: GatewayServer,
+  virtualServices: readonly VirtualService[],
+  claimed: Set<string>,
+): Obj[] {
+  const statPrefix = `outbound_${listener}`;
+  switch (server.kind) {
+    case "http":
+      return [{ filters: [gatewayHcm(statPrefix, gatewayRouteName(server))] }];
+    case "https":
+      return [
+        {
+          ...sniMatch(serverNames(server)),
+          filters: [gatewayHcm(statPrefix, gatewayRouteName(server))],
+          transport_socket: gatewayTlsSocket(server.spec, true),
+        },
+      ];
+    case "passthrough":
+      return passthroughChains(scope, server, virtualServices, claimed);
+    case "tls-terminated":
+    case "tcp": {
+      const filter = tcpRouteFilter(scope, server, virtualServices);
+      if (!filter) return [];
+      if (server.kind === "tcp") return [{ filters: [filter] }];
+      return [
+        {
+          ...sniMatch(serverNames(server)),
+          filters: [filter],
+          transport_socket: gatewayTlsSocket(server.spec, false),
+        },
+      ];
+    }
+  }
+}
+
+/** One listener; undefined when no server on the port yields a filter chain. */
+function gatewayListener(
+  scope: ProxyScope,
+  port: GatewayPort,
+  virtualServices: readonly VirtualService[],
+): Obj | undefined {
+  const name = `${port.address}_${port.port}`;
+  const claimed = new Set<string>();
+  const seen = new Set<string>();
+  const chains: Obj[] = [];
+  for (const server of port.servers) {
+    // Merged HTTP servers share one chain; otherwise Envoy rejects two identical matches, so
+    // the first server with a given match keeps it (Istio drops the later one too).
+    for (const chain of serverChains(scope, name, server, virtualServices, claimed)) {
+      const key = JSON.stringify(chain.filter_chain_match ?? {});
+      if (seen.has(key)) continue;
+      seen.add(key);
+      chains.push(chain);
+    }
+  }
+  if (chains.length === 0) return undefined;
+  const sni = chains.some(c => c.filter_chain_match !== undefined);
+  return {
+    "@type": Types.listener,
+    name,
+    address: { socket_address: { address: port.address, port_value: port.port } },
+    traffic_direction: "OUTBOUND",
+    ...(sni ? { listener_filters: [TLS_INSPECTOR] } : {}),
+    filter_chains: chains,
+  };
+}
+
+/** Every Listener of a gateway proxy. */
+export function gatewayListeners(
+  scope: ProxyScope,
+  ports: readonly GatewayPort[],
+  virtualServices: readonly VirtualService[],
+): Obj[] {
+  return ports
+    .map(p => gatewayListener(scope, p, virtualServices))
+    .filter((l): l is Obj => l !== undefined);
+}

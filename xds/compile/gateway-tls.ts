@@ -1,0 +1,148 @@
+/**
+ * A gateway server's DownstreamTlsContext, with certificates over SDS named as Istio names them:
+ * - `credentialName` (SIMPLE, MUTUAL): `kubernetes://<name>` and, for MUTUAL, the client CA
+ *   `kubernetes://<name>-cacert` (or `kubernetes://<caCertCredentialName>`), served by the
+ *   control plane over ADS from the Kubernetes Secret;
+ * - ISTIO_MUTUAL: the gateway's own mesh certificate `default` and the mesh root `ROOTCA`,
+ *   from the istio-agent's SDS server (the bootstrap's `sds-grpc` cluster);
+ * - file paths (`serverCertificate`, `privateKey`, `caCertificates`): `file-cert:<cert>~<key>`
+ *   and `file-root:<ca>`, which the agent's SDS server reads from the gateway's disk.
+ *
+ * @see https://istio.io/latest/docs/reference/config/networking/gateway/#ServerTLSSettings
+ * @see istio/istio pilot/pkg/networking/core/gateway.go (buildGatewayListenerTLSContext)
+ * @see istio/istio pilot/pkg/model/authentication.go (ConstructSdsSecretConfig*)
+ */
+import type { GatewayServerSpec } from "./gateway-model";
+import { TLS_TRANSPORT_SOCKET } from "./grpc-tls";
+import type { Obj } from "./xds-util";
+
+type ServerTls = NonNullable<GatewayServerSpec["tls"]>;
+
+const DOWNSTREAM_TLS =
+  "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext";
+
+/** Istio's prefix for secrets read from Kubernetes (`credentialName`). */
+export const CREDENTIAL_PREFIX = "kubernetes://";
+/** The suffix of the Secret (or key) holding a MUTUAL server's client CA. */
+export const CA_CERT_SUFFIX = "-cacert";
+/** Istio's SDS names of the proxy's own mesh certificate and the mesh root. */
+export const SDS_DEFAULT = "default";
+/** @see SDS_DEFAULT */
+export const SDS_ROOT = "ROOTCA";
+
+/** ALPN Istio offers on terminated HTTPS servers. */
+const ALPN_HTTP = ["h2", "http/1.1"];
+
+const ZERO = { seconds: 0, nanos: 0 };
+
+/** Secrets the control plane serves on the ADS stream (credentialName). */
+function adsSecret(name: string): Obj {
+  return { name, sds_config: { ads: {}, initial_fetch_timeout: ZERO, resource_api_version: "V3" } };
+}
+
+/** Secrets the istio-agent serves from the bootstrap's `sds-grpc` cluster. */
+function agentSecret(name: string): Obj {
+  return {
+    name,
+    sds_config: {
+      api_config_source: {
+        api_type: "GRPC",
+        set_node_on_first_message_only: true,
+        transport_api_version: "V3",
+        grpc_services: [{ envoy_grpc: { cluster_name: "sds-grpc" } }],
+      },
+      initial_fetch_timeout: ZERO,
+      resource_api_version: "V3",
+    },
+  };
+}
+
+const PROTOCOLS: Readonly<Record<string, string>> = {
+  TLSV1_0: "TLSv1_0",
+  TLSV1_1: "TLSv1_1",
+  TLSV1_2: "TLSv1_2",
+  TLSV1_3: "TLSv1_3",
+};
+
+/** Gateways default to TLS 1.2 at least, whatever Envoy's own default. */
+function tlsParams(tls: ServerTls): Obj {
+  const out: Obj = {
+    tls_minimum_protocol_version: PROTOCOLS[tls.minProtocolVersion ?? ""] ?? "TLSv1_2",
+  };
+  const max = PROTOCOLS[tls.maxProtocolVersion ?? ""];
+  if (max) out.tls_maximum_protocol_version = max;
+  if (tls.cipherSuites && tls.cipherSuites.length > 0) out.cipher_suites = [...tls.cipherSuites];
+  if (tls.ecdhCurves && tls.ecdhCurves.length > 0) out.ecdh_curves = [...tls.ecdhCurves];
+  return out;
+}
+
+/** The client-certificate checks that do not need a CA: SANs, SPKI and hash pins. */
+function defaultValidation(tls: ServerTls): Obj {
+  const out: Obj = {};
+  if (tls.subjectAltNames?.length)
+    out.match_subject_alt_names = tls.subjectAltNames.map(exact => ({ exact }));
+  if (tls.verifyCertificateSpki?.length)
+    out.verify_certificate_spki = [...tls.verifyCertificateSpki];
+  if (tls.verifyCertificateHash?.length)
+    out.verify_certificate_hash = [...tls.verifyCertificateHash];
+  return out;
+}
+
+function combined(tls: ServerTls, ca: Obj): Obj {
+  return {
+    combined_validation_context: {
+      default_validation_context: defaultValidation(tls),
+      validation_context_sds_secret_config: ca,
+    },
+  };
+}
+
+/** Whether the server asks for client certificates (OPTIONAL_MUTUAL asks but does not insist). */
+function verifiesClients(mode: string): boolean {
+  return mode === "MUTUAL" || mode === "ISTIO_MUTUAL" || mode === "OPTIONAL_MUTUAL";
+}
+
+/** Server certificate and client CA, by where the server's credentials come from. */
+function certificates(tls: ServerTls, mode: string): Obj {
+  const mutual = verifiesClients(mode);
+  if (mode === "ISTIO_MUTUAL") {
+    return {
+      tls_certificate_sds_secret_configs: [agentSecret(SDS_DEFAULT)],
+      ...combined(tls, agentSecret(SDS_ROOT)),
+    };
+  }
+  const credential = tls.credentialName ?? tls.credentialNames?.[0];
+  if (credential) {
+    const names = tls.credentialNames?.length ? tls.credentialNames : [credential];
+    const ca = tls.caCertCredentialName ?? `${credential}${CA_CERT_SUFFIX}`;
+    return {
+      tls_certificate_sds_secret_configs: names.map(n => adsSecret(`${CREDENTIAL_PREFIX}${n}`)),
+      ...(mutual ? combined(tls, adsSecret(`${CREDENTIAL_PREFIX}${ca}`)) : {}),
+    };
+  }
+  const out: Obj = {};
+  if (tls.serverCertificate && tls.privateKey)
+    out.tls_certificate_sds_secret_configs = [
+      agentSecret(`file-cert:${tls.serverCertificate}~${tls.privateKey}`),
+    ];
+  if (mutual && tls.caCertificates)
+    Object.assign(out, combined(tls, agentSecret(`file-root:${tls.caCertificates}`)));
+  return out;
+}
+
+/**
+ * The transport socket terminating TLS for a server (`http` true offers h2 and http/1.1 by
+ * ALPN, as Istio does for HTTPS servers).
+ */
+export function gatewayTlsSocket(spec: GatewayServerSpec, http: boolean): Obj {
+  const tls: ServerTls = spec.tls ?? {};
+  const mode = tls.mode ?? "SIMPLE";
+  const common: Obj = { tls_params: tlsParams(tls), ...certificates(tls, mode) };
+  if (http) common.alpn_protocols = ALPN_HTTP;
+  const context: Obj = {
+    "@type": DOWNSTREAM_TLS,
+    common_tls_context: common,
+    require_client_certificate: { value: mode === "MUTUAL" || mode === "ISTIO_MUTUAL" },
+  };
+  return { name: TLS_TRANSPORT_SOCKET, typed_config: context };
+}

@@ -1,0 +1,83 @@
+/**
+ * Everything a gateway proxy (node type `router`) gets: the listeners and route configs of the
+ * Gateways selecting it, and the clusters and endpoints of the destinations those reference.
+ *
+ * Clusters are limited to what the gateway's routes and tcp_proxy filters name, as Istio does
+ * with PILOT_FILTER_GATEWAY_CLUSTER_CONFIG (its default sends every visible service's clusters;
+ * a gateway cannot use the others, and a large mesh would pay for them on every push).
+ *
+ * @see istio/istio pilot/pkg/networking/core/gateway.go
+ */
+import type { ResourceObject } from "../encode/encode-resource";
+import type { OutboundCluster } from "./clusters";
+import { buildOutboundCluster, outboundClusters } from "./clusters";
+import { buildLoadAssignment } from "./endpoints";
+import { gatewayListeners } from "./gateway-listeners";
+import { gatewayPorts, gatewayVirtualServices } from "./gateway-model";
+import { gatewayRouteConfigs } from "./gateway-routes";
+import type { ProxyScope } from "./scope";
+import type { Obj } from "./xds-util";
+
+/** A gateway proxy's resources, by xDS type. */
+export interface GatewayResources {
+  readonly listeners: ResourceObject[];
+  readonly routes: ResourceObject[];
+  readonly clusters: ResourceObject[];
+  readonly endpoints: ResourceObject[];
+}
+
+/** Cluster names a resource sends traffic to (`cluster`, weighted cluster `name`). */
+export function referencedClusters(resources: readonly unknown[]): Set<string> {
+  const out = new Set<string>();
+  const visit = (value: unknown): void => {
+    if (Array.isArray(value)) {
+      value.forEach(visit);
+      return;
+    }
+    if (typeof value !== "object" || value === null) return;
+    for (const [key, v] of Object.entries(value)) {
+      if (key === "cluster" && typeof v === "string") out.add(v);
+      else if (key === "weighted_clusters") {
+        for (const c of (v as { clusters?: { name?: unknown }[] }).clusters ?? [])
+          if (typeof c.name === "string") out.add(c.name);
+      } else visit(v);
+    }
+  };
+  visit(resources);
+  return out;
+}
+
+function listenersAndRoutes(scope: ProxyScope): { listeners: Obj[]; routes: Obj[] } {
+  const ports = gatewayPorts(scope);
+  const gateways = new Set(ports.flatMap(p => p.servers.map(s => s.gateway)));
+  const virtualServices = gatewayVirtualServices(scope, gateways);
+  return {
+    listeners: gatewayListeners(scope, ports, virtualServices),
+    routes: gatewayRouteConfigs(scope, ports, virtualServices),
+  };
+}
+
+function clustersFor(scope: ProxyScope, used: readonly Obj[]): OutboundCluster[] {
+  const names = referencedClusters(used);
+  return outboundClusters(scope).filter(c => names.has(c.name));
+}
+
+/** The outbound clusters a gateway proxy gets (for an endpoint-only recompile). */
+export function gatewayOutboundClusters(scope: ProxyScope): OutboundCluster[] {
+  const { listeners, routes } = listenersAndRoutes(scope);
+  return clustersFor(scope, [...listeners, ...routes]);
+}
+
+/** Compiles every resource of a gateway proxy. */
+export function compileGateway(scope: ProxyScope): GatewayResources {
+  const { listeners, routes } = listenersAndRoutes(scope);
+  const clusters = clustersFor(scope, [...listeners, ...routes]);
+  return {
+    listeners: listeners as ResourceObject[],
+    routes: routes as ResourceObject[],
+    clusters: clusters.map(c => buildOutboundCluster(scope, c) as ResourceObject),
+    endpoints: clusters
+      .filter(c => c.eds)
+      .map(c => buildLoadAssignment(scope, c) as ResourceObject),
+  };
+}
