@@ -1,9 +1,11 @@
 import { Command, CommanderError } from "commander";
 import { agentCommand } from "./commands/agent-certs";
 import { analyzeCommand } from "./commands/analyze";
+import { authzCommand } from "./commands/authz";
 import { checkInjectCommand } from "./commands/check-inject";
 import { clusterCommand } from "./commands/cluster";
 import { devCommand } from "./commands/dev";
+import { experimentalCommand } from "./commands/explain";
 import { kubeInjectCommand } from "./commands/kube-inject";
 import { proxyConfigCommand } from "./commands/proxy-config";
 import { proxyStatusCommand } from "./commands/proxy-status";
@@ -24,6 +26,8 @@ export function rigProgram(): Command {
   program.addCommand(proxyStatusCommand());
   program.addCommand(proxyConfigCommand());
   program.addCommand(agentCommand());
+  program.addCommand(authzCommand());
+  program.addCommand(experimentalCommand());
   throwInsteadOfExit(program);
   return program;
 }

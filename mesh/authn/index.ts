@@ -4,3 +4,4 @@
  */
 export * from "./jwt-authn";
 export * from "./peer-authentication";
+export * from "./workload-mtls";

@@ -7,3 +7,4 @@ export * from "./ext-authz";
 export * from "./grpc-server-authz";
 export * from "./rbac-builder";
 export * from "./trust-domain";
+export * from "./workload-policies";
