@@ -51,9 +51,10 @@ interface ListenableEntry {
 }
 
 /**
- * `XdsServer.bindAsync("127.0.0.1:P")` binds its TCP server to every interface (it calls
+ * `XdsServer.bindAsync("127.0.0.x:P")` binds its TCP server to every interface (it calls
  * `listen(port)`). Tests must stay on loopback, so right after `bindAsync` — before the xDS
- * listener arrives and `listen` runs — the bound entry's `listen` is pinned to 127.0.0.1.
+ * listener arrives and `listen` runs — the bound entry's `listen` is pinned to the address's own
+ * loopback host (127.0.0.1 unless the test gave another 127.x address).
  */
 export function pinXdsServerToLoopback(server: object, address: string): void {
   const entry = (server as { boundPortMap?: Map<string, ListenableEntry> }).boundPortMap?.get(
@@ -62,6 +63,8 @@ export function pinXdsServerToLoopback(server: object, address: string): void {
   const tcp = entry?.tcpServer;
   if (!tcp)
     throw new Error(`XdsServer has no bound entry for ${address}; grpc-js-xds internals changed`);
+  const host = address.slice(0, address.lastIndexOf(":"));
+  if (!/^127\.\d+\.\d+\.\d+$/.test(host)) throw new Error(`${address} is not a loopback address`);
   const listen = tcp.listen.bind(tcp);
-  tcp.listen = (port: unknown, ...rest: unknown[]) => listen(port, "127.0.0.1", ...rest);
+  tcp.listen = (port: unknown, ...rest: unknown[]) => listen(port, host, ...rest);
 }
