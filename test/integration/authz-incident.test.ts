@@ -44,7 +44,7 @@ describe("a DENY policy on one method, applied during an incident", () => {
   let session: DevSession;
   let server: grpcXds.XdsServer;
   let client: grpc.Client;
-  let xdsPort: number;
+  let xdsPort = 0;
   const moduleLines: string[] = [];
 
   const apply = (docs: unknown[]) => {
@@ -60,7 +60,7 @@ describe("a DENY policy on one method, applied during an incident", () => {
     grpcXds.register();
     cluster = await startTestCluster({ nodes: 1 });
     process.env.KUBECONFIG = cluster.kubeconfigPath;
-    const xdsPort = await freePort();
+    xdsPort = await freePort();
     session = await startTestModule({
       env: { RIGGING_XDS_ADDRESS: `127.0.0.1:${xdsPort}`, RIGGING_XDS_TLS_ADDRESS: "off" },
     });
