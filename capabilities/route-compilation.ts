@@ -3,8 +3,8 @@ import { KINDS, NETWORKING_GROUP, type KindName } from "../mesh/api";
 import { fold } from "./watch-into-mesh";
 
 /**
- * Route compilation: the cluster's Services, endpoints, pods and Istio traffic config, watched
- * into the mesh store that every connected proxy's xDS is compiled from.
+ * Route compilation: the cluster's Services, endpoints, pods, TLS Secrets and Istio traffic
+ * config, watched into the mesh store that every connected proxy's xDS is compiled from.
  */
 export const RouteCompilation = new Capability({
   name: "route-compilation",
@@ -22,6 +22,9 @@ When(a.EndpointSlice).IsCreatedOrUpdated().Watch(fold("EndpointSlice"));
 When(a.EndpointSlice).IsDeleted().Watch(fold("EndpointSlice"));
 When(a.Pod).IsCreatedOrUpdated().Watch(fold("Pod"));
 When(a.Pod).IsDeleted().Watch(fold("Pod"));
+// Gateway `credentialName` certificates; the store keeps only Secrets with TLS keys.
+When(a.Secret).IsCreatedOrUpdated().Watch(fold("Secret"));
+When(a.Secret).IsDeleted().Watch(fold("Secret"));
 
 for (const kind of [
   "VirtualService",

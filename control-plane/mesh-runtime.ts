@@ -36,6 +36,8 @@ export interface MeshRuntimeOptions {
 interface ConnectedNode {
   node: NodeInfo;
   streams: number;
+  /** The compile warnings last logged for this node, so each push does not repeat them. */
+  warnings?: string;
 }
 
 const istioKinds: ReadonlySet<string> = new Set(CONFIG_KINDS);
@@ -151,6 +153,20 @@ export class MeshRuntime implements ConnectionHooks {
     );
   }
 
+  // Logs what the compiler left out (e.g. a gateway server whose Secret is missing) when it
+  // differs from what was last logged for the node. Messages name Secrets, never their data.
+  #warn(key: string, node: NodeInfo, warnings: readonly string[]): void {
+    const known = this.#nodes.get(key);
+    const joined = warnings.join("\n");
+    if (!known || known.warnings === joined) return;
+    known.warnings = joined;
+    if (warnings.length === 0) return;
+    this.options.logger.warn(
+      { proxy: node.id, warnings: warnings.slice(0, 20) },
+      "configuration left out for this proxy; the rest is served",
+    );
+  }
+
   // Compiles and publishes one node's snapshot; false (and the old snapshot kept) on any error.
   #publish(key: string, node: NodeInfo): boolean {
     const compiled = compile(this.#store, { id: node.id, metadata: node.metadata });
@@ -161,6 +177,7 @@ export class MeshRuntime implements ConnectionHooks {
       );
       return false;
     }
+    this.#warn(key, node, compiled.value.warnings);
     const published = this.options.cache.publish(key, createSnapshot(allResources(compiled.value)));
     if (!published.ok) {
       this.options.logger.error(

@@ -1,6 +1,6 @@
 /**
  * The mesh store: immutable, indexed snapshots of Services, endpoints, Pods, ServiceEntries,
- * WorkloadEntries, Istio networking and security config, and the service registry over them.
+ * WorkloadEntries, TLS Secrets, Istio networking and security config, and the service registry over them.
  */
 export * from "./kube-types";
 export * from "./persistent-map";
@@ -8,3 +8,4 @@ export * from "./protocol";
 export * from "./registry";
 export * from "./service-model";
 export * from "./store";
+export * from "./tls-secret";

@@ -69,8 +69,20 @@ export interface KubePod {
   status?: { podIP?: string; podIPs?: { ip: string }[]; phase?: string };
 }
 
-/** The Kubernetes kinds the store keeps. */
-export type KubeObject = KubeNamespace | KubeService | KubeEndpointSlice | KubePod;
+/**
+ * A Secret as the watch delivers it: `data` values are base64. The store never keeps this
+ * object, only the TLS material parsed out of it (`tls-secret.ts`).
+ */
+export interface KubeSecret {
+  apiVersion?: string;
+  kind: "Secret";
+  metadata: KubeMeta;
+  type?: string;
+  data?: Record<string, string>;
+}
+
+/** The Kubernetes kinds the store accepts. */
+export type KubeObject = KubeNamespace | KubeService | KubeEndpointSlice | KubePod | KubeSecret;
 
 /** The Istio networking kinds the store keeps. */
 export const NETWORKING_KINDS = [

@@ -14,6 +14,7 @@ import {
   type KubeEndpointSlice,
   type KubeNamespace,
   type KubePod,
+  type KubeSecret,
   type KubeService,
   type ConfigKind,
   type StoreEvent,
@@ -21,6 +22,7 @@ import {
 } from "./kube-types";
 import { emptyMap, getIn, removeIn, setIn, updateIn, type PMap } from "./persistent-map";
 import { serviceFromKube, servicesFromEntry, type ServiceInfo } from "./service-model";
+import { tlsSecretOf, type TlsSecret } from "./tls-secret";
 
 /** Istio networking and security config by kind, each keyed `namespace/name`. */
 export type ConfigMaps = { readonly [K in ConfigKind]: PMap<IstioObject<K>> };
@@ -46,6 +48,8 @@ export interface MeshStore {
   readonly podsByNamespace: PMap<PMap<KubePod>>;
   /** WorkloadEntries by namespace, then `namespace/name`. */
   readonly workloadEntriesByNamespace: PMap<PMap<WorkloadEntry>>;
+  /** TLS material of the Secrets that carry any (gateway `credentialName`), by `namespace/name`. */
+  readonly tlsSecrets: PMap<TlsSecret>;
   /** Istio networking and security config. */
   readonly config: ConfigMaps;
   /** The service registry: host, then source (`Service/ns/name`, `ServiceEntry/ns/name`). */
@@ -72,6 +76,7 @@ export function createStore(options: StoreOptions = {}): MeshStore {
     podsByIp: emptyMap(),
     podsByNamespace: emptyMap(),
     workloadEntriesByNamespace: emptyMap(),
+    tlsSecrets: emptyMap(),
     config,
     registry: emptyMap(),
   };
@@ -155,6 +160,20 @@ function applyPod(store: MeshStore, key: string, next: KubePod | undefined): Mes
   };
 }
 
+/**
+ * Keeps only a Secret's parsed TLS material; a Secret without TLS keys is not kept (and one
+ * that lost them is dropped), so the cluster's other Secrets never reach the store. Returns
+ * `store` itself when nothing changes, so a non-TLS Secret costs no push.
+ */
+function applySecret(store: MeshStore, key: string, next: KubeSecret | undefined): MeshStore {
+  const tls = next ? tlsSecretOf(next) : undefined;
+  if (!tls && getIn(store.tlsSecrets, key) === undefined) return store;
+  return {
+    ...store,
+    tlsSecrets: tls ? setIn(store.tlsSecrets, key, tls) : removeIn(store.tlsSecrets, key),
+  };
+}
+
 function applyConfig<K extends ConfigKind>(
   store: MeshStore,
   kind: K,
@@ -222,6 +241,10 @@ export function applyEvent(store: MeshStore, event: StoreEvent): MeshStore {
       break;
     case "Pod":
       next = applyPod(store, key, value as KubePod | undefined);
+      break;
+    case "Secret":
+      next = applySecret(store, key, value as KubeSecret | undefined);
+      if (next === store) return store;
       break;
     default:
       if (!isConfigKind(object.kind)) return store;

@@ -14,6 +14,7 @@ describe("route-compilation capability", () => {
       "Gateway",
       "Namespace",
       "Pod",
+      "Secret",
       "Service",
       "ServiceEntry",
       "Sidecar",

@@ -4,6 +4,7 @@ import type { StoreObject } from "../../mesh/store";
 import { SnapshotCache } from "../../xds/cache/snapshot-cache";
 import { TypeUrl } from "../../xds/encode/type-urls";
 import type { NodeInfo } from "../../xds/server/messages";
+import { secret, selfSigned } from "../xds/compile/tls-fixtures";
 
 // A hand-driven clock: the runtime's debouncer only fires when the test says time has passed.
 function manualTimers() {
@@ -128,5 +129,61 @@ describe("MeshRuntime", () => {
     expect(String((warning?.fields.errors as string[])[0])).toContain(
       "ServiceEntry default/echo: spec.ports[0]",
     );
+  });
+  it("serves a gateway whose credential Secret is missing without that server, logs why once, and adds it when the Secret arrives", () => {
+    const cache = new SnapshotCache();
+    const timers = manualTimers();
+    const { logger, lines } = recordingLogger();
+    const runtime = new MeshRuntime({ cache, logger, timers, quietMs: 100 });
+    const router: NodeInfo = {
+      id: "router~10.1.2.3~gw-abc.istio-system~istio-system.svc.cluster.local",
+      cluster: "test",
+      metadata: { NAMESPACE: "istio-system", LABELS: { istio: "ingressgateway" } },
+      userAgent: "test",
+    };
+    const gateway = {
+      apiVersion: "networking.istio.io/v1",
+      kind: "Gateway",
+      metadata: { name: "gw", namespace: "default" },
+      spec: {
+        selector: { istio: "ingressgateway" },
+        servers: [
+          {
+            port: { number: 443, name: "https", protocol: "HTTPS" },
+            hosts: ["example.com"],
+            tls: { mode: "SIMPLE", credentialName: "cred" },
+          },
+          { port: { number: 80, name: "http", protocol: "HTTP" }, hosts: ["*"] },
+        ],
+      },
+    } as unknown as StoreObject;
+    const listeners = () => [
+      ...(cache.get(router.id)?.resources.get(TypeUrl.listener)?.keys() ?? []),
+    ];
+    const skipped = () => lines.filter(l => l.msg.startsWith("configuration left out"));
+    runtime.apply({ type: "ADDED", object: gateway });
+    runtime.onConnect(router);
+    expect(listeners()).toEqual(["0.0.0.0_80"]);
+    expect(skipped().map(l => l.fields.warnings)).toEqual([
+      [
+        'Gateway default/gw: spec.servers[0].tls.credentialName "cred": no Secret ' +
+          "istio-system/cred with TLS data; the server is left out",
+      ],
+    ]);
+    // An unrelated Secret neither joins the store nor triggers a push; the warning is not repeated.
+    runtime.apply({ type: "ADDED", object: secret("db", "istio-system", { password: "x" }) });
+    runtime.apply({ type: "ADDED", object: serviceEntry });
+    timers.advance(100);
+    expect(skipped()).toHaveLength(1);
+    const pem = selfSigned("example.com");
+    const cred = secret("cred", "istio-system", { "tls.crt": pem.cert, "tls.key": pem.key });
+    runtime.apply({ type: "ADDED", object: cred });
+    timers.advance(100);
+    expect(listeners().sort()).toEqual(["0.0.0.0_443", "0.0.0.0_80"]);
+    expect([...(cache.get(router.id)?.resources.get(TypeUrl.secret)?.keys() ?? [])]).toEqual([
+      "kubernetes://cred",
+    ]);
+    // No log line carries key material.
+    expect(JSON.stringify(lines)).not.toMatch(/PRIVATE KEY|BEGIN CERTIFICATE/);
   });
 });

@@ -1,6 +1,6 @@
 /**
  * The compiler's entry point: a store snapshot and a proxy in, that proxy's xDS resources out
- * (Listeners, RouteConfigurations, Clusters, ClusterLoadAssignments), in protobufjs object
+ * (Listeners, RouteConfigurations, Clusters, ClusterLoadAssignments, Secrets), in protobufjs object
  * form ready for `xds/cache` to encode and check. Pure: same inputs, same output.
  */
 import type { ResourceObject } from "../encode/encode-resource";
@@ -19,6 +19,13 @@ export interface CompiledResources {
   readonly routes: readonly ResourceObject[];
   readonly clusters: readonly ResourceObject[];
   readonly endpoints: readonly ResourceObject[];
+  /** SDS Secrets served over ADS (a gateway's `credentialName` certificates). */
+  readonly secrets: readonly ResourceObject[];
+  /**
+   * What was left out and why (e.g. a gateway server whose Secret is missing), for the
+   * runtime to log; the resources above are complete and consistent without it.
+   */
+  readonly warnings: readonly string[];
 }
 
 /** Compilation outcome; errors only for a node that cannot be understood. */
@@ -57,11 +64,13 @@ export function compile(
       routes: buildRoutes(scope) as ResourceObject[],
       clusters: buildClusters(scope) as ResourceObject[],
       endpoints: compileEndpoints(scope),
+      secrets: [],
+      warnings: [],
     },
   };
 }
 
 /** All resources of a compile result in one list (what `createSnapshot` takes). */
 export function allResources(r: CompiledResources): ResourceObject[] {
-  return [...r.clusters, ...r.endpoints, ...r.listeners, ...r.routes];
+  return [...r.clusters, ...r.endpoints, ...r.listeners, ...r.routes, ...r.secrets];
 }

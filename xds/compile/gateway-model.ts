@@ -51,6 +51,8 @@ export interface GatewayServer {
   readonly gatewayName: string;
   readonly gatewayNamespace: string;
   readonly spec: GatewayServerSpec;
+  /** Position in the Gateway's `spec.servers`, for messages that name the server. */
+  readonly index: number;
   readonly kind: ServerKind;
   readonly port: number;
   readonly hosts: readonly ServerHost[];
@@ -132,7 +134,7 @@ export function gatewayPorts(scope: ProxyScope): GatewayPort[] {
   for (const gw of gatewaysForProxy(scope)) {
     const ns = gw.metadata.namespace ?? "default";
     const name = gw.metadata.name ?? "";
-    for (const spec of gw.spec.servers ?? []) {
+    for (const [index, spec] of (gw.spec.servers ?? []).entries()) {
       const kind = serverKind(spec);
       if (!kind) continue;
       const address = spec.bind ?? "0.0.0.0";
@@ -147,6 +149,7 @@ export function gatewayPorts(scope: ProxyScope): GatewayPort[] {
         gatewayName: name,
         gatewayNamespace: ns,
         spec,
+        index,
         kind,
         port: spec.port.number,
         hosts: spec.hosts.map(h => parseServerHost(h, ns)),

@@ -16,7 +16,8 @@ import type { GatewayServerSpec } from "./gateway-model";
 import { TLS_TRANSPORT_SOCKET } from "./grpc-tls";
 import type { Obj } from "./xds-util";
 
-type ServerTls = NonNullable<GatewayServerSpec["tls"]>;
+/** A server's `tls` block. */
+export type ServerTls = NonNullable<GatewayServerSpec["tls"]>;
 
 const DOWNSTREAM_TLS =
   "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext";
@@ -102,6 +103,36 @@ function verifiesClients(mode: string): boolean {
   return mode === "MUTUAL" || mode === "ISTIO_MUTUAL" || mode === "OPTIONAL_MUTUAL";
 }
 
+/** The Kubernetes credentials a server loads over ADS SDS, without the `kubernetes://` prefix. */
+export interface ServerCredentials {
+  /** The server's credentialName (the first of credentialNames): what messages name. */
+  readonly credentialName: string;
+  /** Secrets holding server certificates (several: e.g. an RSA and an ECDSA one). */
+  readonly certificates: readonly string[];
+  /** The client CA's SDS name (`<credentialName>-cacert` or caCertCredentialName), if it verifies clients. */
+  readonly caCertificate?: string;
+}
+
+/**
+ * What a terminating server needs from Kubernetes Secrets; undefined when its certificates
+ * come from the mesh (ISTIO_MUTUAL) or from files.
+ */
+export function serverCredentials(
+  tls: ServerTls,
+  mode: string = tls.mode ?? "SIMPLE",
+): ServerCredentials | undefined {
+  if (mode === "ISTIO_MUTUAL") return undefined;
+  const credential = tls.credentialName ?? tls.credentialNames?.[0];
+  if (!credential) return undefined;
+  const certificates = tls.credentialNames?.length ? tls.credentialNames : [credential];
+  const ca = tls.caCertCredentialName ?? `${credential}${CA_CERT_SUFFIX}`;
+  return {
+    credentialName: credential,
+    certificates,
+    ...(verifiesClients(mode) ? { caCertificate: ca } : {}),
+  };
+}
+
 /** Server certificate and client CA, by where the server's credentials come from. */
 function certificates(tls: ServerTls, mode: string): Obj {
   const mutual = verifiesClients(mode);
@@ -111,13 +142,12 @@ function certificates(tls: ServerTls, mode: string): Obj {
       ...combined(tls, agentSecret(SDS_ROOT)),
     };
   }
-  const credential = tls.credentialName ?? tls.credentialNames?.[0];
-  if (credential) {
-    const names = tls.credentialNames?.length ? tls.credentialNames : [credential];
-    const ca = tls.caCertCredentialName ?? `${credential}${CA_CERT_SUFFIX}`;
+  const credentials = serverCredentials(tls, mode);
+  if (credentials) {
+    const { certificates: names, caCertificate: ca } = credentials;
     return {
       tls_certificate_sds_secret_configs: names.map(n => adsSecret(`${CREDENTIAL_PREFIX}${n}`)),
-      ...(mutual ? combined(tls, adsSecret(`${CREDENTIAL_PREFIX}${ca}`)) : {}),
+      ...(ca ? combined(tls, adsSecret(`${CREDENTIAL_PREFIX}${ca}`)) : {}),
     };
   }
   const out: Obj = {};

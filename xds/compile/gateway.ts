@@ -1,6 +1,7 @@
 /**
  * Everything a gateway proxy (node type `router`) gets: the listeners and route configs of the
- * Gateways selecting it, and the clusters and endpoints of the destinations those reference.
+ * Gateways selecting it, the clusters and endpoints of the destinations those reference, and
+ * the `credentialName` Secrets its TLS servers load (`gateway-secrets.ts`).
  *
  * Clusters are limited to what the gateway's routes and tcp_proxy filters name, as Istio does
  * with PILOT_FILTER_GATEWAY_CLUSTER_CONFIG (its default sends every visible service's clusters;
@@ -15,6 +16,7 @@ import { buildLoadAssignment } from "./endpoints";
 import { gatewayListeners } from "./gateway-listeners";
 import { gatewayPorts, gatewayVirtualServices } from "./gateway-model";
 import { gatewayRouteConfigs } from "./gateway-routes";
+import { gatewaySecrets, skippedServerMessage } from "./gateway-secrets";
 import type { ProxyScope } from "./scope";
 import type { Obj } from "./xds-util";
 
@@ -24,6 +26,10 @@ export interface GatewayResources {
   readonly routes: ResourceObject[];
   readonly clusters: ResourceObject[];
   readonly endpoints: ResourceObject[];
+  /** The `credentialName` Secrets the listeners load over SDS. */
+  readonly secrets: ResourceObject[];
+  /** Servers left out (their Secret is missing or malformed), one message each. */
+  readonly warnings: string[];
 }
 
 /** Cluster names a resource sends traffic to (`cluster`, weighted cluster `name`). */
@@ -47,13 +53,17 @@ export function referencedClusters(resources: readonly unknown[]): Set<string> {
   return out;
 }
 
-function listenersAndRoutes(scope: ProxyScope): { listeners: Obj[]; routes: Obj[] } {
-  const ports = gatewayPorts(scope);
+function listenersAndRoutes(scope: ProxyScope) {
+  // Servers whose Secrets cannot be served are dropped before anything is built from them, so
+  // neither a listener chain nor a route config refers to them.
+  const { ports, secrets, skipped } = gatewaySecrets(scope, gatewayPorts(scope));
   const gateways = new Set(ports.flatMap(p => p.servers.map(s => s.gateway)));
   const virtualServices = gatewayVirtualServices(scope, gateways);
   return {
     listeners: gatewayListeners(scope, ports, virtualServices),
     routes: gatewayRouteConfigs(scope, ports, virtualServices),
+    secrets,
+    warnings: skipped.map(skippedServerMessage),
   };
 }
 
@@ -70,9 +80,11 @@ export function gatewayOutboundClusters(scope: ProxyScope): OutboundCluster[] {
 
 /** Compiles every resource of a gateway proxy. */
 export function compileGateway(scope: ProxyScope): GatewayResources {
-  const { listeners, routes } = listenersAndRoutes(scope);
+  const { listeners, routes, secrets, warnings } = listenersAndRoutes(scope);
   const clusters = clustersFor(scope, [...listeners, ...routes]);
   return {
+    secrets: secrets as ResourceObject[],
+    warnings,
     listeners: listeners as ResourceObject[],
     routes: routes as ResourceObject[],
     clusters: clusters.map(c => buildOutboundCluster(scope, c) as ResourceObject),

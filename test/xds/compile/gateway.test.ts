@@ -1,8 +1,8 @@
 /**
  * Gateway proxies (node type `router`): Istio Gateways and the VirtualServices bound to them,
  * compiled into listeners, route configs, clusters and endpoints, asserted as decoded from their
- * protobuf bytes. Every build also passes the snapshot check (encoding and references), with the
- * `credentialName` secrets — which the control plane will serve over SDS — stubbed in.
+ * protobuf bytes. Every build also passes the snapshot check (encoding and references),
+ * `credentialName` Secrets included (`gateway-secrets.test.ts` covers those in detail).
  */
 import { readFileSync, readdirSync } from "node:fs";
 import type { IstioObject } from "../../../mesh/api";
@@ -10,8 +10,8 @@ import { storeOf, type StoreObject } from "../../../mesh/store";
 import { allResources, compile, type CompiledResources } from "../../../xds/compile";
 import { createSnapshot } from "../../../xds/cache/snapshot";
 import type { ResourceObject } from "../../../xds/encode/encode-resource";
-import { TypeUrl } from "../../../xds/encode/type-urls";
 import { decoded, istioPath, loadYaml, named, sidecarNode, storeObjects } from "./fixtures";
+import { secret, selfSigned } from "./tls-fixtures";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- decoded protobuf JSON, asserted field by field */
 type Json = Record<string, any>;
@@ -76,8 +76,8 @@ const routeTo = (host: string, extra: Json = {}, ns = "default") =>
   );
 
 /**
- * Compiles for `node`, then builds a snapshot with stub SDS secrets named `secrets`: it must
- * succeed, so every resource encodes and every reference but those secrets resolves.
+ * Compiles for `node`, then builds a snapshot: it must succeed, so every resource encodes and
+ * every reference resolves. The SDS Secrets compiled must be exactly `secrets`.
  */
 function build(
   objects: StoreObject[],
@@ -86,11 +86,20 @@ function build(
 ): CompiledResources {
   const result = compile(storeOf(objects), node as { id: string });
   if (!result.ok) throw new Error(result.errors.join("\n"));
-  const stubs = secrets.map(name => ({ "@type": TypeUrl.secret, name }));
-  const snapshot = createSnapshot([...allResources(result.value), ...stubs]);
+  const snapshot = createSnapshot(allResources(result.value));
   if (!snapshot.ok) throw new Error(snapshot.errors.join("\n"));
+  expect(result.value.secrets.map(r => r.name)).toEqual(secrets);
   return result.value;
 }
+
+// The gateway proxy's credential, in the proxy's namespace as Istio looks it up.
+const PEM = selfSigned("bookinfo.example.com");
+const BOOKINFO_CRED = secret(
+  "bookinfo-cred",
+  "istio-system",
+  { "tls.crt": PEM.cert, "tls.key": PEM.key, "ca.crt": PEM.cert },
+  "kubernetes.io/tls",
+);
 
 const names = (list: readonly ResourceObject[]) => list.map(r => r.name ?? r.cluster_name);
 const tlsContext = (chain: Json): Json => chain.transport_socket.typed_config;
@@ -212,7 +221,7 @@ describe("Gateway servers", () => {
     ],
   ])("HTTPS %s", (_label, tls: Json, secrets, check) => {
     const r = build(
-      [REVIEWS, gateway("gw", [httpsServer(tls)]), routeTo("reviews")],
+      [REVIEWS, BOOKINFO_CRED, gateway("gw", [httpsServer(tls)]), routeTo("reviews")],
       ROUTER,
       secrets,
     );
@@ -249,15 +258,15 @@ describe("Gateway servers", () => {
     );
   });
 
-  it("a credentialName Secret the snapshot lacks is a dangling SDS reference", () => {
-    const result = compile(
-      storeOf([REVIEWS, gateway("gw", [httpsServer({ mode: "SIMPLE", credentialName: "c" })])]),
-      ROUTER,
-    );
-    if (!result.ok) throw new Error(result.errors.join());
-    const snapshot = createSnapshot(allResources(result.value));
-    expect(snapshot.ok ? [] : snapshot.errors).toEqual([
-      expect.stringContaining('references SDS "kubernetes://c"'),
+  it("a credentialName Secret the store lacks leaves the server out, not a dangling SDS name", () => {
+    const r = build([
+      REVIEWS,
+      gateway("gw", [httpsServer({ mode: "SIMPLE", credentialName: "c" })]),
+    ]);
+    expect(r.listeners).toEqual([]);
+    expect(r.warnings).toEqual([
+      'Gateway default/gw: spec.servers[0].tls.credentialName "c": no Secret istio-system/c ' +
+        "with TLS data; the server is left out",
     ]);
   });
 
@@ -550,7 +559,14 @@ describe("binding and selection", () => {
       routeTo("reviews", { hosts: ["*"] }),
     ];
     const r = build(objects);
-    expect(r).toEqual({ listeners: [], routes: [], clusters: [], endpoints: [] });
+    expect(r).toEqual({
+      listeners: [],
+      routes: [],
+      clusters: [],
+      endpoints: [],
+      secrets: [],
+      warnings: [],
+    });
     const sidecar = build(
       objects,
       sidecarNode("10.1.2.4", "app-abc", "default", { istio: "nobody" }),
