@@ -29,7 +29,13 @@ export function controlPlaneConfig(env: NodeJS.ProcessEnv): ControlPlaneConfig {
     throw new Error(`RIGGING_XDS_TLS_AUTH: "${auth}" must be "token" or "none"`);
   }
   return {
-    xdsAddress: address("RIGGING_XDS_ADDRESS", env.RIGGING_XDS_ADDRESS, `${host}:15010`),
+    // Plaintext ADS carries every proxy's configuration, gateway certificates included, to any
+    // caller: on by default only for `rig dev` (loopback); a watcher opens it only when asked.
+    xdsAddress: address(
+      "RIGGING_XDS_ADDRESS",
+      env.RIGGING_XDS_ADDRESS,
+      env.PEPR_MODE === "dev" ? "127.0.0.1:15010" : "off",
+    ),
     xdsTlsAddress: address("RIGGING_XDS_TLS_ADDRESS", env.RIGGING_XDS_TLS_ADDRESS, `${host}:15012`),
     istiodNamespace: env.RIGGING_ISTIOD_NAMESPACE ?? "istio-system",
     tlsAdsAuth: auth,
@@ -37,11 +43,12 @@ export function controlPlaneConfig(env: NodeJS.ProcessEnv): ControlPlaneConfig {
 }
 
 function address(name: string, value: string | undefined, fallback: string): string | undefined {
-  if (value === undefined || value === "") return fallback;
-  if (value === "off") return undefined;
-  const m = /^(\[[0-9a-f:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(value);
+  // An unset variable takes the fallback, which may itself be "off".
+  const chosen = value === undefined || value === "" ? fallback : value;
+  if (chosen === "off") return undefined;
+  const m = /^(\[[0-9a-f:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(chosen);
   if (!m || Number(m[2]) > 65535) {
-    throw new Error(`${name}: "${value}" must be host:port (port 0–65535) or "off"`);
+    throw new Error(`${name}: "${chosen}" must be host:port (port 0–65535) or "off"`);
   }
-  return value;
+  return chosen;
 }

@@ -11,13 +11,20 @@ describe("runsControlPlane", () => {
 });
 
 describe("controlPlaneConfig", () => {
-  it("keeps `rig dev` on loopback and a watcher on every interface", () => {
+  it("keeps `rig dev` on loopback, and a watcher's plaintext port closed unless asked", () => {
     expect(controlPlaneConfig({ PEPR_MODE: "dev" })).toMatchObject({
       xdsAddress: "127.0.0.1:15010",
       xdsTlsAddress: "127.0.0.1:15012",
       tlsAdsAuth: "token",
     });
-    expect(controlPlaneConfig({ PEPR_WATCH_MODE: "true" }).xdsTlsAddress).toBe("0.0.0.0:15012");
+    expect(controlPlaneConfig({ PEPR_WATCH_MODE: "true" })).toMatchObject({
+      xdsAddress: undefined,
+      xdsTlsAddress: "0.0.0.0:15012",
+    });
+    expect(
+      controlPlaneConfig({ PEPR_WATCH_MODE: "true", RIGGING_XDS_ADDRESS: "0.0.0.0:15010" })
+        .xdsAddress,
+    ).toBe("0.0.0.0:15010");
   });
 
   it("takes addresses from the environment, and `off`", () => {

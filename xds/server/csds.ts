@@ -6,7 +6,7 @@
  * @see https://www.envoyproxy.io/docs/envoy/latest/api-v3/service/status/v3/csds.proto
  */
 import { messageType } from "../encode/proto-root";
-import { TYPE_SHORT_NAME, type XdsTypeUrl } from "../encode/type-urls";
+import { TYPE_SHORT_NAME, TypeUrl, type XdsTypeUrl } from "../encode/type-urls";
 import { CONNECTION_KEY, STRUCT_TYPE_URL, TYPE_SUMMARIES_KEY } from "../status/client-status";
 import { jsonToStruct, structToJson } from "../status/struct-json";
 import {
@@ -66,8 +66,10 @@ function resourceConfig(
     type_url: typeUrl,
     name: held.name,
     version_info: held.version,
+    // Secrets carry private keys: their state is reported, their contents never (as istiod
+    // redacts them in config dumps).
     xds_config:
-      !query.excludeResourceContents && held.resource
+      !query.excludeResourceContents && held.resource && typeUrl !== TypeUrl.secret
         ? { type_url: typeUrl, value: held.resource.value }
         : undefined,
     last_updated: held.sentAt !== undefined ? timestamp(held.sentAt) : undefined,

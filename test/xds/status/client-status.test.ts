@@ -142,4 +142,38 @@ describe("CSDS between the discovery server and rig", () => {
     );
     expect(report!.types.RDS!.nack?.detail).toBe("route-80: weights sum to 0");
   });
+
+  it("reports a Secret's state but never its contents (private keys)", () => {
+    const made = createSnapshot([
+      {
+        "@type": TypeUrl.secret,
+        name: "kubernetes://cred",
+        tls_certificate: {
+          certificate_chain: { inline_string: "CERTIFICATE" },
+          private_key: { inline_string: "PRIVATE-KEY-MATERIAL" },
+        },
+      },
+    ]);
+    if (!made.ok) throw new Error(made.errors.join("\n"));
+    const gateway = new ConnectionStatus(
+      "gw-1",
+      { nodeId: "router~gw", nodeKey: "router~gw", cluster: "", metadata: {}, userAgent: "" },
+      "sotw",
+      0,
+    );
+    gateway.recordSubscription(
+      TypeUrl.secret,
+      sotwSubscription(TypeUrl.secret, undefined, ["kubernetes://cred"]),
+    );
+    const held = [...made.value.resources.get(TypeUrl.secret)!.values()];
+    gateway.recordSent(TypeUrl.secret, { nonce: "s1", version: "v", at: 1 }, held, []);
+    gateway.recordAnswer(TypeUrl.secret, "s1", 2);
+    const query = decodeClientStatusRequest(encodeStatusRequest({ withContents: true }));
+    const encoded = encodeClientStatusResponse([gateway], query);
+    expect(Buffer.from(encoded).toString("latin1")).not.toContain("PRIVATE-KEY-MATERIAL");
+    const [report] = decodeStatusResponse(encoded);
+    const secret = report!.resources.find(r => r.name === "kubernetes://cred");
+    expect(secret).toMatchObject({ type: "SDS", state: "SYNCED" });
+    expect(secret!.config).toBeUndefined();
+  });
 });
