@@ -1,5 +1,5 @@
 /**
- * Helpers for compiler tests: YAML from `/work/shared/istio` as store objects, proxies, and the
+ * Helpers for compiler tests: YAML from `../shared/istio` as store objects, proxies, and the
  * encoder check applied to every compiled resource.
  */
 import { readFileSync } from "node:fs";
@@ -21,7 +21,7 @@ export function loadYaml(path: string): Record<string, unknown>[] {
     .filter((d): d is Record<string, unknown> => d !== null && typeof d === "object");
 }
 
-/** A file under `/work/shared/istio`. */
+/** A file under `../shared/istio`. */
 export function istioPath(...parts: string[]): string {
   return sharedPath("istio", ...parts);
 }
