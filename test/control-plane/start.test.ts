@@ -9,6 +9,8 @@ import { requestCertificate } from "../../cli/agent/request-certificate";
 import { MeshCa } from "../../control-plane/mesh-ca";
 import { startControlPlane, type ControlPlane } from "../../control-plane/start";
 import { fail, ok } from "../../mesh/result";
+import { messageType } from "../../xds/encode/proto-root";
+import { AUTHENTICATED_NAMESPACE_KEY } from "../../xds/server/caller";
 import { MemoryStore, recordingLogger } from "./fakes";
 
 /**
@@ -108,6 +110,37 @@ function servedCertificate(port: number): Promise<string> {
   });
 }
 
+/** Opens ADS, sends one request for `nodeId`, and reports how the stream ended (or "open"). */
+function adsAs(
+  client: grpc.Client,
+  nodeId: string,
+  metadata = new grpc.Metadata(),
+): Promise<{ code: grpc.status; details: string } | "open"> {
+  return new Promise(resolve => {
+    const call = client.makeBidiStreamRequest(ADS, raw, raw, metadata);
+    const timer = setTimeout(() => {
+      call.cancel();
+      resolve("open");
+    }, 800);
+    call.on("error", (err: grpc.ServiceError) => {
+      clearTimeout(timer);
+      if (err.code !== grpc.status.CANCELLED) resolve({ code: err.code, details: err.details });
+    });
+    call.on("data", () => undefined);
+    const request = messageType("envoy.service.discovery.v3.DiscoveryRequest");
+    call.write(
+      Buffer.from(
+        request
+          .encode({
+            node: { id: nodeId },
+            type_url: "type.googleapis.com/envoy.config.cluster.v3.Cluster",
+          })
+          .finish(),
+      ),
+    );
+  });
+}
+
 describe("startControlPlane", () => {
   it("binds plaintext ADS and TLS ADS + CA on the addresses given", () => {
     expect(plane.xdsPort()).toBeGreaterThan(0);
@@ -170,6 +203,25 @@ describe("startControlPlane", () => {
     );
     expect(await fetchCsds(plain)).toBe(grpc.status.OK);
     plain.close();
+  });
+
+  it("lets an authenticated caller speak only for nodes in its own namespace", async () => {
+    // The "good" token is for ns/a, sa/x.
+    const inA = "sidecar~10.0.0.1~app.a~a.svc.cluster.local";
+    const gateway = "router~10.0.0.2~ingress.istio-system~istio-system.svc.cluster.local";
+    const authed = tlsClient(); // the token goes with each call below
+    expect(await adsAs(authed, inA, bearer("good"))).toBe("open");
+    expect(await adsAs(authed, gateway, bearer("good"))).toEqual({
+      code: grpc.status.PERMISSION_DENIED,
+      details: `node ${gateway} claims namespace istio-system, but the caller's token is for namespace a`,
+    });
+    // A client cannot name its own namespace: the port's check replaces whatever it sent.
+    const forged = bearer("good");
+    forged.set(AUTHENTICATED_NAMESPACE_KEY, "istio-system");
+    expect(await adsAs(authed, gateway, forged)).toMatchObject({
+      code: grpc.status.PERMISSION_DENIED,
+    });
+    authed.close();
   });
 
   it("serves a new certificate after the authority changes, without rebinding", async () => {

@@ -25,9 +25,11 @@ import { planResponse } from "./plan-response";
 import { ProxyStatusRegistry } from "./proxy-status";
 import { ADS_SERVICE, CSDS_SERVICE, PER_TYPE_SERVICES } from "./service-definitions";
 import { sotwSubscription } from "./subscription";
+import { AUTHENTICATED_NAMESPACE_KEY } from "./caller";
 import {
   XdsSession,
   type ConnectionHooks,
+  type FailureKind,
   type SessionContext,
   type SessionLimits,
 } from "./xds-session";
@@ -53,6 +55,18 @@ export interface DiscoveryServerOptions {
 }
 
 type Duplex<Req> = grpc.ServerDuplexStream<Req, Buffer>;
+
+const failureCodes: Record<FailureKind, grpc.status> = {
+  invalid: grpc.status.INVALID_ARGUMENT,
+  exhausted: grpc.status.RESOURCE_EXHAUSTED,
+  denied: grpc.status.PERMISSION_DENIED,
+};
+
+// Set only by the TLS port's token check, which strips any value the client sent.
+function callerNamespace(metadata: grpc.Metadata): string | undefined {
+  const value = metadata.get(AUTHENTICATED_NAMESPACE_KEY)[0];
+  return value === undefined ? undefined : String(value);
+}
 
 /** ADS + per-type xDS + CSDS on one grpc-js server. */
 export class DiscoveryServer {
@@ -179,14 +193,13 @@ export class DiscoveryServer {
         send: (plan: ResponsePlan) => {
           if (!call.cancelled && !call.destroyed) call.write(encode(plan));
         },
-        fail: (reason: string, kind: "invalid" | "exhausted") => {
+        fail: (reason: string, kind: FailureKind) => {
           end();
-          const code =
-            kind === "exhausted" ? grpc.status.RESOURCE_EXHAUSTED : grpc.status.INVALID_ARGUMENT;
-          call.emit("error", { code, details: reason });
+          call.emit("error", { code: failureCodes[kind], details: reason });
         },
       },
       onlyType,
+      callerNamespace(call.metadata),
     );
     entry = { session, call: call as Duplex<unknown> };
     this.#streams.add(entry);

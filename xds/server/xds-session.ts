@@ -17,6 +17,7 @@ import type { XdsLogger } from "./logger";
 import type { DiscoveryRequest, NodeInfo, ResponsePlan } from "./messages";
 import type { XdsMetrics } from "./metrics";
 import { planResponse } from "./plan-response";
+import { claimedNamespace } from "./caller";
 import { ConnectionStatus, type ProxyStatusRegistry } from "./proxy-status";
 
 /** What every session of one server shares. */
@@ -73,15 +74,18 @@ export const DEFAULT_SESSION_LIMITS: SessionLimits = {
 };
 
 /** How a session talks back to its stream. */
+/** Why a session ended the stream (see {@link SessionTransport.fail}). */
+export type FailureKind = "invalid" | "exhausted" | "denied";
+
 export interface SessionTransport {
   /** Writes one response. */
   send(plan: ResponsePlan): void;
   /**
    * Ends the stream with an error the client can read: `invalid` for a request that is not
-   * valid xDS, `exhausted` for a client over its bounds (gRPC INVALID_ARGUMENT and
-   * RESOURCE_EXHAUSTED).
+   * valid xDS, `exhausted` for a client over its bounds, `denied` for a node its caller may not
+   * speak for (gRPC INVALID_ARGUMENT, RESOURCE_EXHAUSTED, PERMISSION_DENIED).
    */
-  fail(reason: string, kind: "invalid" | "exhausted"): void;
+  fail(reason: string, kind: FailureKind): void;
 }
 
 interface TypeState {
@@ -118,6 +122,8 @@ export class XdsSession {
     private readonly variant: "sotw" | "delta",
     private readonly transport: SessionTransport,
     private readonly onlyType?: XdsTypeUrl,
+    /** The caller's authenticated namespace, when the port checked a token. */
+    private readonly callerNamespace?: string,
   ) {
     this.#limits = ctx.limits ?? DEFAULT_SESSION_LIMITS;
     this.#tokens = this.#limits.requestBurst;
@@ -162,7 +168,7 @@ export class XdsSession {
     }
   }
 
-  #fail(reason: string, kind: "invalid" | "exhausted" = "invalid"): void {
+  #fail(reason: string, kind: FailureKind = "invalid"): void {
     this.ctx.metrics.rejectedRequests.inc({ reason: reason.split(":")[0] });
     this.close();
     this.transport.fail(reason, kind);
@@ -232,6 +238,15 @@ export class XdsSession {
             `${this.#limits.maxStreamsPerNode} streams open`,
           "exhausted",
         );
+      }
+      if (this.callerNamespace !== undefined) {
+        const claimed = claimedNamespace(request.node);
+        if (claimed !== this.callerNamespace)
+          return this.#fail(
+            `node ${request.node.id} claims namespace ${claimed ?? "(none)"}, but the caller's ` +
+              `token is for namespace ${this.callerNamespace}`,
+            "denied",
+          );
       }
       connection = this.#connect(request.node);
     }
