@@ -1,9 +1,13 @@
-import { spawnSync } from "node:child_process";
-import { join } from "node:path";
 import type { DevSession } from "../../cli/dev/runner";
 import { startTestModule } from "../harness/module";
 import { startTestCluster, type LocalCluster } from "../harness/cluster";
-import { create, eventually, getJson } from "../harness/kube";
+import {
+  create,
+  createNamespace,
+  eventually,
+  getJson,
+  kubectl as runKubectl,
+} from "../harness/kube";
 
 interface Container {
   name: string;
@@ -19,21 +23,9 @@ interface PodView {
 describe("the module's admission webhooks on a real API server", () => {
   let cluster: LocalCluster;
   let session: DevSession;
-  const kubectl = (args: string[], input?: string) =>
-    spawnSync(join(cluster.state.binDir, "kubectl"), args, {
-      input,
-      encoding: "utf8",
-      env: { ...process.env, KUBECONFIG: cluster.kubeconfigPath },
-    });
-  const namespace = async (name: string, labels: Record<string, string>) => {
-    await create(cluster, "/api/v1/namespaces", { metadata: { name, labels } });
-    await eventually(`the default ServiceAccount in ${name}`, async () =>
-      (await cluster.api("GET", `/api/v1/namespaces/${name}/serviceaccounts/default`)).status ===
-      200
-        ? true
-        : undefined,
-    );
-  };
+  const kubectl = (args: string[], input?: string) => runKubectl(cluster, args, input);
+  const namespace = (name: string, labels: Record<string, string>) =>
+    createNamespace(cluster, name, labels);
   const pod = (name: string, annotations: Record<string, string> = {}) => ({
     metadata: { name, labels: { app: name }, annotations },
     spec: {

@@ -10,11 +10,10 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import * as grpcXds from "@grpc/grpc-js-xds";
-import { stringify } from "yaml";
 import type { DevSession } from "../../cli/dev/runner";
 import { freePort } from "../../cli/local-cluster/ports";
 import { startTestCluster, type LocalCluster } from "../harness/cluster";
-import { eventually } from "../harness/kube";
+import { applyOrFail, eventually } from "../harness/kube";
 import { startTestModule } from "../harness/module";
 import { bootstrapOptions, pinXdsServerToLoopback } from "../harness/xds-bootstrap";
 import { ECHO_SERVICE, echoHandlers, freeLoopbackPort } from "../harness/xds-echo";
@@ -47,14 +46,7 @@ describe("a DENY policy on one method, applied during an incident", () => {
   let xdsPort = 0;
   const moduleLines: string[] = [];
 
-  const apply = (docs: unknown[]) => {
-    const res = spawnSync(join(cluster.state.binDir, "kubectl"), ["apply", "-f", "-"], {
-      input: docs.map(d => stringify(d)).join("---\n"),
-      encoding: "utf8",
-      env: { ...process.env, KUBECONFIG: cluster.kubeconfigPath },
-    });
-    if (res.status !== 0) throw new Error(`kubectl apply: ${res.stderr}`);
-  };
+  const apply = (docs: unknown[]) => applyOrFail(cluster, docs);
 
   beforeAll(async () => {
     grpcXds.register();

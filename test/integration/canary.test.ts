@@ -4,18 +4,15 @@
  * module compiled. Backends are echo servers on 127.0.0.31–32, registered as WorkloadEntries
  * selected by a MESH_INTERNAL ServiceEntry; no packet leaves loopback.
  */
-import { spawnSync } from "node:child_process";
-import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import * as grpcXds from "@grpc/grpc-js-xds";
-import { stringify } from "yaml";
 import { Canary } from "../../constructs";
 import type { DevSession } from "../../cli/dev/runner";
 import { freePort } from "../../cli/local-cluster/ports";
 import { fetchProxyReports } from "../../cli/xds/csds-client";
 import { synth, testChart } from "../constructs/synth";
 import { startTestCluster, type LocalCluster } from "../harness/cluster";
-import { eventually } from "../harness/kube";
+import { applyOrFail, eventually } from "../harness/kube";
 import { startTestModule } from "../harness/module";
 import { bootstrapOptions } from "../harness/xds-bootstrap";
 import {
@@ -38,14 +35,7 @@ describe("a Canary construct steering real gRPC traffic", () => {
   let client: grpc.Client;
   const backends: grpc.Server[] = [];
 
-  const apply = (docs: unknown[]) => {
-    const res = spawnSync(join(cluster.state.binDir, "kubectl"), ["apply", "-f", "-"], {
-      input: docs.map(d => stringify(d)).join("---\n"),
-      encoding: "utf8",
-      env: { ...process.env, KUBECONFIG: cluster.kubeconfigPath },
-    });
-    if (res.status !== 0) throw new Error(`kubectl apply: ${res.stderr}`);
-  };
+  const apply = (docs: unknown[]) => applyOrFail(cluster, docs);
   const canaryAt = (step: number) => {
     const chart = testChart("default");
     new Canary(chart, "reviews", {

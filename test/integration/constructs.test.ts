@@ -1,11 +1,8 @@
-import { spawnSync } from "node:child_process";
-import { join } from "node:path";
 import { App, Testing } from "cdk8s";
-import { stringify } from "yaml";
 import type { DevSession } from "../../cli/dev/runner";
 import { BookinfoChart } from "../../examples/bookinfo-constructs/bookinfo-chart";
 import { startTestCluster, type LocalCluster } from "../harness/cluster";
-import { eventually } from "../harness/kube";
+import { defaultServiceAccount, kubectlApply } from "../harness/kube";
 import { startTestModule } from "../harness/module";
 
 interface Manifest {
@@ -38,25 +35,11 @@ describe("the bookinfo constructs template on a real API server", () => {
     const ordered = [...manifests].sort(
       (a, b) => Number(b.kind === "Namespace") - Number(a.kind === "Namespace"),
     );
-    const kubectl = join(cluster.state.binDir, "kubectl");
-    const env = { ...process.env, KUBECONFIG: cluster.kubeconfigPath };
     const ns = ordered.filter(m => m.kind === "Namespace");
-    const apply = (docs: Manifest[]) =>
-      spawnSync(kubectl, ["apply", "-f", "-"], {
-        input: docs.map(d => stringify(d)).join("---\n"),
-        encoding: "utf8",
-        env,
-      });
+    const apply = (docs: Manifest[]) => kubectlApply(cluster, docs);
     expect(apply(ns).status).toBe(0);
     // A new namespace's default ServiceAccount comes from the controller-manager a moment later.
-    for (const n of ns) {
-      await eventually(`the default ServiceAccount in ${n.metadata.name}`, async () =>
-        (await cluster.api("GET", `/api/v1/namespaces/${n.metadata.name}/serviceaccounts/default`))
-          .status === 200
-          ? true
-          : undefined,
-      );
-    }
+    for (const n of ns) await defaultServiceAccount(cluster, n.metadata.name);
     const res = apply(ordered.filter(m => m.kind !== "Namespace"));
     expect({
       status: res.status,

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type { DevSession } from "../../cli/dev/runner";
 import { startTestModule } from "../harness/module";
 import { startTestCluster, type LocalCluster } from "../harness/cluster";
-import { create, eventually, getJson } from "../harness/kube";
+import { create, createNamespace, getJson, kubectl as runKubectl } from "../harness/kube";
 import { repoRoot } from "../harness/shared";
 
 type Tree = Record<string, unknown>;
@@ -44,21 +44,9 @@ describe("rig kube-inject and rig check-inject against the module on a real API 
   let cluster: LocalCluster;
   let session: DevSession;
   let dir: string;
-  const namespace = async (name: string, labels: Record<string, string>) => {
-    await create(cluster, "/api/v1/namespaces", { metadata: { name, labels } });
-    await eventually(`the default ServiceAccount in ${name}`, async () =>
-      (await cluster.api("GET", `/api/v1/namespaces/${name}/serviceaccounts/default`)).status ===
-      200
-        ? true
-        : undefined,
-    );
-  };
-  const kubectl = (args: string[], input?: string) =>
-    spawnSync(join(cluster.state.binDir, "kubectl"), args, {
-      input,
-      encoding: "utf8",
-      env: { ...process.env, KUBECONFIG: cluster.kubeconfigPath },
-    });
+  const namespace = (name: string, labels: Record<string, string>) =>
+    createNamespace(cluster, name, labels);
+  const kubectl = (args: string[], input?: string) => runKubectl(cluster, args, input);
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "rigging-kube-inject-"));

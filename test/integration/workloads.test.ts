@@ -1,5 +1,5 @@
 import { startTestCluster, type LocalCluster } from "../harness/cluster";
-import { create, eventually, getJson } from "../harness/kube";
+import { create, defaultServiceAccount, eventually, getJson } from "../harness/kube";
 
 interface PodList {
   items: Array<{
@@ -26,11 +26,7 @@ describe("a Deployment in the local cluster", () => {
 
   it("becomes Running pods with IPs that the Service's EndpointSlices list", async () => {
     await create(cluster, "/api/v1/namespaces", { metadata: { name: "shop" } });
-    await eventually("the default ServiceAccount in shop", async () =>
-      (await cluster.api("GET", "/api/v1/namespaces/shop/serviceaccounts/default")).status === 200
-        ? true
-        : undefined,
-    );
+    await defaultServiceAccount(cluster, "shop");
     await create(cluster, "/apis/apps/v1/namespaces/shop/deployments", {
       metadata: { name: "reviews" },
       spec: {
