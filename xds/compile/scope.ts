@@ -15,6 +15,7 @@ import {
   type ServiceInfo,
 } from "../../mesh/store";
 import { hostsMatch, hostSubsetOf } from "../../mesh/validation/hosts";
+import type { JwksLookup } from "../../mesh/authn/jwt-authn";
 import type { Proxy } from "./proxy";
 import { byString } from "./xds-util";
 
@@ -26,6 +27,11 @@ export interface MeshOptions {
   readonly outboundTrafficPolicy?: "ALLOW_ANY" | "REGISTRY_ONLY";
   /** The mesh's trust domain (SPIFFE identities `spiffe://<td>/ns/<ns>/sa/<sa>`). @default "cluster.local" */
   readonly trustDomain?: string;
+  /**
+   * The key set the control plane fetched for a RequestAuthentication `jwksUri` (inlined into
+   * `jwt_authn`). Injected so the compiler stays pure. @default nothing fetched (fail closed)
+   */
+  readonly jwks?: JwksLookup;
 }
 
 /** The proxy's view of the mesh. */
@@ -43,6 +49,8 @@ export interface ProxyScope {
   readonly rootNamespace: string;
   /** The mesh's trust domain. */
   readonly trustDomain: string;
+  /** Fetched JWKS documents by issuer and `jwksUri` (see {@link MeshOptions.jwks}). */
+  readonly jwks: JwksLookup;
   /** The service a (FQDN) host names for this proxy. */
   service(host: string): ServiceInfo | undefined;
   /** The VirtualService routing `host`, if any. */
@@ -240,6 +248,7 @@ export function buildScope(store: MeshStore, proxy: Proxy, options: MeshOptions 
       sidecar?.spec.outboundTrafficPolicy?.mode ?? options.outboundTrafficPolicy ?? "ALLOW_ANY",
     rootNamespace: rootNs,
     trustDomain: options.trustDomain ?? "cluster.local",
+    jwks: options.jwks ?? (() => undefined),
     service: host => byHost.get(host),
     virtualServiceFor,
     destinationRule,
