@@ -50,6 +50,11 @@ const files = [
   "envoy/extensions/load_balancing_policies/ring_hash/v3/ring_hash.proto",
   "envoy/extensions/load_balancing_policies/wrr_locality/v3/wrr_locality.proto",
   "envoy/extensions/load_balancing_policies/pick_first/v3/pick_first.proto",
+  "envoy/extensions/filters/http/cors/v3/cors.proto",
+  "envoy/extensions/filters/listener/http_inspector/v3/http_inspector.proto",
+  "envoy/extensions/filters/listener/original_dst/v3/original_dst.proto",
+  "envoy/extensions/filters/network/sni_cluster/v3/sni_cluster.proto",
+  "envoy/extensions/transport_sockets/raw_buffer/v3/raw_buffer.proto",
   "envoy/service/discovery/v3/discovery.proto",
   "envoy/service/status/v3/csds.proto",
 ];
@@ -85,6 +90,15 @@ const rootTypes = [
   "envoy.extensions.load_balancing_policies.ring_hash.v3.RingHash",
   "envoy.extensions.load_balancing_policies.wrr_locality.v3.WrrLocality",
   "envoy.extensions.load_balancing_policies.pick_first.v3.PickFirst",
+  // Route compilation for Envoy: CORS (filter + per-route policy), protocol sniffing and
+  // original destination on sidecar listeners, AUTO_PASSTHROUGH gateways routing by SNI, and
+  // the plaintext socket of auto-mTLS transport socket matches.
+  "envoy.extensions.filters.http.cors.v3.Cors",
+  "envoy.extensions.filters.http.cors.v3.CorsPolicy",
+  "envoy.extensions.filters.listener.http_inspector.v3.HttpInspector",
+  "envoy.extensions.filters.listener.original_dst.v3.OriginalDst",
+  "envoy.extensions.filters.network.sni_cluster.v3.SniCluster",
+  "envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer",
   "envoy.service.discovery.v3.DiscoveryRequest",
   "envoy.service.discovery.v3.DiscoveryResponse",
   "envoy.service.discovery.v3.DeltaDiscoveryRequest",
