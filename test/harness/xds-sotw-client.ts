@@ -5,7 +5,9 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { messageType } from "../../xds/encode/proto-root";
+import { decodeResourceToJson } from "../../xds/encode/encode-resource";
 import { isFullStateType } from "../../xds/encode/type-urls";
+import { jsonToStruct } from "../../xds/status/struct-json";
 
 const raw = (b: Buffer): Buffer => b;
 const requestType = () => messageType("envoy.service.discovery.v3.DiscoveryRequest");
@@ -32,6 +34,8 @@ export interface SotwClientOptions {
   readonly answer?: AnswerPolicy;
   /** Node id. */
   readonly nodeId: string;
+  /** Node metadata (JSON), e.g. `LABELS` and `NAMESPACE` as Istio's agent sends them. */
+  readonly metadata?: Readonly<Record<string, unknown>>;
 }
 
 function resourceName(typeUrl: string, value: Uint8Array): string {
@@ -44,6 +48,8 @@ function resourceName(typeUrl: string, value: Uint8Array): string {
 export class SotwTestClient {
   /** Resources held, by type then name → version of the type response that carried it. */
   readonly state = new Map<string, Map<string, string>>();
+  /** Decoded resources held, by type then name (JSON form, as `rig proxy-config` shows them). */
+  readonly objects = new Map<string, Map<string, Record<string, unknown>>>();
   /** Every response received, in order. */
   readonly responses: ReceivedResponse[] = [];
   /** Last version ACKed per type (what a real client reports as `version_info`). */
@@ -103,7 +109,12 @@ export class SotwTestClient {
     const request = {
       node: this.#sentNode
         ? undefined
-        : { id: this.options.nodeId, cluster: "test", user_agent_name: "sotw-test-client" },
+        : {
+            id: this.options.nodeId,
+            cluster: "test",
+            user_agent_name: "sotw-test-client",
+            metadata: this.options.metadata ? jsonToStruct(this.options.metadata) : undefined,
+          },
       type_url: typeUrl,
       version_info: this.acked.get(typeUrl) ?? "",
       resource_names: this.#names.get(typeUrl) ?? [],
@@ -138,8 +149,16 @@ export class SotwTestClient {
       this.#errors.delete(m.type_url);
       this.acked.set(m.type_url, m.version_info);
       let held = this.state.get(m.type_url);
-      if (!held || isFullStateType(m.type_url)) this.state.set(m.type_url, (held = new Map()));
-      for (const name of names) held.set(name, m.version_info);
+      let objects = this.objects.get(m.type_url);
+      if (!held || !objects || isFullStateType(m.type_url)) {
+        this.state.set(m.type_url, (held = new Map()));
+        this.objects.set(m.type_url, (objects = new Map()));
+      }
+      for (const [i, name] of names.entries()) {
+        held.set(name, m.version_info);
+        const r = m.resources[i]!;
+        objects.set(name, decodeResourceToJson(r.type_url, r.value));
+      }
     } else {
       this.#errors.set(m.type_url, answer.nack);
     }
