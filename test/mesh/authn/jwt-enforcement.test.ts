@@ -6,14 +6,7 @@
  * with the key set fetched by the module from a loopback issuer, is
  * `test/integration/jwt-authn.test.ts`.
  */
-import {
-  exportJWK,
-  generateKeyPair,
-  SignJWT,
-  UnsecuredJWT,
-  type CryptoKey,
-  type JWK,
-} from "jose";
+import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT, type CryptoKey, type JWK } from "jose";
 import { buildJwtAuthnFilter, type RequestAuthenticationInput } from "../../../mesh/authn";
 import {
   buildHttpAuthzFilters,
