@@ -266,10 +266,13 @@ function buildCustom(
       options.serviceNamespaces ?? (() => []),
     );
     if (!resolved.ok) {
-      notes.push({
-        severity: "error",
-        message: `CUSTOM provider ${JSON.stringify(name)}: ${resolved.errors.join("; ")}; its rules deny`,
-      });
+      // One note per policy naming the provider, so the operator knows which object to fix.
+      for (const p of policies.filter(x => (x.spec.provider?.name ?? "") === name)) {
+        notes.push({
+          severity: "error",
+          message: `${label(p)}: spec.provider.name: CUSTOM provider ${JSON.stringify(name)}: ${resolved.errors.join("; ")}; its rules deny`,
+        });
+      }
       out.push(badCustomDeny(forTCP, sets.enforce));
       continue;
     }
