@@ -2,12 +2,13 @@
  * mTLS from proxyless gRPC clients: which outbound clusters carry an UpstreamTlsContext, and
  * which server identities they accept (secure naming).
  *
- * A DestinationRule's `tls.mode` decides when set: ISTIO_MUTUAL → mesh certificates; DISABLE →
- * plaintext; SIMPLE and MUTUAL name files the control plane cannot hand a proxyless client, so
- * (as in Istio's grpcgen) they stay plaintext. Unset, auto-mTLS decides: mTLS when every endpoint
- * of the cluster will only take (or, being a proxyless server, listens with) mTLS. gRPC has no
- * `transport_socket_matches`, so unlike Envoy's per-endpoint auto-mTLS the choice is per cluster,
- * and a cluster mixing mTLS-only and plaintext workloads is dialled plaintext.
+ * A DestinationRule's `tls` block decides when set: ISTIO_MUTUAL → mesh certificates; DISABLE
+ * (or no mode) → plaintext; SIMPLE and MUTUAL name certificates the control plane cannot hand a
+ * proxyless client. Istio's grpcgen leaves those plaintext; here the cluster fails closed
+ * instead (`upstream-tls-plan.ts`, grpcTlsProblem). Unset, auto-mTLS decides: mTLS when every
+ * endpoint of the cluster will only take (or, being a proxyless server, listens with) mTLS. gRPC
+ * has no `transport_socket_matches`, so unlike Envoy's per-endpoint auto-mTLS the choice is per
+ * cluster, and a cluster mixing mTLS-only and plaintext workloads is dialled plaintext.
  *
  * @see istio/istio pilot/pkg/networking/grpcgen/cds.go (applyTLS)
  * @see istio/istio pilot/pkg/networking/core/cluster_tls.go (auto-mTLS)
@@ -27,7 +28,7 @@ import {
 import { byString, type Obj } from "./xds-util";
 
 /** `Pod/ns/name` or `WorkloadEntry/ns/name` → [kind, namespace, name]; else the service's namespace. */
-function workloadOf(e: EndpointInfo, svc: ServiceInfo): [string, string, string] {
+export function workloadOf(e: EndpointInfo, svc: ServiceInfo): [string, string, string] {
   const [kind = "", ns = svc.namespace, name = ""] = e.source.split("/");
   return [kind, ns, name];
 }
@@ -96,7 +97,7 @@ export function grpcClusterTls(
     const sans = tls?.subjectAltNames?.length ? tls.subjectAltNames : serviceIdentities(scope, c);
     return upstreamMtlsSocket(sans);
   }
-  if (mode !== undefined) return undefined;
+  if (tls) return undefined;
   const endpoints = clusterEndpoints(scope, c);
   if (endpoints.length === 0 || !endpoints.every(e => needsMtls(scope, e, c.service)))
     return undefined;
