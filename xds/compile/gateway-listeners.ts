@@ -5,13 +5,15 @@
  * - terminated HTTPS: the server's SNI hosts, a DownstreamTlsContext (`gateway-tls.ts`) and an
  *   HttpConnectionManager loading the server's own `https.…` route config;
  * - PASSTHROUGH: one chain per bound VirtualService `tls` route match, by SNI, to tcp_proxy;
+ * - AUTO_PASSTHROUGH: one chain per mesh service port and subset, by its Istio SNI name
+ *   (`auto-passthrough.ts`);
  * - TCP (and TLS terminated here): tcp_proxy to the first bound `tcp` route that applies.
  * SNI chains need the tls_inspector listener filter to read the ClientHello.
  *
  * @see istio/istio pilot/pkg/networking/core/gateway.go (buildGatewayListeners,
  *   buildGatewayNetworkFiltersFromTCPRoutes, buildGatewayNetworkFiltersFromTLSRoutes)
  */
-import type { RouteDestination, VirtualService } from "../../mesh/api";
+import type { VirtualService } from "../../mesh/api";
 import { hostsMatch, hostSubsetOf } from "../../mesh/validation/hosts";
 import {
   boundVirtualServices,
@@ -19,19 +21,14 @@ import {
   type GatewayPort,
   type GatewayServer,
 } from "./gateway-model";
+import { autoPassthroughChains } from "./auto-passthrough";
+import { TLS_INSPECTOR, toFilterChain } from "./filter-chains";
 import { gatewayRouteName } from "./gateway-routes";
 import { gatewayTlsSocket } from "./gateway-tls";
-import { destinationCluster } from "./http-routes";
 import { matchAppliesTo } from "./route-match";
 import type { ProxyScope } from "./scope";
+import { tcpProxyFilter } from "./tcp-routes";
 import { ADS_SOURCE, FilterNames, httpFilters, Types, type Obj } from "./xds-util";
-
-const TLS_INSPECTOR = {
-  name: "envoy.filters.listener.tls_inspector",
-  typed_config: {
-    "@type": "type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector",
-  },
-};
 
 /**
  * The gateway's HttpConnectionManager: the client's address is the real one
@@ -55,26 +52,6 @@ function gatewayHcm(statPrefix: string, routeName: string): Obj {
       upgrade_configs: [{ upgrade_type: "websocket" }],
     },
   };
-}
-
-/** tcp_proxy to the route's destinations (weighted when several). */
-function tcpProxy(
-  scope: ProxyScope,
-  routes: readonly RouteDestination[],
-  vsNamespace: string,
-  port: number,
-): Obj | undefined {
-  const dests = routes.filter((d, _, all) => all.length === 1 || (d.weight ?? 0) > 0);
-  const clusters = dests.map(d => ({
-    name: destinationCluster(scope, d.destination, vsNamespace, port).cluster,
-    weight: d.weight ?? 0,
-  }));
-  const [first] = clusters;
-  if (!first) return undefined;
-  const config: Obj = { "@type": Types.tcpProxy, stat_prefix: first.name };
-  if (clusters.length === 1) config.cluster = first.name;
-  else config.weighted_clusters = { clusters };
-  return { name: FilterNames.tcpProxy, typed_config: config };
 }
 
 /** The server's SNI names (`ns/` dropped); none when a host is `*`, which matches any name. */
@@ -103,8 +80,7 @@ function tcpRouteFilter(
     const applies = appliesHere(server, vs, scope);
     for (const route of vs.spec.tcp ?? []) {
       if (route.match && route.match.length > 0 && !route.match.some(applies)) continue;
-      const ns = vs.metadata.namespace ?? "default";
-      const filter = tcpProxy(scope, route.route ?? [], ns, server.port);
+      const filter = tcpProxyFilter(scope, route.route, vs, server.port);
       if (filter) return filter;
     }
   }
@@ -121,7 +97,6 @@ function passthroughChains(
   const chains: Obj[] = [];
   for (const { vs } of boundVirtualServices(server, virtualServices)) {
     const applies = appliesHere(server, vs, scope);
-    const ns = vs.metadata.namespace ?? "default";
     for (const route of vs.spec.tls ?? []) {
       for (const m of route.match) {
         if (!applies(m)) continue;
@@ -132,7 +107,7 @@ function passthroughChains(
             const name = hostSubsetOf(sni, host) ? sni : host;
             if (name !== "*" && !claimed.has(name) && !names.includes(name)) names.push(name);
           }
-        const filter = tcpProxy(scope, route.route ?? [], ns, server.port);
+        const filter = tcpProxyFilter(scope, route.route, vs, server.port);
         if (names.length === 0 || !filter) continue;
         for (const n of names) claimed.add(n);
         chains.push({ ...sniMatch(names.sort()), filters: [filter] });
@@ -163,6 +138,8 @@ function serverChains(
       ];
     case "passthrough":
       return passthroughChains(scope, server, virtualServices, claimed);
+    case "auto-passthrough":
+      return autoPassthroughChains(scope, server).map(toFilterChain);
     case "tls-terminated":
     case "tcp": {
       const filter = tcpRouteFilter(scope, server, virtualServices);
