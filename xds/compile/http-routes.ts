@@ -8,6 +8,7 @@
  */
 import type { Destination, HttpRoute, HttpRouteDestination, VirtualService } from "../../mesh/api";
 import type { ServiceInfo } from "../../mesh/store";
+import { corsPolicyConfig } from "./cors";
 import { matchAppliesTo, translateMatch } from "./route-match";
 import {
   defaultRetryPolicy,
@@ -142,7 +143,10 @@ export function virtualServiceRoutes(
   boundTo?: (gateway: string) => boolean,
 ): Obj[] {
   const out: Obj[] = [];
+  const kind = scope.proxy.kind;
   for (const route of vs.spec.http ?? []) {
+    // Delegating routes were replaced by their delegate's when the scope was built
+    // (delegates.ts); none should reach here, and it has nothing to forward to.
     if (route.delegate) continue;
     const matches = route.match && route.match.length > 0 ? route.match : [undefined];
     for (const m of matches) {
@@ -168,8 +172,13 @@ export function virtualServiceRoutes(
       // A single destination's header operations apply to the whole route.
       if (route.route?.length === 1)
         Object.assign(envoy, mergeHeaderFields(envoy, headerFields(route.route[0]!.headers)));
+      const perFilter: Obj = {};
       const fault = faultConfig(route);
-      if (fault) envoy.typed_per_filter_config = { [FilterNames.fault]: fault };
+      if (fault) perFilter[FilterNames.fault] = fault;
+      // Proxyless gRPC has no CORS filter to configure (see cors.ts).
+      if (route.corsPolicy && kind !== "grpc")
+        perFilter[FilterNames.cors] = corsPolicyConfig(route.corsPolicy);
+      if (Object.keys(perFilter).length > 0) envoy.typed_per_filter_config = perFilter;
       out.push(envoy);
     }
   }
