@@ -11,7 +11,16 @@ import type {
   OutlierDetection,
   TrafficPolicy,
 } from "../../mesh/api";
+import { grpcOutlierDetection } from "./grpc-outlier";
+import type { OutboundCluster } from "./clusters";
+import {
+  effectiveLocalityLb,
+  localityLbContext,
+  needsLocalityWeightedLb,
+  type LocalityLbContext,
+} from "./locality-lb";
 import type { ProxyKind } from "./proxy";
+import type { ProxyScope } from "./scope";
 import { msDuration, protoDuration, type Obj } from "./xds-util";
 
 type Policy = Omit<TrafficPolicy, "portLevelSettings">;
@@ -56,6 +65,12 @@ export function effectivePolicy(
   return merged as Policy;
 }
 
+/** Locality load balancing for one outbound cluster's assignment, as the scope's proxy sees it. */
+export function clusterLocalityLb(scope: ProxyScope, c: OutboundCluster): LocalityLbContext {
+  const policy = effectivePolicy(scope.destinationRule(c.service.hostname), c.port.port, c.subset);
+  return localityLbContext(scope.proxy, policy);
+}
+
 /** Envoy's "no limit" for circuit breakers, as Istio writes it. */
 const MAX_UINT32 = 4294967295;
 
@@ -96,8 +111,13 @@ export function loadBalancing(lb: LoadBalancerSettings | undefined, kind: ProxyK
 }
 
 /**
- * Outlier detection as Istio translates it: success-rate ejection off, consecutive 5xx and
- * gateway errors enforced at 100 % when set, `minHealthPercent` as the panic threshold.
+ * Outlier detection as Istio writes it for Envoy: success-rate ejection off, consecutive 5xx
+ * and gateway errors enforced at 100 % when set (an explicit 0 turns one off; unset leaves
+ * Envoy's defaults), local-origin failures only when split from external ones, and
+ * `minHealthPercent` as the panic threshold — set even when 0, since Envoy's default of 50
+ * would route to ejected hosts in the small services Kubernetes runs. The deprecated
+ * `consecutiveErrors` is ignored, as Istio now does. Proxyless gRPC gets another mapping
+ * ({@link clusterHealthOverrides}).
  * @see istio/istio pilot/pkg/networking/core/cluster_traffic_policy.go (applyOutlierDetection)
  */
 export function outlierDetection(od: OutlierDetection | undefined): {
@@ -106,37 +126,51 @@ export function outlierDetection(od: OutlierDetection | undefined): {
 } {
   if (!od) return {};
   const out: Obj = { enforcing_success_rate: { value: 0 } };
-  const consecutive =
-    od.consecutive5xxErrors ??
-    (od.consecutiveErrors !== undefined ? od.consecutiveErrors : undefined);
-  if (consecutive !== undefined) {
-    out.consecutive_5xx = { value: consecutive };
-    out.enforcing_consecutive_5xx = { value: consecutive > 0 ? 100 : 0 };
+  const enforce = (n: number) => ({ value: n > 0 ? 100 : 0 });
+  if (od.consecutive5xxErrors !== undefined) {
+    out.consecutive_5xx = { value: od.consecutive5xxErrors };
+    out.enforcing_consecutive_5xx = enforce(od.consecutive5xxErrors);
   }
   if (od.consecutiveGatewayErrors !== undefined) {
     out.consecutive_gateway_failure = { value: od.consecutiveGatewayErrors };
-    out.enforcing_consecutive_gateway_failure = {
-      value: od.consecutiveGatewayErrors > 0 ? 100 : 0,
-    };
+    out.enforcing_consecutive_gateway_failure = enforce(od.consecutiveGatewayErrors);
   }
-  if (od.consecutiveLocalOriginFailures !== undefined) {
-    out.consecutive_local_origin_failure = { value: od.consecutiveLocalOriginFailures };
-    out.enforcing_consecutive_local_origin_failure = { value: 100 };
-  }
-  if (od.splitExternalLocalOriginErrors) out.split_external_local_origin_errors = true;
   const interval = protoDuration(od.interval);
   if (interval) out.interval = interval;
   const base = protoDuration(od.baseEjectionTime);
   if (base) out.base_ejection_time = base;
   if (od.maxEjectionPercent !== undefined && od.maxEjectionPercent > 0)
     out.max_ejection_percent = { value: od.maxEjectionPercent };
-  return {
-    outlier: out,
-    panic:
-      od.minHealthPercent !== undefined && od.minHealthPercent >= 0
-        ? od.minHealthPercent
-        : undefined,
-  };
+  if (od.splitExternalLocalOriginErrors) {
+    out.split_external_local_origin_errors = true;
+    const local = od.consecutiveLocalOriginFailures ?? 0;
+    if (local > 0) {
+      out.consecutive_local_origin_failure = { value: local };
+      out.enforcing_consecutive_local_origin_failure = { value: 100 };
+    }
+    out.enforcing_local_origin_success_rate = { value: 0 };
+  }
+  const min = od.minHealthPercent ?? 0;
+  return { outlier: out, panic: min >= 0 ? min : undefined };
+}
+
+/**
+ * Cluster fields that differ by proxy kind beyond what {@link outlierDetection} and
+ * {@link loadBalancing} write, to lay over the built `cluster`:
+ * - proxyless gRPC: outlier detection that gRPC can enforce (`grpc-outlier.ts`);
+ * - Envoy: `locality_weighted_lb_config` beside the panic threshold when locality weights or
+ *   failover priorities apply (Envoy ignores locality weights without it), as Istio's
+ *   LocalityLBSettings.ApplyToCluster does (not on original-destination clusters).
+ */
+export function clusterHealthOverrides(policy: Policy, kind: ProxyKind, cluster: Obj): Obj {
+  const od = policy.outlierDetection;
+  if (kind === "grpc") return od ? { outlier_detection: grpcOutlierDetection(od) } : {};
+  // Original-destination clusters pick their own host; Istio skips locality settings there.
+  if (cluster.lb_policy === "CLUSTER_PROVIDED") return {};
+  const setting = effectiveLocalityLb(policy.loadBalancer?.localityLbSetting);
+  if (!needsLocalityWeightedLb(setting, od !== undefined)) return {};
+  const common = (cluster.common_lb_config ?? {}) as Obj;
+  return { common_lb_config: { ...common, locality_weighted_lb_config: {} } };
 }
 
 /** Connect timeout and circuit breakers from `connectionPool` (Envoy sidecars). */
