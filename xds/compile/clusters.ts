@@ -1,8 +1,9 @@
 /**
  * CDS: one `outbound|port||host` cluster per visible service port, one
  * `outbound|port|subset|host` per DestinationRule subset, and for sidecars the inbound
- * `inbound|port||` clusters plus Istio's BlackHole and Passthrough clusters. Proxyless gRPC
- * clusters carry mTLS as `upstream-mtls.ts` decides.
+ * `inbound|port||` clusters plus Istio's BlackHole and Passthrough clusters. Outbound clusters
+ * originate TLS as `upstream-tls-plan.ts` decides for Envoy (auto-mTLS, DestinationRule TLS) and
+ * `upstream-mtls.ts` for proxyless gRPC; one whose TLS cannot be honoured fails closed.
  *
  * @see istio/istio pilot/pkg/networking/core/cluster.go, cluster_builder.go
  * @see istio/istio pilot/pkg/networking/grpcgen/cds.go
@@ -10,7 +11,13 @@
 import { isHttp2Protocol, type ServiceInfo, type ServicePortInfo } from "../../mesh/store";
 import { inboundPorts } from "./inbound";
 import type { ProxyScope } from "./scope";
-import { connectionPool, effectivePolicy, loadBalancing, outlierDetection } from "./traffic-policy";
+import {
+  clusterHealthOverrides,
+  connectionPool,
+  effectivePolicy,
+  loadBalancing,
+  outlierDetection,
+} from "./traffic-policy";
 import {
   ADS_SOURCE,
   BLACKHOLE_CLUSTER,
@@ -23,6 +30,8 @@ import {
 } from "./xds-util";
 import { dnsLoadAssignment } from "./endpoints";
 import { grpcClusterTls } from "./upstream-mtls";
+import { upstreamHttpOptions, upstreamTlsFields } from "./upstream-tls";
+import { envoyUpstreamTlsPlan, isOriginalDst, upstreamTlsReport } from "./upstream-tls-plan";
 
 /** An outbound cluster to be built: which service, port and subset. */
 export interface OutboundCluster {
@@ -33,13 +42,29 @@ export interface OutboundCluster {
   readonly labels?: Readonly<Record<string, string>>;
   /** Whether its endpoints come over EDS (else inline or original destination). */
   readonly eds: boolean;
+  /**
+   * Why its TLS cannot be honoured, if so: it then has no endpoints (and no transport socket),
+   * so nothing is sent rather than something sent in the clear. The warning to report.
+   */
+  readonly failClosed?: string;
+  /** Warnings about its TLS that do not stop it (e.g. no server name is checked). */
+  readonly notes?: readonly string[];
 }
 
 /** Istio sends inbound traffic to the app from this address, so iptables does not loop it. */
 const INBOUND_BIND = { source_address: { address: "127.0.0.6", port_value: 0 } };
 
+/** The cluster with what its TLS plan reports: `failClosed` when it cannot be honoured. */
+function withTlsReport(scope: ProxyScope, c: OutboundCluster): OutboundCluster {
+  return { ...c, ...upstreamTlsReport(scope, c) };
+}
+
 /** Every outbound cluster the proxy gets, in a stable order. */
 export function outboundClusters(scope: ProxyScope): OutboundCluster[] {
+  return candidateClusters(scope).map(c => withTlsReport(scope, c));
+}
+
+function candidateClusters(scope: ProxyScope): OutboundCluster[] {
   const out: OutboundCluster[] = [];
   for (const service of scope.services) {
     const rule = scope.destinationRule(service.hostname);
@@ -69,6 +94,15 @@ export function outboundClusters(scope: ProxyScope): OutboundCluster[] {
 }
 
 function discovery(c: OutboundCluster, scope: ProxyScope, lbPolicy: Obj): Obj {
+  // Failing closed: no endpoints. EDS clusters get an empty assignment (endpoints.ts); an
+  // original-destination cluster cannot be emptied, so it becomes an empty static one.
+  if (c.failClosed && isOriginalDst(c)) {
+    return {
+      type: "STATIC",
+      load_assignment: { cluster_name: c.name, endpoints: [] },
+      ...lbPolicy,
+    };
+  }
   if (c.eds) {
     return {
       type: "EDS",
@@ -99,21 +133,35 @@ export function buildOutboundCluster(scope: ProxyScope, c: OutboundCluster): Obj
     ...connectionPool(policy, kind),
   };
   if (outlier) cluster.outlier_detection = outlier;
-  if (kind === "grpc") {
+  if (kind === "grpc" && !c.failClosed) {
     const socket = grpcClusterTls(scope, c, policy.tls);
     if (socket) cluster.transport_socket = socket;
   }
   if (panic !== undefined && kind !== "grpc")
     cluster.common_lb_config = { healthy_panic_threshold: { value: panic } };
-  if (kind !== "grpc" && isHttp2Protocol(c.port.protocol)) {
-    cluster.typed_extension_protocol_options = {
-      "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
-        "@type": Types.httpProtocolOptions,
-        explicit_http_config: { http2_protocol_options: {} },
-      },
-    };
-  }
+  Object.assign(cluster, clusterHealthOverrides(policy, kind, cluster));
+  if (kind === "grpc") return cluster;
+  const h2 = isHttp2Protocol(c.port.protocol);
+  const plan = c.failClosed ? undefined : envoyUpstreamTlsPlan(scope, c);
+  if (plan) Object.assign(cluster, upstreamTlsFields(plan, h2, isOriginalDst(c)));
+  const http = httpProtocolOptions(h2, plan && upstreamHttpOptions(plan));
+  if (http) cluster.typed_extension_protocol_options = http;
   return cluster;
+}
+
+/**
+ * Envoy's HTTP options for the upstream: HTTP/2 for h2 ports, and the SNI options of a TLS
+ * origination (Envoy requires an explicit protocol alongside them: HTTP/1.1, as Istio writes).
+ */
+function httpProtocolOptions(h2: boolean, upstream: Obj | undefined): Obj | undefined {
+  if (!h2 && !upstream) return undefined;
+  return {
+    "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
+      "@type": Types.httpProtocolOptions,
+      ...(upstream ? { upstream_http_protocol_options: upstream } : {}),
+      explicit_http_config: h2 ? { http2_protocol_options: {} } : { http_protocol_options: {} },
+    },
+  };
 }
 
 function sidecarFixedClusters(): Obj[] {

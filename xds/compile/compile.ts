@@ -8,10 +8,11 @@ import type { MeshStore } from "../../mesh/store";
 import { buildClusters, outboundClusters } from "./clusters";
 import { buildLoadAssignment } from "./endpoints";
 import { compileGateway, gatewayOutboundClusters } from "./gateway";
-import { buildListeners } from "./listeners";
+import { buildListenerSet } from "./listeners";
 import { parseProxy, type NodeDescription, type Proxy } from "./proxy";
 import { buildRoutes } from "./routes";
 import { buildScope, type MeshOptions, type ProxyScope } from "./scope";
+import { upstreamTlsWarnings } from "./upstream-tls-plan";
 
 /** A proxy's resources, by xDS type. */
 export interface CompiledResources {
@@ -56,16 +57,24 @@ export function compile(
   if ("ok" in proxy) return proxy;
   const scope = buildScope(store, proxy, options);
   // Gateways (router) are built from Gateway servers, not from the services they can reach.
-  if (proxy.kind === "router") return { ok: true, value: compileGateway(scope) };
+  if (proxy.kind === "router") {
+    const gateway = compileGateway(scope);
+    return { ok: true, value: { ...gateway, warnings: [...scope.warnings, ...gateway.warnings] } };
+  }
+  const listeners = buildListenerSet(scope);
   return {
     ok: true,
     value: {
-      listeners: buildListeners(scope) as ResourceObject[],
+      listeners: listeners.listeners as ResourceObject[],
       routes: buildRoutes(scope) as ResourceObject[],
       clusters: buildClusters(scope) as ResourceObject[],
       endpoints: compileEndpoints(scope),
       secrets: [],
-      warnings: [],
+      warnings: [
+        ...scope.warnings,
+        ...listeners.warnings,
+        ...upstreamTlsWarnings(outboundClusters(scope)),
+      ],
     },
   };
 }

@@ -1,12 +1,16 @@
 /**
  * EDS: one ClusterLoadAssignment per EDS cluster, endpoints grouped by locality, a subset's
- * endpoints chosen by its labels. Inline assignments for DNS clusters use the same shape.
+ * endpoints chosen by its labels, locality priorities and weights relative to the proxy
+ * (`locality-lb.ts`). Inline assignments for DNS clusters use the same shape.
  *
  * @see istio/istio pilot/pkg/xds/endpoints/endpoint_builder.go
  */
 import { endpointsOf, selectorMatches, type EndpointInfo } from "../../mesh/store";
 import type { OutboundCluster } from "./clusters";
+import { withUpstreamTlsMetadata } from "./endpoint-tls-mode";
+import { localityLbEndpoints } from "./locality-lb";
 import type { ProxyScope } from "./scope";
+import { clusterLocalityLb } from "./traffic-policy";
 import { byString, Types, type Obj } from "./xds-util";
 
 function locality(l: string | undefined): Obj {
@@ -55,11 +59,30 @@ export function buildLoadAssignment(scope: ProxyScope, c: OutboundCluster): Obj 
   return {
     "@type": Types.endpoint,
     cluster_name: c.name,
-    endpoints: localityEndpoints(clusterEndpoints(scope, c)),
+    endpoints: withUpstreamTlsMetadata(
+      scope,
+      c,
+      localityLbEndpoints(
+        clusterEndpoints(scope, c),
+        clusterLocalityLb(scope, c),
+        localityEndpoints,
+      ),
+    ),
   };
 }
 
 /** The inline assignment of a DNS cluster (no `@type`: it is a field, not a resource). */
 export function dnsLoadAssignment(scope: ProxyScope, c: OutboundCluster): Obj {
-  return { cluster_name: c.name, endpoints: localityEndpoints(clusterEndpoints(scope, c)) };
+  return {
+    cluster_name: c.name,
+    endpoints: withUpstreamTlsMetadata(
+      scope,
+      c,
+      localityLbEndpoints(
+        clusterEndpoints(scope, c),
+        clusterLocalityLb(scope, c),
+        localityEndpoints,
+      ),
+    ),
+  };
 }

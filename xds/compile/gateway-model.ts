@@ -33,6 +33,8 @@ export type ServerKind =
   | "https"
   /** TLS passed through by SNI to `tls` routes (PASSTHROUGH). */
   | "passthrough"
+  /** Mesh mTLS passed through to the service its SNI names (AUTO_PASSTHROUGH). */
+  | "auto-passthrough"
   /** TLS terminated here, then opaque TCP to `tcp` routes. */
   | "tls-terminated"
   /** Opaque TCP to `tcp` routes. */
@@ -74,8 +76,7 @@ export function serverKind(spec: GatewayServerSpec): ServerKind | undefined {
   const mode = spec.tls?.mode ?? "PASSTHROUGH";
   if (protocol === "HTTPS" || protocol === "TLS") {
     if (mode === "PASSTHROUGH") return "passthrough";
-    // AUTO_PASSTHROUGH needs Envoy's sni_cluster filter (cross-network gateways): not built yet.
-    if (mode === "AUTO_PASSTHROUGH") return undefined;
+    if (mode === "AUTO_PASSTHROUGH") return "auto-passthrough";
     return protocol === "HTTPS" ? "https" : "tls-terminated";
   }
   const parsed = parseProtocol(protocol);
@@ -189,7 +190,8 @@ export function bindsGateway(
 /** VirtualServices bound to any of the proxy's Gateways, hosts made FQDN, oldest first. */
 export function gatewayVirtualServices(scope: ProxyScope, gateways: ReadonlySet<string>) {
   const suffix = scope.store.domainSuffix;
-  return sortedValues(scope.store.config.VirtualService)
+  // Delegates already merged into their roots (scope.ts).
+  return scope.mergedVirtualServices
     .filter(vs => {
       const ns = vs.metadata.namespace ?? "default";
       return (

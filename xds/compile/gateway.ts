@@ -12,7 +12,10 @@
 import type { ResourceObject } from "../encode/encode-resource";
 import type { OutboundCluster } from "./clusters";
 import { buildOutboundCluster, outboundClusters } from "./clusters";
+import { buildSniDnatCluster, sniDnatClusters } from "./auto-passthrough";
 import { buildLoadAssignment } from "./endpoints";
+import { mergeSecrets } from "./upstream-credentials";
+import { upstreamCredentialSecrets, upstreamTlsWarnings } from "./upstream-tls-plan";
 import { gatewayListeners } from "./gateway-listeners";
 import { gatewayPorts, gatewayVirtualServices } from "./gateway-model";
 import { gatewayRouteConfigs } from "./gateway-routes";
@@ -72,23 +75,36 @@ function clustersFor(scope: ProxyScope, used: readonly Obj[]): OutboundCluster[]
   return outboundClusters(scope).filter(c => names.has(c.name));
 }
 
+/** The AUTO_PASSTHROUGH servers' SNI-DNAT clusters the listeners name (`auto-passthrough.ts`). */
+function sniDnatClustersFor(scope: ProxyScope, used: readonly Obj[]): OutboundCluster[] {
+  const names = referencedClusters(used);
+  return sniDnatClusters(scope).filter(c => names.has(c.name));
+}
+
 /** The outbound clusters a gateway proxy gets (for an endpoint-only recompile). */
 export function gatewayOutboundClusters(scope: ProxyScope): OutboundCluster[] {
   const { listeners, routes } = listenersAndRoutes(scope);
-  return clustersFor(scope, [...listeners, ...routes]);
+  const used = [...listeners, ...routes];
+  return [...clustersFor(scope, used), ...sniDnatClustersFor(scope, used)];
 }
 
 /** Compiles every resource of a gateway proxy. */
 export function compileGateway(scope: ProxyScope): GatewayResources {
   const { listeners, routes, secrets, warnings } = listenersAndRoutes(scope);
   const clusters = clustersFor(scope, [...listeners, ...routes]);
+  const sniDnat = sniDnatClustersFor(scope, listeners);
+  // DestinationRule credentialName Secrets for TLS origination join the servers' Secrets.
+  const upstream = mergeSecrets(secrets, upstreamCredentialSecrets(scope, clusters));
   return {
-    secrets: secrets as ResourceObject[],
-    warnings,
+    secrets: upstream.secrets as ResourceObject[],
+    warnings: [...warnings, ...upstreamTlsWarnings(clusters), ...upstream.conflicts],
     listeners: listeners as ResourceObject[],
     routes: routes as ResourceObject[],
-    clusters: clusters.map(c => buildOutboundCluster(scope, c) as ResourceObject),
-    endpoints: clusters
+    clusters: [
+      ...clusters.map(c => buildOutboundCluster(scope, c) as ResourceObject),
+      ...sniDnat.map(c => buildSniDnatCluster(scope, c) as ResourceObject),
+    ],
+    endpoints: [...clusters, ...sniDnat]
       .filter(c => c.eds)
       .map(c => buildLoadAssignment(scope, c) as ResourceObject),
   };

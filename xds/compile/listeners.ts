@@ -11,7 +11,9 @@ import { buildGrpcServerAuthzFilters, trustDomainBundle } from "../../mesh/authz
 import { downstreamMtlsSocket } from "./grpc-tls";
 import { inboundPorts } from "./inbound";
 import type { ProxyScope } from "./scope";
+import { virtualInboundNotes } from "./sidecar-inbound";
 import { sidecarListeners } from "./sidecar-listeners";
+import { ignoredTlsRouteWarnings } from "./tcp-routes";
 import {
   authorizationPoliciesFor,
   grpcServerUsesMtls,
@@ -35,7 +37,7 @@ function grpcClientListeners(scope: ProxyScope): Obj[] {
             "@type": Types.hcm,
             stat_prefix: name,
             rds: { route_config_name: name, config_source: ADS_SOURCE },
-            http_filters: httpFilters(),
+            http_filters: httpFilters("grpc"),
           },
         },
       });
@@ -52,17 +54,19 @@ function grpcClientListeners(scope: ProxyScope): Obj[] {
  * DownstreamTlsContext when the port's mode is mTLS, and the RBAC filters (DENY, then ALLOW)
  * before the router.
  */
-function grpcServerListeners(scope: ProxyScope): Obj[] {
+function grpcServerListeners(scope: ProxyScope): BuiltListeners {
   const { proxy } = scope;
   const ip = proxy.ips[0];
-  if (!ip) return [];
+  if (!ip) return { listeners: [], warnings: [] };
   const workload = { namespace: proxy.namespace, labels: proxy.labels };
-  // AUDIT, dry-run and CUSTOM notes have no channel to the operator yet (rig authz check will).
-  const { filters: rbac } = buildGrpcServerAuthzFilters(
+  // AUDIT, dry-run and CUSTOM are left out or deny here: the notes say so to the operator.
+  const { filters: rbac, notes } = buildGrpcServerAuthzFilters(
     authorizationPoliciesFor(scope.store, workload, scope.rootNamespace),
     { trustDomains: trustDomainBundle(scope.trustDomain) },
   );
-  return inboundPorts(scope).map(p => {
+  const ports = inboundPorts(scope);
+  const warnings = ports.length > 0 ? [...new Set(notes.map(n => n.message))] : [];
+  const listeners = ports.map(p => {
     const hostPort = ip.includes(":") ? `[${ip}]:${p.targetPort}` : `${ip}:${p.targetPort}`;
     const mode = workloadMtlsMode(scope.store, workload, p.targetPort, scope.rootNamespace);
     const tls = grpcServerUsesMtls(mode, proxy.labels);
@@ -107,11 +111,32 @@ function grpcServerListeners(scope: ProxyScope): Obj[] {
       ],
     };
   });
+  return { listeners, warnings };
+}
+
+/** A proxy's Listeners and what the operator should know about them. */
+export interface BuiltListeners {
+  readonly listeners: Obj[];
+  /** Notes naming the policy and field that was partly or not applied, without repeats. */
+  readonly warnings: readonly string[];
+}
+
+/** Every Listener of the proxy, with the notes of the policies they enforce. */
+export function buildListenerSet(scope: ProxyScope): BuiltListeners {
+  if (scope.proxy.kind === "grpc") {
+    const servers = grpcServerListeners(scope);
+    return {
+      listeners: [...grpcClientListeners(scope), ...servers.listeners],
+      warnings: servers.warnings,
+    };
+  }
+  return {
+    listeners: sidecarListeners(scope),
+    warnings: [...virtualInboundNotes(scope), ...ignoredTlsRouteWarnings(scope)],
+  };
 }
 
 /** Every Listener of the proxy. */
 export function buildListeners(scope: ProxyScope): Obj[] {
-  if (scope.proxy.kind === "grpc")
-    return [...grpcClientListeners(scope), ...grpcServerListeners(scope)];
-  return sidecarListeners(scope);
+  return buildListenerSet(scope).listeners;
 }

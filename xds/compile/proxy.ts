@@ -5,6 +5,7 @@
  *
  * @see istio/istio pilot/pkg/model/context.go (ParseServiceNodeWithMetadata)
  */
+import { proxyLocality, type NodeLocality } from "./locality";
 
 /** What kind of proxy: an Envoy sidecar, a gateway (router), or a proxyless gRPC workload. */
 export type ProxyKind = "sidecar" | "router" | "grpc";
@@ -23,12 +24,16 @@ export interface Proxy {
   readonly dnsDomain: string;
   readonly labels: Readonly<Record<string, string>>;
   readonly serviceAccount?: string;
+  /** `region/zone/subzone` the proxy runs in, if known (locality load balancing). */
+  readonly locality?: string;
 }
 
 /** The xDS node as received: id and (JSON) metadata. */
 export interface NodeDescription {
   readonly id: string;
   readonly metadata?: Readonly<Record<string, unknown>>;
+  /** `node.locality`, used when the proxy's labels do not say where it runs. */
+  readonly locality?: NodeLocality;
 }
 
 /** The node could not be understood. */
@@ -85,6 +90,7 @@ export function parseProxy(node: NodeDescription): ProxyResult {
       dnsDomain: dnsDomain || `${namespace}.svc.cluster.local`,
       labels: stringMap(md.LABELS),
       serviceAccount: typeof md.SERVICE_ACCOUNT === "string" ? md.SERVICE_ACCOUNT : undefined,
+      locality: proxyLocality(stringMap(md.LABELS), node.locality),
     },
   };
 }

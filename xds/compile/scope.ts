@@ -16,6 +16,7 @@ import {
 } from "../../mesh/store";
 import { hostsMatch, hostSubsetOf } from "../../mesh/validation/hosts";
 import type { JwksLookup } from "../../mesh/authn/jwt-authn";
+import { delegateWarningsFor, mergeDelegates } from "./delegates";
 import type { Proxy } from "./proxy";
 import { byString } from "./xds-util";
 
@@ -42,6 +43,14 @@ export interface ProxyScope {
   readonly services: readonly ServiceInfo[];
   /** Visible VirtualServices bound to the mesh, in precedence order, hosts made FQDN. */
   readonly virtualServices: readonly VirtualService[];
+  /**
+   * Every VirtualService with hosts, in store order, with its delegates merged in (Istio's
+   * merged VirtualServices; delegates alone are left out), before any visibility rule. Gateways
+   * select theirs from these.
+   */
+  readonly mergedVirtualServices: readonly VirtualService[];
+  /** What config relevant to this proxy lost and why (dropped delegate routes), for the log. */
+  readonly warnings: readonly string[];
   /** The Sidecar resource applying to the proxy, if any. */
   readonly sidecar?: Sidecar;
   readonly outboundTrafficPolicy: "ALLOW_ANY" | "REGISTRY_ONLY";
@@ -156,7 +165,9 @@ export function buildScope(store: MeshStore, proxy: Proxy, options: MeshOptions 
   }
   const services = [...byHost.values()].sort((a, b) => byString(a.hostname, b.hostname));
 
-  const virtualServices = sortedValues(store.config.VirtualService)
+  // Delegates are merged into their roots first, so everything below sees whole roots.
+  const merged = mergeDelegates(sortedValues(store.config.VirtualService), suffix);
+  const virtualServices = merged.virtualServices
     .filter(vs => {
       const ns = vs.metadata.namespace ?? "default";
       const gateways = vs.spec.gateways ?? [];
@@ -243,6 +254,8 @@ export function buildScope(store: MeshStore, proxy: Proxy, options: MeshOptions 
     store,
     services,
     virtualServices,
+    mergedVirtualServices: merged.virtualServices,
+    warnings: delegateWarningsFor(merged.warnings, proxy.namespace, proxy.kind),
     sidecar,
     outboundTrafficPolicy:
       sidecar?.spec.outboundTrafficPolicy?.mode ?? options.outboundTrafficPolicy ?? "ALLOW_ANY",

@@ -1,25 +1,39 @@
 /**
  * Envoy sidecar listeners: `virtualOutbound` (15001, original destination), one outbound
- * listener per port (`0.0.0.0_9080` for HTTP via RDS `9080`; `<vip>_<port>` for TCP), and
- * `virtualInbound` (15006) with a filter chain per served port.
+ * listener per port (`0.0.0.0_9080` for HTTP via RDS `9080`; `<vip>_<port>` for TCP, TLS and
+ * sniffed ports), and `virtualInbound` (15006; built in `sidecar-inbound.ts`, with mTLS, JWT
+ * and RBAC).
  *
- * Not yet written, because the encoder's descriptor lacks their extension types: the
- * original_dst/tls_inspector/http_inspector listener filters, Istio's metadata exchange and
- * telemetry filters. `use_original_dst` on virtualOutbound carries the redirect.
+ * Outbound: HTTP ports match plaintext HTTP by ALPN (http_inspector) and pass the rest through;
+ * TCP and TLS ports carry the VirtualService `tcp`/`tls` routes (`tcp-routes.ts`); ports with
+ * no declared protocol are sniffed (an HTTP chain plus the TCP chains). Not yet written: Istio's
+ * metadata exchange and telemetry filters.
  *
  * @see istio/istio pilot/pkg/networking/core/listener.go, listener_builder.go
  */
-import type { ServicePortInfo } from "../../mesh/store";
-import { inboundPorts } from "./inbound";
-import { routedOverHttp } from "./routes";
+import {
+  isHttpProtocol,
+  type Protocol,
+  type ServiceInfo,
+  type ServicePortInfo,
+} from "../../mesh/store";
+import {
+  isMatchAll,
+  listenerFiltersFor,
+  mergeChains,
+  PLAINTEXT_HTTP_ALPNS,
+  RAW_BUFFER,
+  toFilterChain,
+  type ChainOpts,
+} from "./filter-chains";
+import { outboundRouteChains, type OutboundTarget } from "./tcp-routes";
+import { virtualInbound } from "./sidecar-inbound";
 import type { ProxyScope } from "./scope";
 import {
   ADS_SOURCE,
   BLACKHOLE_CLUSTER,
-  clusterName,
   FilterNames,
   httpFilters,
-  INBOUND_PASSTHROUGH_CLUSTER,
   msDuration,
   PASSTHROUGH_CLUSTER,
   Types,
@@ -29,7 +43,7 @@ import {
 /** Istio's fixed capture ports. */
 export const VIRTUAL_OUTBOUND_PORT = 15001;
 /** @see VIRTUAL_OUTBOUND_PORT */
-export const VIRTUAL_INBOUND_PORT = 15006;
+export { VIRTUAL_INBOUND_PORT } from "./sidecar-inbound";
 
 function tcpProxy(cluster: string, statPrefix = cluster): Obj {
   return {
@@ -48,6 +62,12 @@ function passthroughChain(scope: ProxyScope, name: string): Obj {
   return { name, filters: [tcpProxy(cluster)] };
 }
 
+/**
+ * Catches every outbound connection iptables redirects and hands it to the listener for its
+ * original destination (`use_original_dst`; Istio adds no original_dst listener filter, the
+ * listener-level flag does the redirect). Connections addressed to 15001 itself are dropped, so
+ * traffic cannot loop back into the capture port; the rest is passthrough (or blackhole).
+ */
 function virtualOutbound(scope: ProxyScope): Obj {
   return {
     "@type": Types.listener,
@@ -55,128 +75,149 @@ function virtualOutbound(scope: ProxyScope): Obj {
     address: socket("0.0.0.0", VIRTUAL_OUTBOUND_PORT),
     use_original_dst: { value: true },
     traffic_direction: "OUTBOUND",
-    filter_chains: [passthroughChain(scope, "virtualOutbound-catchall-tcp")],
-  };
-}
-
-function httpOutbound(scope: ProxyScope, port: number): Obj {
-  const name = `0.0.0.0_${port}`;
-  return {
-    "@type": Types.listener,
-    name,
-    address: socket("0.0.0.0", port),
-    bind_to_port: { value: false },
-    traffic_direction: "OUTBOUND",
     filter_chains: [
       {
-        filters: [
-          {
-            name: FilterNames.hcm,
-            typed_config: {
-              "@type": Types.hcm,
-              stat_prefix: `outbound_${name}`,
-              rds: { route_config_name: String(port), config_source: ADS_SOURCE },
-              http_filters: httpFilters(),
-              use_remote_address: { value: false },
-            },
-          },
-        ],
+        name: "virtualOutbound-blackhole",
+        filter_chain_match: { destination_port: { value: VIRTUAL_OUTBOUND_PORT } },
+        filters: [tcpProxy(BLACKHOLE_CLUSTER)],
       },
+      passthroughChain(scope, "virtualOutbound-catchall-tcp"),
     ],
-    default_filter_chain: passthroughChain(scope, "PassthroughFilterChain"),
   };
 }
 
-function tcpOutbound(
+/**
+ * The HCM chain of an outbound HTTP port, matched on the ALPN http_inspector detects. It loads
+ * the port's shared route config `<port>` even on a VIP listener (Istio gives a sniffed VIP
+ * listener its own `<host>:<port>` config; ours carries that host's virtual host too).
+ */
+function httpChain(address: string, port: number): ChainOpts {
+  return {
+    applicationProtocols: PLAINTEXT_HTTP_ALPNS,
+    transportProtocol: RAW_BUFFER,
+    filters: [
+      {
+        name: FilterNames.hcm,
+        typed_config: {
+          "@type": Types.hcm,
+          stat_prefix: `outbound_${address}_${port}`,
+          rds: { route_config_name: String(port), config_source: ADS_SOURCE },
+          http_filters: httpFilters(),
+          use_remote_address: { value: false },
+        },
+      },
+    ],
+  };
+}
+
+/** One outbound listener being assembled from the service ports that land on it. */
+interface OutboundEntry {
+  readonly address: string;
+  readonly port: number;
+  readonly chains: ChainOpts[];
+  hasHttp: boolean;
+  /** The listener's protocol: its first port's, `Unsupported` once HTTP is sniffed on it. */
+  protocol: Protocol;
+}
+
+/**
+ * MySQL and MongoDB share a listener only with their own kind: they are server-first, and
+ * merging another protocol in would put an inspector before them that waits for a client byte
+ * that never comes (Istio's isConflictWithWellKnownPort).
+ */
+function conflictsWithServerFirst(incoming: Protocol, existing: Protocol): boolean {
+  const serverFirst = (p: Protocol) => p === "MySQL" || p === "Mongo";
+  return (serverFirst(incoming) || serverFirst(existing)) && incoming !== existing;
+}
+
+/**
+ * Where a service port listens: HTTP ports share `0.0.0.0_<port>` (virtual hosts tell services
+ * apart); TCP, TLS and sniffed ports listen on the service VIP, or on 0.0.0.0 matching the
+ * service's CIDR, or on 0.0.0.0 alone when it has no address (headless, NONE entries).
+ */
+function outboundTarget(service: ServiceInfo, port: ServicePortInfo): OutboundTarget {
+  if (isHttpProtocol(port.protocol)) return { service, port, bind: "0.0.0.0", cidrs: [] };
+  const ipv4 = service.addresses.filter(a => !a.includes(":"));
+  const vip = ipv4.find(a => !a.includes("/"));
+  if (vip) return { service, port, bind: vip, cidrs: [] };
+  const cidr = ipv4.find(a => a.includes("/"));
+  return { service, port, bind: "0.0.0.0", cidrs: cidr ? [cidr] : [] };
+}
+
+/**
+ * Adds a service port to its listener. Sniffed ports (no declared protocol) get TCP chains and
+ * an HTTP chain; HTTP and TCP on one address and port make such a listener too, as Istio merges
+ * HTTP over TCP. A TCP chain matching the same connections as one already there is dropped
+ * (the first service wins).
+ */
+function addServicePort(
   scope: ProxyScope,
-  address: string,
-  port: ServicePortInfo,
-  cluster: string,
-): Obj {
+  entries: Map<string, OutboundEntry>,
+  t: OutboundTarget,
+): void {
+  const key = `${t.bind}_${t.port.port}`;
+  const http = isHttpProtocol(t.port.protocol);
+  // HTTP on 0.0.0.0 is matched by ALPN beside a passthrough chain: a sniffing listener.
+  const protocol: Protocol = http ? "Unsupported" : t.port.protocol;
+  const existing = entries.get(key);
+  if (existing && conflictsWithServerFirst(protocol, existing.protocol)) return;
+  const entry = existing ?? {
+    address: t.bind,
+    port: t.port.port,
+    chains: [],
+    hasHttp: false,
+    protocol,
+  };
+  entries.set(key, entry);
+  if (!http) mergeChains(entry.chains, outboundRouteChains(scope, t));
+  if (protocol === "Unsupported" && !entry.hasHttp) {
+    entry.chains.push(httpChain(t.bind, t.port.port));
+    entry.hasHttp = true;
+    entry.protocol = "Unsupported";
+  }
+}
+
+/**
+ * The Envoy listener of an entry. A match-all chain becomes the default chain (so a connection
+ * that starts matching a chain and then fails a later criterion still lands somewhere); with
+ * none, unmatched connections take the passthrough chain.
+ */
+function outboundListener(scope: ProxyScope, entry: OutboundEntry): Obj {
+  const catchAll = entry.chains.find(isMatchAll);
+  const matched = entry.chains.filter(c => !isMatchAll(c)).map(toFilterChain);
+  const filters = listenerFiltersFor(entry.chains);
+  const chains =
+    matched.length === 0
+      ? { filter_chains: [toFilterChain(catchAll ?? { filters: [] })] }
+      : {
+          filter_chains: matched,
+          default_filter_chain: catchAll
+            ? toFilterChain(catchAll)
+            : passthroughChain(scope, "PassthroughFilterChain"),
+        };
   return {
     "@type": Types.listener,
-    name: `${address}_${port.port}`,
-    address: socket(address, port.port),
+    name: `${entry.address}_${entry.port}`,
+    address: socket(entry.address, entry.port),
     bind_to_port: { value: false },
     traffic_direction: "OUTBOUND",
-    filter_chains: [{ filters: [tcpProxy(cluster)] }],
-    default_filter_chain: passthroughChain(scope, "PassthroughFilterChain"),
+    ...(filters.length > 0 ? { listener_filters: filters } : {}),
+    // Istio's mesh default protocolDetectionTimeout is 0s: inspectors wait for the client.
+    listener_filters_timeout: msDuration(0),
+    continue_on_listener_filters_timeout: true,
+    ...chains,
   };
 }
 
 function outboundListeners(scope: ProxyScope): Obj[] {
-  const byName = new Map<string, Obj>();
+  const entries = new Map<string, OutboundEntry>();
   for (const service of scope.services) {
     for (const port of service.ports) {
       if (port.protocol === "UDP") continue;
-      if (routedOverHttp(port)) {
-        const name = `0.0.0.0_${port.port}`;
-        if (!byName.has(name)) byName.set(name, httpOutbound(scope, port.port));
-        continue;
-      }
-      // TCP needs a destination IP to tell services apart; without a VIP Istio binds 0.0.0.0.
-      const vip = service.addresses.find(a => !a.includes("/") && !a.includes(":")) ?? "0.0.0.0";
-      const name = `${vip}_${port.port}`;
-      if (!byName.has(name))
-        byName.set(
-          name,
-          tcpOutbound(scope, vip, port, clusterName("outbound", port.port, "", service.hostname)),
-        );
+      addServicePort(scope, entries, outboundTarget(service, port));
     }
   }
-  return [...byName.keys()].sort().map(k => byName.get(k)!);
-}
-
-function virtualInbound(scope: ProxyScope): Obj {
-  const chains = inboundPorts(scope).map(p => {
-    const cluster = clusterName("inbound", p.targetPort);
-    const match = { destination_port: { value: p.targetPort } };
-    if (!routedOverHttp(p.port)) {
-      return { name: cluster, filter_chain_match: match, filters: [tcpProxy(cluster)] };
-    }
-    return {
-      name: cluster,
-      filter_chain_match: match,
-      filters: [
-        {
-          name: FilterNames.hcm,
-          typed_config: {
-            "@type": Types.hcm,
-            stat_prefix: `inbound_0.0.0.0_${p.targetPort}`,
-            route_config: {
-              name: cluster,
-              validate_clusters: { value: false },
-              virtual_hosts: [
-                {
-                  name: `inbound|http|${p.port.port}`,
-                  domains: ["*"],
-                  routes: [
-                    {
-                      name: "default",
-                      match: { prefix: "/" },
-                      route: { cluster, timeout: msDuration(0), max_grpc_timeout: msDuration(0) },
-                    },
-                  ],
-                },
-              ],
-            },
-            http_filters: httpFilters(),
-          },
-        },
-      ],
-    };
-  });
-  return {
-    "@type": Types.listener,
-    name: "virtualInbound",
-    address: socket("0.0.0.0", VIRTUAL_INBOUND_PORT),
-    traffic_direction: "INBOUND",
-    filter_chains: chains,
-    default_filter_chain: {
-      name: "virtualInbound-catchall-tcp",
-      filters: [tcpProxy(INBOUND_PASSTHROUGH_CLUSTER)],
-    },
-  };
+  return [...entries.keys()].sort().map(k => outboundListener(scope, entries.get(k)!));
 }
 
 /** Every listener of an Envoy sidecar. */

@@ -3,6 +3,7 @@
  * percentages in the protobuf object form the encoder (`xds/encode/`) checks.
  */
 import { parseDuration } from "../../mesh/validation/durations";
+import type { ProxyKind } from "./proxy";
 
 const T = "type.googleapis.com/";
 
@@ -16,6 +17,8 @@ export const Types = {
   tcpProxy: `${T}envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy`,
   router: `${T}envoy.extensions.filters.http.router.v3.Router`,
   fault: `${T}envoy.extensions.filters.http.fault.v3.HTTPFault`,
+  cors: `${T}envoy.extensions.filters.http.cors.v3.Cors`,
+  corsPolicy: `${T}envoy.extensions.filters.http.cors.v3.CorsPolicy`,
   httpProtocolOptions: `${T}envoy.extensions.upstreams.http.v3.HttpProtocolOptions`,
 } as const;
 
@@ -25,6 +28,7 @@ export const FilterNames = {
   tcpProxy: "envoy.filters.network.tcp_proxy",
   router: "envoy.filters.http.router",
   fault: "envoy.filters.http.fault",
+  cors: "envoy.filters.http.cors",
 } as const;
 
 /** Istio's fixed cluster names. */
@@ -82,10 +86,17 @@ export function byString(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** HTTP filters of every HttpConnectionManager: fault (configured per route), router last. */
-export function httpFilters(): Obj[] {
+/**
+ * HTTP filters of an HttpConnectionManager: fault and CORS (both configured per route), router
+ * last, in Istio's order. Proxyless gRPC clients get no CORS filter: gRPC has none, grpc-js-xds
+ * rejects a listener naming a filter it does not know (unless marked optional), and Istio's
+ * grpcgen sends none.
+ * @see istio/istio pilot/pkg/networking/core/listener_builder.go (buildHTTPConnectionManager)
+ */
+export function httpFilters(kind: ProxyKind = "sidecar"): Obj[] {
   return [
     { name: FilterNames.fault, typed_config: { "@type": Types.fault } },
+    ...(kind === "grpc" ? [] : [{ name: FilterNames.cors, typed_config: { "@type": Types.cors } }]),
     { name: FilterNames.router, typed_config: { "@type": Types.router } },
   ];
 }

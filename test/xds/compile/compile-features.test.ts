@@ -286,7 +286,9 @@ describe("proxyless gRPC resources", () => {
         ],
       }),
     ];
-    const r = build(objects);
+    // Istio's mapping is Envoy's; proxyless gRPC gets failure-percentage ejection instead
+    // (locality-outlier.test.ts).
+    const r = build(objects, SIDECAR);
     expect(dec(named(r.clusters, `outbound|9080||${HOST}`)).outlier_detection).toEqual({
       consecutive_5xx: { value: 3 },
       enforcing_consecutive_5xx: { value: 100 },
@@ -439,6 +441,7 @@ describe("Envoy sidecar resources", () => {
     ]);
     const inbound = dec(named(r.listeners, "virtualInbound"));
     expect(inbound.address.socket_address.port_value).toBe(15006);
-    expect(inbound.filter_chains[0].filter_chain_match.destination_port).toEqual({ value: 9080 });
+    const served = inbound.filter_chains.find((c: Json) => c.name === "0.0.0.0_9080");
+    expect(served.filter_chain_match.destination_port).toEqual({ value: 9080 });
   });
 });
