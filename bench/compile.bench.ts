@@ -12,6 +12,7 @@ import { parseAllDocuments } from "yaml";
 import { applyEvent, storeOf, type MeshStore, type StoreObject } from "../mesh/store";
 import { allResources, buildScope, compile, compileEndpoints, parseProxy } from "../xds/compile";
 import { sharedPath } from "../test/harness/shared";
+import { synthetic } from "./synthetic-mesh";
 
 const SERVICES = Number(process.argv[2] ?? 100);
 const DIR = sharedPath("istio/pilot/pkg/xds/testdata/benchmarks");
@@ -47,62 +48,6 @@ function objects(text: string): StoreObject[] {
     .map(d => d.toJS() as StoreObject | null)
     .filter((o): o is StoreObject => !!o && typeof o === "object" && "kind" in o)
     .map(o => ({ ...o, metadata: { namespace: "default", ...o.metadata } }) as StoreObject);
-}
-
-function synthetic(): StoreObject[] {
-  const out: StoreObject[] = [];
-  const cfg = (kind: string, name: string, spec: object) =>
-    ({
-      apiVersion: "networking.istio.io/v1",
-      kind,
-      metadata: { name, namespace: `ns${Number(name.split("-")[1]) % 10}` },
-      spec,
-    }) as unknown as StoreObject;
-  for (let i = 0; i < 1000; i++) {
-    out.push(
-      cfg("ServiceEntry", `svc-${i}`, {
-        hosts: [`svc-${i}.ns${i % 10}.svc.cluster.local`],
-        ports: [{ number: 8080, name: "http", protocol: "HTTP" }],
-        resolution: "STATIC",
-        location: "MESH_INTERNAL",
-        endpoints: Array.from({ length: 10 }, (_, e) => ({
-          address: `10.${i >> 8}.${i & 255}.${e + 1}`,
-          labels: { version: `v${e % 2}` },
-        })),
-      }),
-    );
-  }
-  for (let i = 0; i < 300; i++) {
-    const host = `svc-${i}.ns${i % 10}.svc.cluster.local`;
-    out.push(
-      cfg("DestinationRule", `dr-${i}`, {
-        host,
-        subsets: [
-          { name: "v0", labels: { version: "v0" } },
-          { name: "v1", labels: { version: "v1" } },
-        ],
-      }),
-    );
-    out.push(
-      cfg("VirtualService", `vs-${i}`, {
-        hosts: [host],
-        http: [
-          {
-            match: [{ headers: { "end-user": { exact: "jason" } } }],
-            route: [{ destination: { host, subset: "v1" } }],
-          },
-          {
-            route: [
-              { destination: { host, subset: "v0" }, weight: 90 },
-              { destination: { host, subset: "v1" }, weight: 10 },
-            ],
-            retries: { attempts: 2 },
-          },
-        ],
-      }),
-    );
-  }
-  return out;
 }
 
 function time<T>(fn: () => T, runs = 5): { ms: number; value: T } {

@@ -1,7 +1,24 @@
 /**
- * Where the control plane listens, from the environment. In a cluster the watcher serves every
- * interface; `rig dev` (PEPR_MODE=dev) keeps to loopback. `off` disables a port.
+ * Where the control plane listens, and how it fetches JWKS, from the environment. In a cluster
+ * the watcher serves every interface; `rig dev` (PEPR_MODE=dev) keeps to loopback. `off`
+ * disables a port.
  */
+import { parseFetchDenyList } from "../mesh/authn/fetch-deny-list";
+
+/**
+ * How the control plane fetches RequestAuthentication `jwksUri`s (see `jwks-fetcher.ts`);
+ * unset fields take the fetcher's defaults.
+ */
+export interface JwksConfig {
+  /** RIGGING_JWKS_DENY_LIST: CIDRs, addresses and host names never fetched from. */
+  readonly denyList: readonly string[];
+  /** RIGGING_JWKS_TIMEOUT_MS: whole-exchange timeout. */
+  readonly timeoutMs?: number;
+  /** RIGGING_JWKS_MAX_BYTES: largest body accepted. */
+  readonly maxBytes?: number;
+  /** RIGGING_JWKS_REFRESH_MS: how often a good key set is refetched. */
+  readonly refreshIntervalMs?: number;
+}
 
 /** The control plane's network settings. */
 export interface ControlPlaneConfig {
@@ -13,6 +30,8 @@ export interface ControlPlaneConfig {
   readonly istiodNamespace: string;
   /** Whether ADS on the TLS port needs a ServiceAccount token. */
   readonly tlsAdsAuth: "token" | "none";
+  /** JWKS fetching. */
+  readonly jwks: JwksConfig;
 }
 
 /** Whether this process runs the control plane: the watcher, or the dev process; never a build. */
@@ -39,7 +58,37 @@ export function controlPlaneConfig(env: NodeJS.ProcessEnv): ControlPlaneConfig {
     xdsTlsAddress: address("RIGGING_XDS_TLS_ADDRESS", env.RIGGING_XDS_TLS_ADDRESS, `${host}:15012`),
     istiodNamespace: env.RIGGING_ISTIOD_NAMESPACE ?? "istio-system",
     tlsAdsAuth: auth,
+    jwks: jwksConfig(env),
   };
+}
+
+/** Reads {@link JwksConfig}; throws naming the variable and the rule for a malformed value. */
+export function jwksConfig(env: NodeJS.ProcessEnv): JwksConfig {
+  const denyList = (env.RIGGING_JWKS_DENY_LIST ?? "")
+    .split(",")
+    .map(e => e.trim())
+    .filter(e => e !== "");
+  const parsed = parseFetchDenyList(denyList);
+  if (!parsed.ok) {
+    throw new Error(
+      `RIGGING_JWKS_DENY_LIST: ${parsed.errors.join("; ")} (want comma-separated CIDRs, addresses or host names)`,
+    );
+  }
+  return {
+    denyList,
+    timeoutMs: positiveInteger("RIGGING_JWKS_TIMEOUT_MS", env.RIGGING_JWKS_TIMEOUT_MS),
+    maxBytes: positiveInteger("RIGGING_JWKS_MAX_BYTES", env.RIGGING_JWKS_MAX_BYTES),
+    refreshIntervalMs: positiveInteger("RIGGING_JWKS_REFRESH_MS", env.RIGGING_JWKS_REFRESH_MS),
+  };
+}
+
+function positiveInteger(name: string, value: string | undefined): number | undefined {
+  if (value === undefined || value === "") return undefined;
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n <= 0) {
+    throw new Error(`${name}: "${value}" must be a positive whole number`);
+  }
+  return n;
 }
 
 function address(name: string, value: string | undefined, fallback: string): string | undefined {

@@ -1,7 +1,7 @@
 import { Log } from "pepr";
 import { nodeCaDeps } from "../ca/server/node-crypto";
 import { kubernetesCaSecretStore, CONTROL_PLANE_NAMESPACE } from "./ca-secrets";
-import { controlPlaneConfig } from "./config";
+import { controlPlaneConfig, jwksConfig } from "./config";
 import type { ControlPlaneLogger } from "./logger";
 import { MeshCa } from "./mesh-ca";
 import { kubernetesRootCertWriter, RootCertPublisher } from "./root-cert-configmaps";
@@ -11,6 +11,8 @@ import { MeshRuntime } from "./mesh-runtime";
 import { SnapshotCache } from "../xds/cache/snapshot-cache";
 import { Registry } from "prom-client";
 import { exposeOnPeprMetrics } from "./metrics";
+import { createMeshMetrics, registerMeshMetrics } from "./mesh-metrics";
+import { MeteredJwksFetcher } from "./metered-jwks-fetcher";
 
 /**
  * The module's one mesh CA and root publisher, shared by the `cert-issuance` capability's
@@ -31,6 +33,27 @@ export const meshCa = new MeshCa({
 /** Per-proxy xDS snapshots, written by {@link meshRuntime} and served by the discovery server. */
 const snapshots = new SnapshotCache();
 
+/** Push and JWKS metrics; registered on `/metrics` when the control plane starts. */
+const meshMetrics = createMeshMetrics();
+
+/**
+ * The control plane's JWKS cache for RequestAuthentication `jwksUri`s, with the limits of
+ * RIGGING_JWKS_DENY_LIST, RIGGING_JWKS_TIMEOUT_MS, RIGGING_JWKS_MAX_BYTES and
+ * RIGGING_JWKS_REFRESH_MS. With a malformed setting there is none (and nothing is fetched): the
+ * control plane then refuses to start, naming the variable (see {@link startMeshControlPlane}).
+ */
+const jwksFetcher = createJwksFetcher(process.env);
+
+function createJwksFetcher(env: NodeJS.ProcessEnv): MeteredJwksFetcher | undefined {
+  let config;
+  try {
+    config = jwksConfig(env);
+  } catch {
+    return undefined;
+  }
+  return new MeteredJwksFetcher({ ...config, logger }, meshMetrics.jwksFetches);
+}
+
 /**
  * The mesh model the `route-compilation` capability's watches feed, compiled for every
  * connected proxy. Debounce timing: RIGGING_DEBOUNCE_QUIET_MS (100) and RIGGING_DEBOUNCE_MAX_MS
@@ -46,6 +69,8 @@ export const meshRuntime = new MeshRuntime({
   },
   quietMs: positiveNumber(process.env.RIGGING_DEBOUNCE_QUIET_MS),
   maxDelayMs: positiveNumber(process.env.RIGGING_DEBOUNCE_MAX_MS),
+  jwks: jwksFetcher,
+  metrics: meshMetrics,
 });
 
 function positiveNumber(value: string | undefined): number | undefined {
@@ -76,6 +101,7 @@ export function startMeshControlPlane(
   }
   // xDS metrics (connected proxies, pushes, push latency, NACKs, convergence) on Pepr's /metrics.
   const registry = new Registry();
+  registerMeshMetrics(registry, meshMetrics);
   exposeOnPeprMetrics(registry);
   return startControlPlane({
     registry,
@@ -90,5 +116,6 @@ export function startMeshControlPlane(
     publisher: rootCertPublisher,
     cache: snapshots,
     hooks: meshRuntime,
+    jwks: jwksFetcher,
   });
 }

@@ -1,7 +1,9 @@
+import type { JwksLookup, RequestAuthenticationInput } from "../mesh/authn/jwt-authn";
 import {
   createStore,
   applyEvent,
   CONFIG_KINDS,
+  sortedValues,
   type MeshStore,
   type StoreEvent,
 } from "../mesh/store";
@@ -13,12 +15,31 @@ import {
   mergePushRequests,
   type PushRequest,
 } from "../xds/cache/push-request";
-import { createSnapshot } from "../xds/cache/snapshot";
+import { EncodeCache } from "../xds/cache/encode-cache";
+import { planPush, type ProxyPushPlan } from "../xds/cache/push-scope";
+import { createSnapshot, updateResources, type SnapshotResult } from "../xds/cache/snapshot";
 import type { SnapshotCache } from "../xds/cache/snapshot-cache";
-import { allResources, compile } from "../xds/compile";
+import { allResources, compile, parseProxy, type MeshOptions, type Proxy } from "../xds/compile";
+import { compileEndpointUpdate } from "../xds/compile/endpoint-update";
 import type { NodeInfo } from "../xds/server/messages";
 import type { ConnectionHooks } from "../xds/server/xds-session";
+import { jwksUrisOf } from "./jwks-fetcher";
 import type { ControlPlaneLogger } from "./logger";
+import type { MeshMetrics } from "./mesh-metrics";
+
+/**
+ * Where fetched JWKS come from (the control plane's {@link JwksFetcher}): the runtime tells it
+ * which RequestAuthentications exist, hands its lookup to the compiler, and pushes again when
+ * a key set arrives or rotates.
+ */
+export interface JwksSource {
+  /** The key set fetched for a rule, or undefined (the compiler then fails closed). */
+  readonly lookup: JwksLookup;
+  /** Follow these policies: fetch new URIs, forget unnamed ones. May reject; never awaited. */
+  sync(policies: readonly RequestAuthenticationInput[]): Promise<unknown>;
+  /** Called with a URI whenever its key set changes. */
+  onChange(listener: (jwksUri: string) => void): void;
+}
 
 /** What the runtime needs: where snapshots go, how to log, and the clock it debounces with. */
 export interface MeshRuntimeOptions {
@@ -31,10 +52,23 @@ export interface MeshRuntimeOptions {
   readonly maxDelayMs?: number;
   /** The cache key of a node; must match the discovery server's. @default the node id */
   readonly nodeKey?: (node: NodeInfo) => string;
+  /** Mesh-wide settings passed to every compile. @default Istio's defaults */
+  readonly meshOptions?: MeshOptions;
+  /** Fetched JWKS for RequestAuthentication `jwksUri`s. @default none (JWT rules fail closed) */
+  readonly jwks?: JwksSource;
+  /** Push metrics. @default none */
+  readonly metrics?: Pick<MeshMetrics, "pushDuration" | "proxyPushes">;
 }
 
 interface ConnectedNode {
   node: NodeInfo;
+  /** The parsed node, or undefined when it cannot be parsed (every compile then fails). */
+  proxy?: Proxy;
+  /**
+   * Whether the published snapshot may lag the store by more than the next batch's changes
+   * (its last compile or publish failed, or none succeeded): the next push recompiles it fully.
+   */
+  stale: boolean;
   streams: number;
   /** The compile warnings last logged for this node, so each push does not repeat them. */
   warnings?: string;
@@ -54,12 +88,22 @@ const endpointKinds: ReadonlySet<string> = new Set(["EndpointSlice", "WorkloadEn
  */
 export class MeshRuntime implements ConnectionHooks {
   #store: MeshStore = createStore();
+  /** The store of the last push: every change since is in the pending batch. */
+  #pushed: MeshStore = this.#store;
   readonly #nodes = new Map<string, ConnectedNode>();
   readonly #debouncer: Debouncer<PushRequest>;
   readonly #key: (node: NodeInfo) => string;
+  readonly #meshOptions: MeshOptions;
+  /** Resources identical across proxies are encoded once per push. */
+  readonly #encoded = new EncodeCache();
 
   constructor(private readonly options: MeshRuntimeOptions) {
     this.#key = options.nodeKey ?? (node => node.id);
+    this.#meshOptions = {
+      ...options.meshOptions,
+      jwks: options.jwks?.lookup ?? options.meshOptions?.jwks,
+    };
+    options.jwks?.onChange(uri => this.#jwksChanged(uri));
     this.#debouncer = createDebouncer<PushRequest>({
       timers: options.timers,
       quietMs: options.quietMs,
@@ -102,6 +146,46 @@ export class MeshRuntime implements ConnectionHooks {
     if (this.#store === before) return;
     const ref = `${object.kind}/${object.metadata?.namespace ?? ""}/${object.metadata?.name ?? ""}`;
     this.#debouncer.push(endpointKinds.has(object.kind) ? endpointChange(ref) : configChange(ref));
+    if (before.config.RequestAuthentication !== this.#store.config.RequestAuthentication)
+      this.#syncJwks();
+  }
+
+  /** The RequestAuthentications of the store, as the JWKS source and the builder take them. */
+  #requestAuthentications(): RequestAuthenticationInput[] {
+    return sortedValues(this.#store.config.RequestAuthentication).map(ra => ({
+      namespace: ra.metadata.namespace ?? "default",
+      name: ra.metadata.name ?? "",
+      spec: ra.spec,
+    }));
+  }
+
+  // Fetching runs beside the pushes, never before them: a push compiles with whatever keys are
+  // there (none: fail closed), and a key set's arrival schedules the push that carries it.
+  #syncJwks(): void {
+    const jwks = this.options.jwks;
+    if (!jwks) return;
+    let sync: Promise<unknown>;
+    try {
+      sync = jwks.sync(this.#requestAuthentications());
+    } catch (err) {
+      sync = Promise.reject(err);
+    }
+    sync.catch(err =>
+      this.options.logger.warn(
+        { err: err instanceof Error ? err.message : String(err) },
+        "JWKS sync failed; JWT rules without fetched keys reject their tokens",
+      ),
+    );
+  }
+
+  // A key set changed: recompile the workloads whose RequestAuthentications name it.
+  #jwksChanged(uri: string): void {
+    for (const ra of this.#requestAuthentications()) {
+      if (!jwksUrisOf(ra).includes(uri)) continue;
+      this.#debouncer.push(
+        configChange(`RequestAuthentication/${ra.namespace}/${ra.name}`, "jwks"),
+      );
+    }
   }
 
   /** A proxy stream identified itself: compile its snapshot now if it is the node's first. */
@@ -112,7 +196,13 @@ export class MeshRuntime implements ConnectionHooks {
       known.streams++;
       return;
     }
-    this.#nodes.set(key, { node, streams: 1 });
+    const parsed = parseProxy({ id: node.id, metadata: node.metadata });
+    this.#nodes.set(key, {
+      node,
+      proxy: parsed.ok ? parsed.value : undefined,
+      stale: true,
+      streams: 1,
+    });
     this.#publish(key, node);
   }
 
@@ -137,8 +227,31 @@ export class MeshRuntime implements ConnectionHooks {
 
   #push(request: PushRequest, events: number, waitedMs: number): void {
     const started = this.options.timers.now();
-    let published = 0;
-    for (const [key, { node }] of this.#nodes) if (this.#publish(key, node)) published++;
+    const plan = this.#plan(request);
+    this.#pushed = this.#store;
+    const actions = { full: 0, endpoints: 0, unchanged: 0, failed: 0 };
+    for (const [key, known] of this.#nodes) {
+      // A throw for one proxy (a compiler bug) must not leave the others behind the store,
+      // nor this one: it is marked stale and recompiled in full next time.
+      try {
+        actions[this.#pushOne(key, known, plan)]++;
+      } catch (err) {
+        known.stale = true;
+        actions.failed++;
+        this.options.logger.error(
+          { proxy: known.node.id, err: err instanceof Error ? err.message : String(err) },
+          "push failed for this proxy; it keeps its previous configuration",
+        );
+      }
+    }
+    this.#encoded.rotate();
+    const elapsedMs = this.options.timers.now() - started;
+    const metrics = this.options.metrics;
+    if (metrics) {
+      metrics.pushDuration.observe({ kind: request.full ? "full" : "endpoints" }, elapsedMs / 1000);
+      for (const [action, n] of Object.entries(actions))
+        if (n > 0) metrics.proxyPushes.inc({ action }, n);
+    }
     this.options.logger.info(
       {
         full: request.full,
@@ -146,11 +259,55 @@ export class MeshRuntime implements ConnectionHooks {
         events,
         debouncedMs: waitedMs,
         proxies: this.#nodes.size,
-        published,
-        compileMs: this.options.timers.now() - started,
+        published: actions.full + actions.endpoints,
+        recompiled: actions.full,
+        endpointsOnly: actions.endpoints,
+        unchanged: actions.unchanged,
+        failed: actions.failed,
+        compileMs: elapsedMs,
       },
       "xDS push",
     );
+  }
+
+  // What each proxy needs; should planning itself fail, everyone is recompiled (correct, slow).
+  #plan(request: PushRequest): (proxy: Proxy) => ProxyPushPlan {
+    try {
+      return planPush(request, this.#pushed, this.#store, this.#meshOptions);
+    } catch (err) {
+      this.options.logger.error(
+        { err: err instanceof Error ? err.message : String(err) },
+        "push planning failed; recompiling every proxy",
+      );
+      return () => ({ action: "full", why: "planning failed" });
+    }
+  }
+
+  #pushOne(
+    key: string,
+    known: ConnectedNode,
+    plan: (proxy: Proxy) => ProxyPushPlan,
+  ): "full" | "endpoints" | "unchanged" | "failed" {
+    const step = known.stale || !known.proxy ? { action: "full" as const } : plan(known.proxy);
+    if (step.action === "unchanged") return "unchanged";
+    if (step.action === "endpoints") return this.#publishEndpoints(key, known, step.hosts);
+    return this.#publish(key, known.node) ? "full" : "failed";
+  }
+
+  // Recompiles only what an endpoint change reaches (those services' Clusters and EDS) and
+  // republishes the node's last snapshot with them replaced; a node without one gets it whole.
+  #publishEndpoints(
+    key: string,
+    known: ConnectedNode,
+    hosts?: ReadonlySet<string>,
+  ): "full" | "endpoints" | "unchanged" | "failed" {
+    const previous = this.options.cache.get(key);
+    if (!previous || !known.proxy) return this.#publish(key, known.node) ? "full" : "failed";
+    const update = compileEndpointUpdate(this.#store, known.proxy, this.#meshOptions, hosts);
+    if (update.length === 0) return "unchanged";
+    return this.#check(key, known.node, updateResources(previous, update, this.#encoded.encode))
+      ? "endpoints"
+      : "failed";
   }
 
   // Logs what the compiler left out (e.g. a gateway server whose Secret is missing) when it
@@ -169,8 +326,13 @@ export class MeshRuntime implements ConnectionHooks {
 
   // Compiles and publishes one node's snapshot; false (and the old snapshot kept) on any error.
   #publish(key: string, node: NodeInfo): boolean {
-    const compiled = compile(this.#store, { id: node.id, metadata: node.metadata });
+    const compiled = compile(
+      this.#store,
+      { id: node.id, metadata: node.metadata },
+      this.#meshOptions,
+    );
     if (!compiled.ok) {
+      this.#markStale(key);
       this.options.logger.warn(
         { proxy: node.id, errors: compiled.errors },
         "cannot compile for this proxy",
@@ -178,7 +340,22 @@ export class MeshRuntime implements ConnectionHooks {
       return false;
     }
     this.#warn(key, node, compiled.value.warnings);
-    const published = this.options.cache.publish(key, createSnapshot(allResources(compiled.value)));
+    return this.#check(
+      key,
+      node,
+      createSnapshot(allResources(compiled.value), this.#encoded.encode),
+    );
+  }
+
+  #markStale(key: string, stale = true): void {
+    const known = this.#nodes.get(key);
+    if (known) known.stale = stale;
+  }
+
+  // Publishes a built snapshot if it encoded and is consistent; false (old one kept) if not.
+  #check(key: string, node: NodeInfo, snapshot: SnapshotResult): boolean {
+    const published = this.options.cache.publish(key, snapshot);
+    this.#markStale(key, !published.ok);
     if (!published.ok) {
       this.options.logger.error(
         { proxy: node.id, errors: published.errors.slice(0, 20) },

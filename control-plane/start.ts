@@ -60,6 +60,11 @@ export interface ControlPlaneOptions {
   readonly servingKey?: KeyGenerator;
   /** How often roots are retired and the serving certificate checked. @default 60 s */
   readonly tickMs?: number;
+  /**
+   * Background work that lives as long as the servers: the JWKS fetcher's refresh, started
+   * here and stopped on shutdown.
+   */
+  readonly jwks?: { start(): void; stop(): void };
 }
 
 /** A running control plane. */
@@ -206,6 +211,8 @@ export function startControlPlane(options: ControlPlaneOptions): ControlPlane {
     if (options.xdsTlsAddress) await (binding = bindTls(options.xdsTlsAddress));
   })();
 
+  options.jwks?.start();
+
   const timer = setInterval(() => {
     ca.retireRoots();
     if (serving && options.deps.now() >= halfLife(serving)) renewServing();
@@ -220,6 +227,7 @@ export function startControlPlane(options: ControlPlaneOptions): ControlPlane {
     async stop() {
       stopped = true;
       clearInterval(timer);
+      options.jwks?.stop();
       for (const u of unsubscribe) u();
       await tls.catch(() => undefined);
       await binding?.catch(() => undefined);

@@ -1,4 +1,4 @@
-import { controlPlaneConfig, runsControlPlane } from "../../control-plane/config";
+import { controlPlaneConfig, jwksConfig, runsControlPlane } from "../../control-plane/config";
 
 describe("runsControlPlane", () => {
   it.each([
@@ -43,4 +43,64 @@ describe("controlPlaneConfig", () => {
   ])("refuses %j naming the variable", (env, message) =>
     expect(() => controlPlaneConfig(env)).toThrow(message),
   );
+});
+
+describe("jwksConfig", () => {
+  it("takes the fetcher's limits and deny-list from the environment", () => {
+    expect(
+      jwksConfig({
+        RIGGING_JWKS_DENY_LIST: "169.254.169.254, 10.0.0.0/8,metadata.google.internal,,*.internal",
+        RIGGING_JWKS_TIMEOUT_MS: "2500",
+        RIGGING_JWKS_MAX_BYTES: "65536",
+        RIGGING_JWKS_REFRESH_MS: "600000",
+      }),
+    ).toEqual({
+      denyList: ["169.254.169.254", "10.0.0.0/8", "metadata.google.internal", "*.internal"],
+      timeoutMs: 2500,
+      maxBytes: 65536,
+      refreshIntervalMs: 600000,
+    });
+  });
+
+  it("leaves unset values to the fetcher's defaults, and blocks nothing by default", () => {
+    expect(jwksConfig({})).toEqual({
+      denyList: [],
+      timeoutMs: undefined,
+      maxBytes: undefined,
+      refreshIntervalMs: undefined,
+    });
+    expect(controlPlaneConfig({}).jwks.denyList).toEqual([]);
+  });
+
+  it.each([
+    [
+      { RIGGING_JWKS_TIMEOUT_MS: "-5" },
+      /RIGGING_JWKS_TIMEOUT_MS: "-5" must be a positive whole number/,
+    ],
+    [
+      { RIGGING_JWKS_TIMEOUT_MS: "0" },
+      /RIGGING_JWKS_TIMEOUT_MS: "0" must be a positive whole number/,
+    ],
+    [
+      { RIGGING_JWKS_MAX_BYTES: "512k" },
+      /RIGGING_JWKS_MAX_BYTES: "512k" must be a positive whole number/,
+    ],
+    [
+      { RIGGING_JWKS_REFRESH_MS: "1.5" },
+      /RIGGING_JWKS_REFRESH_MS: "1.5" must be a positive whole number/,
+    ],
+    [{ RIGGING_JWKS_REFRESH_MS: "1e9" }, /RIGGING_JWKS_REFRESH_MS: "1e9"/],
+    [
+      { RIGGING_JWKS_DENY_LIST: "10.0.0.0/33" },
+      /RIGGING_JWKS_DENY_LIST: .*"10\.0\.0\.0\/33".*prefix length must be 0\.\.32/,
+    ],
+    [
+      { RIGGING_JWKS_DENY_LIST: "10.0.0.0/8,not a host!" },
+      /RIGGING_JWKS_DENY_LIST: .*"not a host!"/,
+    ],
+  ])("refuses %j naming the variable and the rule", (env, message) => {
+    expect(() => jwksConfig(env)).toThrow(message);
+    // The control plane's config carries the same check: a bad value stops it at startup.
+    expect(() => controlPlaneConfig(env)).toThrow(message);
+  });
 });

@@ -34,3 +34,27 @@ export function recordingLogger(): ControlPlaneLogger & { lines: string[] } {
 export function depsAt(clock: { now: Date }) {
   return { ...nodeCaDeps, now: () => new Date(clock.now.getTime()) };
 }
+
+/** A hand-driven clock for the runtime's debouncer: timers fire only when the test advances. */
+export function manualTimers() {
+  let now = 0;
+  const pending = new Map<number, { at: number; fn: () => void }>();
+  let next = 1;
+  return {
+    now: () => now,
+    setTimeout: (fn: () => void, ms: number) => {
+      pending.set(next, { at: now + ms, fn });
+      return next++;
+    },
+    clearTimeout: (h: unknown) => void pending.delete(h as number),
+    advance(ms: number) {
+      now += ms;
+      for (const [h, t] of [...pending]) {
+        if (t.at <= now) {
+          pending.delete(h);
+          t.fn();
+        }
+      }
+    },
+  };
+}

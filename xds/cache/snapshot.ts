@@ -9,6 +9,7 @@ import { createHash } from "node:crypto";
 import {
   encodeResource,
   type EncodedResource,
+  type EncodeResult,
   type ResourceObject,
 } from "../encode/encode-resource";
 import { ADS_ORDER, TYPE_SHORT_NAME, type XdsTypeUrl } from "../encode/type-urls";
@@ -46,11 +47,19 @@ function typeVersion(resources: ResourceMap): string {
  * snapshot; returns one message per dangling reference.
  */
 export function checkConsistency(resources: ReadonlyMap<XdsTypeUrl, ResourceMap>): string[] {
+  return checkReferences(resources, resources);
+}
+
+/** Checks the references of `from` against the resources of `within`. */
+function checkReferences(
+  from: ReadonlyMap<XdsTypeUrl, ResourceMap>,
+  within: ReadonlyMap<XdsTypeUrl, ResourceMap>,
+): string[] {
   const errors: string[] = [];
-  for (const [typeUrl, byName] of resources) {
+  for (const [typeUrl, byName] of from) {
     for (const resource of byName.values()) {
       for (const ref of resourceReferences(typeUrl, resource.object)) {
-        if (!resources.get(ref.typeUrl)?.has(ref.name)) {
+        if (!within.get(ref.typeUrl)?.has(ref.name)) {
           errors.push(
             `${TYPE_SHORT_NAME[typeUrl]} ${JSON.stringify(resource.name)}: ${ref.path}: ` +
               `references ${TYPE_SHORT_NAME[ref.typeUrl]} ${JSON.stringify(ref.name)}, which the snapshot lacks`,
@@ -75,13 +84,17 @@ function build(byType: Map<XdsTypeUrl, Map<string, EncodedResource>>): SnapshotR
   return { ok: true, value: Object.freeze({ resources, versions }) };
 }
 
+/** Encodes one resource (an `EncodeCache`'s `encode` shares work across proxies). */
+export type Encoder = (object: ResourceObject) => EncodeResult;
+
 function encodeAll(
   objects: readonly ResourceObject[],
   into: Map<XdsTypeUrl, Map<string, EncodedResource>>,
   errors: string[],
+  encode: Encoder = encodeResource,
 ): void {
   for (const object of objects) {
-    const result = encodeResource(object);
+    const result = encode(object);
     if (!result.ok) {
       errors.push(...result.errors);
       continue;
@@ -96,10 +109,13 @@ function encodeAll(
 }
 
 /** Encodes, checks and freezes `objects` into a snapshot. */
-export function createSnapshot(objects: readonly ResourceObject[]): SnapshotResult {
+export function createSnapshot(
+  objects: readonly ResourceObject[],
+  encode: Encoder = encodeResource,
+): SnapshotResult {
   const byType = new Map<XdsTypeUrl, Map<string, EncodedResource>>();
   const errors: string[] = [];
-  encodeAll(objects, byType, errors);
+  encodeAll(objects, byType, errors, encode);
   if (errors.length > 0) return { ok: false, errors };
   return build(byType);
 }
@@ -127,6 +143,33 @@ export function replaceTypes(
   }
   if (errors.length > 0) return { ok: false, errors };
   return build(byType);
+}
+
+/**
+ * A new snapshot equal to `base` except for `objects`, each replacing the resource of the same
+ * type and name (or joining it). For a change that touches a few resources of a large snapshot
+ * (one service's ClusterLoadAssignments): only those are encoded; the rest keep their bytes and
+ * versions. The result is checked for consistency like any other snapshot.
+ */
+export function updateResources(
+  base: Snapshot,
+  objects: readonly ResourceObject[],
+  encode: Encoder = encodeResource,
+): SnapshotResult {
+  const updated = new Map<XdsTypeUrl, Map<string, EncodedResource>>();
+  const errors: string[] = [];
+  encodeAll(objects, updated, errors, encode);
+  if (errors.length > 0) return { ok: false, errors };
+  const resources = new Map(base.resources);
+  for (const [typeUrl, byName] of updated)
+    resources.set(typeUrl, new Map([...(base.resources.get(typeUrl) ?? []), ...byName]));
+  // Nothing was removed, so what `base` referenced is still there: only the new resources'
+  // references need checking, and only the changed types need new versions.
+  const dangling = checkReferences(updated, resources);
+  if (dangling.length > 0) return { ok: false, errors: dangling };
+  const versions = new Map(base.versions);
+  for (const typeUrl of updated.keys()) versions.set(typeUrl, typeVersion(resources.get(typeUrl)!));
+  return { ok: true, value: Object.freeze({ resources, versions }) };
 }
 
 /** The resource `name` of `typeUrl`, if the snapshot has it. */
