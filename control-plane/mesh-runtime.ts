@@ -196,7 +196,7 @@ export class MeshRuntime implements ConnectionHooks {
       known.streams++;
       return;
     }
-    const parsed = parseProxy({ id: node.id, metadata: node.metadata });
+    const parsed = parseProxy({ id: node.id, metadata: node.metadata, locality: node.locality });
     this.#nodes.set(key, {
       node,
       proxy: parsed.ok ? parsed.value : undefined,
@@ -328,7 +328,7 @@ export class MeshRuntime implements ConnectionHooks {
   #publish(key: string, node: NodeInfo): boolean {
     const compiled = compile(
       this.#store,
-      { id: node.id, metadata: node.metadata },
+      { id: node.id, metadata: node.metadata, locality: node.locality },
       this.#meshOptions,
     );
     if (!compiled.ok) {

@@ -35,6 +35,12 @@ export interface NodeInfo {
   readonly metadata: Readonly<Record<string, unknown>>;
   /** `user_agent_name` plus version. */
   readonly userAgent: string;
+  /** `node.locality`, when the proxy sent one (locality load balancing reads it). */
+  readonly locality?: {
+    readonly region?: string;
+    readonly zone?: string;
+    readonly sub_zone?: string;
+  };
 }
 
 /** A decoded state-of-the-world DiscoveryRequest. */
@@ -105,7 +111,19 @@ function nodeInfo(node: Plain | null | undefined): NodeInfo | undefined {
     cluster: String(node.cluster ?? ""),
     metadata: structToJson(node.metadata as Plain | undefined),
     userAgent: [node.user_agent_name, version].filter(Boolean).join(" "),
+    locality: nodeLocality(node.locality as Plain | null | undefined),
   };
+}
+
+function nodeLocality(locality: Plain | null | undefined): NodeInfo["locality"] {
+  if (!locality) return undefined;
+  const field = (v: unknown) => (typeof v === "string" && v !== "" ? v : undefined);
+  const out = {
+    region: field(locality.region),
+    zone: field(locality.zone),
+    sub_zone: field(locality.sub_zone),
+  };
+  return out.region || out.zone || out.sub_zone ? out : undefined;
 }
 
 function errorDetail(status: Plain | null | undefined): ErrorDetail | undefined {

@@ -287,6 +287,13 @@ describe("sidecar outbound tls routes", () => {
       "VirtualService default/web: spec.tls[0]: tls routes apply to HTTPS and TLS ports only; " +
         "web.default.svc.cluster.local:8080 (HTTP) is not one, the route is ignored",
     ]);
+    // ...and the compile result carries it, so the runtime logs it for the operator.
+    const compiled = compile(storeOf(objects), CLIENT);
+    if (!compiled.ok) throw new Error(compiled.errors.join());
+    expect(compiled.value.warnings).toContain(
+      "VirtualService default/web: spec.tls[0]: tls routes apply to HTTPS and TLS ports only; " +
+        "web.default.svc.cluster.local:8080 (HTTP) is not one, the route is ignored",
+    );
   });
 });
 
