@@ -32,6 +32,16 @@ export interface ControlPlaneConfig {
   readonly tlsAdsAuth: "token" | "none";
   /** JWKS fetching. */
   readonly jwks: JwksConfig;
+  /** Push debouncing. */
+  readonly debounce: DebounceConfig;
+}
+
+/** How long changes are gathered before a push; unset fields take the runtime's defaults. */
+export interface DebounceConfig {
+  /** RIGGING_DEBOUNCE_QUIET_MS: quiet period before a push (istiod's PILOT_DEBOUNCE_AFTER). */
+  readonly quietMs?: number;
+  /** RIGGING_DEBOUNCE_MAX_MS: longest a change waits (istiod's PILOT_DEBOUNCE_MAX). */
+  readonly maxDelayMs?: number;
 }
 
 /** Whether this process runs the control plane: the watcher, or the dev process; never a build. */
@@ -59,6 +69,7 @@ export function controlPlaneConfig(env: NodeJS.ProcessEnv): ControlPlaneConfig {
     istiodNamespace: env.RIGGING_ISTIOD_NAMESPACE ?? "istio-system",
     tlsAdsAuth: auth,
     jwks: jwksConfig(env),
+    debounce: debounceConfig(env),
   };
 }
 
@@ -79,6 +90,14 @@ export function jwksConfig(env: NodeJS.ProcessEnv): JwksConfig {
     timeoutMs: positiveInteger("RIGGING_JWKS_TIMEOUT_MS", env.RIGGING_JWKS_TIMEOUT_MS),
     maxBytes: positiveInteger("RIGGING_JWKS_MAX_BYTES", env.RIGGING_JWKS_MAX_BYTES),
     refreshIntervalMs: positiveInteger("RIGGING_JWKS_REFRESH_MS", env.RIGGING_JWKS_REFRESH_MS),
+  };
+}
+
+/** Reads {@link DebounceConfig}; throws naming the variable and the rule for a malformed value. */
+export function debounceConfig(env: NodeJS.ProcessEnv): DebounceConfig {
+  return {
+    quietMs: positiveInteger("RIGGING_DEBOUNCE_QUIET_MS", env.RIGGING_DEBOUNCE_QUIET_MS),
+    maxDelayMs: positiveInteger("RIGGING_DEBOUNCE_MAX_MS", env.RIGGING_DEBOUNCE_MAX_MS),
   };
 }
 

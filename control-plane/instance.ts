@@ -1,7 +1,7 @@
 import { Log } from "pepr";
 import { nodeCaDeps } from "../ca/server/node-crypto";
 import { kubernetesCaSecretStore, CONTROL_PLANE_NAMESPACE } from "./ca-secrets";
-import { controlPlaneConfig, jwksConfig } from "./config";
+import { controlPlaneConfig, debounceConfig, jwksConfig, type DebounceConfig } from "./config";
 import type { ControlPlaneLogger } from "./logger";
 import { MeshCa } from "./mesh-ca";
 import { kubernetesRootCertWriter, RootCertPublisher } from "./root-cert-configmaps";
@@ -67,15 +67,19 @@ export const meshRuntime = new MeshRuntime({
     setTimeout,
     clearTimeout: h => clearTimeout(h as NodeJS.Timeout),
   },
-  quietMs: positiveNumber(process.env.RIGGING_DEBOUNCE_QUIET_MS),
-  maxDelayMs: positiveNumber(process.env.RIGGING_DEBOUNCE_MAX_MS),
+  ...debounceOrDefaults(process.env),
   jwks: jwksFetcher,
   metrics: meshMetrics,
 });
 
-function positiveNumber(value: string | undefined): number | undefined {
-  const n = Number(value);
-  return value && Number.isFinite(n) && n >= 0 ? n : undefined;
+// A malformed setting leaves the defaults here; the control plane then refuses to start, naming
+// the variable (controlPlaneConfig reads it again), as for the JWKS settings.
+function debounceOrDefaults(env: NodeJS.ProcessEnv): DebounceConfig {
+  try {
+    return debounceConfig(env);
+  } catch {
+    return {};
+  }
 }
 
 /** Keeps `istio-ca-root-cert` in every namespace. */

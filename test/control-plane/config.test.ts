@@ -1,4 +1,9 @@
-import { controlPlaneConfig, jwksConfig, runsControlPlane } from "../../control-plane/config";
+import {
+  controlPlaneConfig,
+  debounceConfig,
+  jwksConfig,
+  runsControlPlane,
+} from "../../control-plane/config";
 
 describe("runsControlPlane", () => {
   it.each([
@@ -101,6 +106,30 @@ describe("jwksConfig", () => {
   ])("refuses %j naming the variable and the rule", (env, message) => {
     expect(() => jwksConfig(env)).toThrow(message);
     // The control plane's config carries the same check: a bad value stops it at startup.
+    expect(() => controlPlaneConfig(env)).toThrow(message);
+  });
+});
+
+describe("debounceConfig", () => {
+  it("takes the push debounce from the environment; unset leaves the runtime's defaults", () => {
+    expect(
+      controlPlaneConfig({ RIGGING_DEBOUNCE_QUIET_MS: "50", RIGGING_DEBOUNCE_MAX_MS: "2000" })
+        .debounce,
+    ).toEqual({ quietMs: 50, maxDelayMs: 2000 });
+    expect(debounceConfig({})).toEqual({ quietMs: undefined, maxDelayMs: undefined });
+  });
+
+  it.each([
+    [
+      { RIGGING_DEBOUNCE_QUIET_MS: "fast" },
+      /RIGGING_DEBOUNCE_QUIET_MS: "fast" must be a positive whole number/,
+    ],
+    [
+      { RIGGING_DEBOUNCE_MAX_MS: "-1" },
+      /RIGGING_DEBOUNCE_MAX_MS: "-1" must be a positive whole number/,
+    ],
+  ])("refuses %j naming the variable, and the control plane with it", (env, message) => {
+    expect(() => debounceConfig(env)).toThrow(message);
     expect(() => controlPlaneConfig(env)).toThrow(message);
   });
 });
