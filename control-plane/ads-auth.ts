@@ -1,8 +1,14 @@
 import { Metadata, ServerInterceptingCall, status, type ServerInterceptor } from "@grpc/grpc-js";
 import { bearerToken, type TokenAuthenticator } from "../ca/server/create-certificate";
 import { CA_SERVICE_NAME } from "../ca/server/proto";
-import { AUTHENTICATED_NAMESPACE_KEY } from "../xds/server/caller";
+import {
+  AUTHENTICATED_NAMESPACE_KEY,
+  AUTHENTICATED_SERVICE_ACCOUNT_KEY,
+  CALLER_METADATA_KEYS,
+  SECRET_ACCESS_KEY,
+} from "../xds/server/caller";
 import type { ControlPlaneLogger } from "./logger";
+import type { SecretAccess, SecretAccessAuthorizer } from "./secret-access";
 
 /**
  * Token authentication for the discovery services on the TLS port, as istiod does on 15012 with
@@ -11,14 +17,44 @@ import type { ControlPlaneLogger } from "./logger";
  * checked by TokenReview before the stream reaches the discovery server, which then serves only
  * nodes in the token's namespace (the namespace travels in `AUTHENTICATED_NAMESPACE_KEY`). The
  * CSR service is left to its own handler, which authenticates the same token itself.
+ *
+ * Once the token is good, the caller is asked whether it may list Secrets in its namespace
+ * (SubjectAccessReview, control-plane/secret-access.ts), as istiod asks before serving SDS; the
+ * answer travels in `SECRET_ACCESS_KEY`, and without `allowed` the session withholds Secrets.
  */
 
-/** Refuses calls without a valid ServiceAccount token, except those `exempt` names. */
+/**
+ * Refuses calls without a valid ServiceAccount token, except those `exempt` names, and records
+ * whether the caller may receive Secrets.
+ */
 export function requireServiceAccountToken(
   authenticate: TokenAuthenticator,
+  authorizeSecrets: SecretAccessAuthorizer,
   logger: ControlPlaneLogger,
   exempt: (path: string) => boolean = path => path.startsWith(`/${CA_SERVICE_NAME}/`),
 ): ServerInterceptor {
+  type Admission =
+    | { ok: true; namespace: string; serviceAccount: string; secrets: SecretAccess }
+    | { ok: false; code: status; details: string };
+  // Who the token proves, then whether it may receive Secrets. A throwing authenticator rejects
+  // (UNAVAILABLE: retry); a throwing authorizer only withholds Secrets (it fails closed itself).
+  const admit = async (token: string): Promise<Admission> => {
+    const who = await authenticate(token);
+    if (!who.ok)
+      return {
+        ok: false,
+        code: status.UNAUTHENTICATED,
+        details: `authentication: ${who.errors.join("; ")}`,
+      };
+    const secrets = await authorizeSecrets(who.value).catch(
+      (): SecretAccess => ({ allowed: false, reason: "the secret access check failed" }),
+    );
+    logger.debug(
+      { ...who.value, secretsAllowed: secrets.allowed, secretAccess: secrets.reason },
+      "xDS caller authenticated",
+    );
+    return { ok: true, ...who.value, secrets };
+  };
   return (method, call) => {
     if (exempt(method.path)) return new ServerInterceptingCall(call);
     const refuse = (code: status, details: string): void => {
@@ -30,7 +66,7 @@ export function requireServiceAccountToken(
         next({
           onReceiveMetadata: (metadata, pass) => {
             // Only this check may say who the caller is: drop whatever the client claimed.
-            metadata.remove(AUTHENTICATED_NAMESPACE_KEY);
+            for (const key of CALLER_METADATA_KEYS) metadata.remove(key);
             const token = bearerToken(metadata.get("authorization").map(String));
             if (token === undefined) {
               refuse(
@@ -39,21 +75,12 @@ export function requireServiceAccountToken(
               );
               return;
             }
-            authenticate(token).then(
+            void admit(token).then(
               who => {
-                if (!who.ok) {
-                  refuse(status.UNAUTHENTICATED, `authentication: ${who.errors.join("; ")}`);
-                  return;
-                }
-                logger.debug(
-                  {
-                    method: method.path,
-                    namespace: who.value.namespace,
-                    serviceAccount: who.value.serviceAccount,
-                  },
-                  "xDS caller authenticated",
-                );
-                metadata.set(AUTHENTICATED_NAMESPACE_KEY, who.value.namespace);
+                if (!who.ok) return refuse(who.code, who.details);
+                metadata.set(AUTHENTICATED_NAMESPACE_KEY, who.namespace);
+                metadata.set(AUTHENTICATED_SERVICE_ACCOUNT_KEY, who.serviceAccount);
+                metadata.set(SECRET_ACCESS_KEY, who.secrets.allowed ? "allowed" : "denied");
                 pass(metadata);
               },
               () =>

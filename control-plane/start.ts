@@ -8,6 +8,7 @@ import { SnapshotCache } from "../xds/cache/snapshot-cache";
 import { DiscoveryServer } from "../xds/server/discovery-server";
 import type { ConnectionHooks } from "../xds/server/xds-session";
 import { requireServiceAccountToken } from "./ads-auth";
+import { secretAccessAuthorizer, type SecretAccessAuthorizer } from "./secret-access";
 import type { ControlPlaneLogger } from "./logger";
 import type { MeshCa, MeshCaDeps } from "./mesh-ca";
 import type { RootCertPublisher } from "./root-cert-configmaps";
@@ -36,6 +37,11 @@ export interface ControlPlaneOptions {
   readonly deps: MeshCaDeps;
   /** Checks bearer tokens (TokenReview in production). */
   readonly authenticate: TokenAuthenticator;
+  /**
+   * Whether an authenticated caller may receive its namespace's Secrets (gateway credentials).
+   * @default SubjectAccessReview through the Kubernetes client, cached per ServiceAccount
+   */
+  readonly authorizeSecrets?: SecretAccessAuthorizer;
   /** Logger. */
   readonly logger: ControlPlaneLogger;
   /**
@@ -100,6 +106,7 @@ export function startControlPlane(options: ControlPlaneOptions): ControlPlane {
     logger,
     hooks: options.hooks,
   });
+  const authorizeSecrets = options.authorizeSecrets ?? secretAccessAuthorizer({ logger });
   let xdsPort: number | undefined;
   let xdsTlsPort: number | undefined;
   let tlsServer: grpc.Server | undefined;
@@ -156,7 +163,7 @@ export function startControlPlane(options: ControlPlaneOptions): ControlPlane {
     credentials = new RotatingServerCredentials(serving!);
     const auth =
       (options.tlsAdsAuth ?? "token") === "token"
-        ? [requireServiceAccountToken(options.authenticate, logger)]
+        ? [requireServiceAccountToken(options.authenticate, authorizeSecrets, logger)]
         : [];
     const server = new grpc.Server({ interceptors: auth });
     discovery.addServicesTo(server);

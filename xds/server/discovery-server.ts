@@ -9,7 +9,7 @@ import { randomUUID } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
 import type { Registry } from "prom-client";
 import type { SnapshotCache } from "../cache/snapshot-cache";
-import type { XdsTypeUrl } from "../encode/type-urls";
+import { TypeUrl, type XdsTypeUrl } from "../encode/type-urls";
 import { decodeClientStatusRequest, encodeClientStatusResponse } from "./csds";
 import { warningsToStderr, type XdsLogger } from "./logger";
 import {
@@ -25,7 +25,13 @@ import { planResponse } from "./plan-response";
 import { ProxyStatusRegistry } from "./proxy-status";
 import { ADS_SERVICE, CSDS_SERVICE, PER_TYPE_SERVICES } from "./service-definitions";
 import { sotwSubscription } from "./subscription";
-import { AUTHENTICATED_NAMESPACE_KEY } from "./caller";
+import {
+  authenticatedCaller,
+  nodeRefusal,
+  secretsWithheldMessage,
+  visibleToCaller,
+  type AuthenticatedCaller,
+} from "./caller";
 import {
   XdsSession,
   type ConnectionHooks,
@@ -62,10 +68,14 @@ const failureCodes: Record<FailureKind, grpc.status> = {
   denied: grpc.status.PERMISSION_DENIED,
 };
 
-// Set only by the TLS port's token check, which strips any value the client sent.
-function callerNamespace(metadata: grpc.Metadata): string | undefined {
-  const value = metadata.get(AUTHENTICATED_NAMESPACE_KEY)[0];
-  return value === undefined ? undefined : String(value);
+// Set only by the TLS port's token check, which strips any value the client sent. A port
+// without that check (plaintext 15010: tests and `rig dev` on loopback, off in a cluster) has no
+// caller and is served as before, Secrets included; istiod would serve it none.
+function callerOf(metadata: grpc.Metadata): AuthenticatedCaller | undefined {
+  return authenticatedCaller(key => {
+    const value = metadata.get(key)[0];
+    return value === undefined ? undefined : String(value);
+  });
 }
 
 /** ADS + per-type xDS + CSDS on one grpc-js server. */
@@ -124,7 +134,7 @@ export class DiscoveryServer {
           [service.names.fetch]: (
             call: grpc.ServerUnaryCall<SotwRequest, Buffer>,
             done: grpc.sendUnaryData<Buffer>,
-          ) => this.#fetch(call.request, service.typeUrl, done),
+          ) => this.#fetch(call.request, service.typeUrl, callerOf(call.metadata), done),
         },
       );
     }
@@ -199,7 +209,7 @@ export class DiscoveryServer {
         },
       },
       onlyType,
-      callerNamespace(call.metadata),
+      callerOf(call.metadata),
     );
     entry = { session, call: call as Duplex<unknown> };
     this.#streams.add(entry);
@@ -213,12 +223,36 @@ export class DiscoveryServer {
     call.on("close", end);
   }
 
-  #fetch(request: SotwRequest, typeUrl: XdsTypeUrl, done: grpc.sendUnaryData<Buffer>): void {
+  #fetch(
+    request: SotwRequest,
+    typeUrl: XdsTypeUrl,
+    caller: AuthenticatedCaller | undefined,
+    done: grpc.sendUnaryData<Buffer>,
+  ): void {
     if (!request.node?.id) {
       done({ code: grpc.status.INVALID_ARGUMENT, details: "node.id is required" });
       return;
     }
-    const snapshot = this.#ctx.cache.get(this.#ctx.nodeKey(request.node));
+    // The same rules as a stream's (see XdsSession): own namespace only, Secrets if allowed.
+    const refusal = nodeRefusal(request.node, caller);
+    if (refusal !== undefined) {
+      done({ code: grpc.status.PERMISSION_DENIED, details: refusal });
+      return;
+    }
+    const cached = this.#ctx.cache.get(this.#ctx.nodeKey(request.node));
+    const view = cached && visibleToCaller(cached, caller);
+    if (view && view.withheld > 0 && caller && typeUrl === TypeUrl.secret) {
+      this.#ctx.logger.warn(
+        {
+          proxy: request.node.id,
+          namespace: caller.namespace,
+          serviceAccount: caller.serviceAccount,
+          withheld: view.withheld,
+        },
+        secretsWithheldMessage(request.node.id, caller),
+      );
+    }
+    const snapshot = view?.snapshot;
     if (!snapshot) {
       done({
         code: grpc.status.UNAVAILABLE,

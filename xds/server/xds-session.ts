@@ -17,7 +17,12 @@ import type { XdsLogger } from "./logger";
 import type { DiscoveryRequest, NodeInfo, ResponsePlan } from "./messages";
 import type { XdsMetrics } from "./metrics";
 import { planResponse } from "./plan-response";
-import { claimedNamespace } from "./caller";
+import {
+  nodeRefusal,
+  secretsWithheldMessage,
+  visibleToCaller,
+  type AuthenticatedCaller,
+} from "./caller";
 import { ConnectionStatus, type ProxyStatusRegistry } from "./proxy-status";
 
 /** What every session of one server shares. */
@@ -106,6 +111,7 @@ export class XdsSession {
   #unwatch?: () => void;
   #node?: NodeInfo;
   #closed = false;
+  #warnedWithheld = false;
   #tokens: number;
   #refilledAt: number;
   readonly #limits: SessionLimits;
@@ -122,8 +128,13 @@ export class XdsSession {
     private readonly variant: "sotw" | "delta",
     private readonly transport: SessionTransport,
     private readonly onlyType?: XdsTypeUrl,
-    /** The caller's authenticated namespace, when the port checked a token. */
-    private readonly callerNamespace?: string,
+    /**
+     * The caller, when the port checked a token: it may speak only for nodes in its namespace,
+     * and gets Secrets only if it may list them there. Undefined on a port that does not
+     * authenticate (plaintext 15010, for tests and `rig dev` on loopback), which keeps serving
+     * everything: istiod would serve no Secrets there, but that port is off in a cluster.
+     */
+    private readonly caller?: AuthenticatedCaller,
   ) {
     this.#limits = ctx.limits ?? DEFAULT_SESSION_LIMITS;
     this.#tokens = this.#limits.requestBurst;
@@ -217,13 +228,37 @@ export class XdsSession {
     this.ctx.metrics.connectedProxies.inc();
     // The producer may publish the node's first snapshot synchronously from this hook.
     this.#callHook("onConnect", node);
-    this.#snapshot = this.ctx.cache.get(nodeKey);
+    const first = this.ctx.cache.get(nodeKey);
+    this.#snapshot = first && this.#visible(first);
     this.#unwatch = this.ctx.cache.watch(nodeKey, snapshot => this.#onSnapshot(snapshot));
     this.ctx.logger.debug(
       { proxy: node.id, connection: connection.id, variant: this.variant },
       "xDS stream connected",
     );
     return connection;
+  }
+
+  /**
+   * The part of a snapshot this stream's caller may receive. Withholding is applied to the
+   * snapshot rather than to each response, so SotW and Delta, forced and pushed responses all
+   * see the same (empty) Secret type, and nothing withheld is ever recorded as held.
+   */
+  #visible(snapshot: Snapshot): Snapshot {
+    const view = visibleToCaller(snapshot, this.caller);
+    if (view.withheld > 0 && !this.#warnedWithheld && this.caller) {
+      // Once per stream: every push would repeat it, and the cause (RBAC) is the same each time.
+      this.#warnedWithheld = true;
+      this.ctx.logger.warn(
+        {
+          proxy: this.#node?.id,
+          namespace: this.caller.namespace,
+          serviceAccount: this.caller.serviceAccount,
+          withheld: view.withheld,
+        },
+        secretsWithheldMessage(this.#node?.id ?? "(unknown)", this.caller),
+      );
+    }
+    return view.snapshot;
   }
 
   #handle(request: DiscoveryRequest): void {
@@ -239,15 +274,8 @@ export class XdsSession {
           "exhausted",
         );
       }
-      if (this.callerNamespace !== undefined) {
-        const claimed = claimedNamespace(request.node);
-        if (claimed !== this.callerNamespace)
-          return this.#fail(
-            `node ${request.node.id} claims namespace ${claimed ?? "(none)"}, but the caller's ` +
-              `token is for namespace ${this.callerNamespace}`,
-            "denied",
-          );
-      }
+      const refusal = nodeRefusal(request.node, this.caller);
+      if (refusal !== undefined) return this.#fail(refusal, "denied");
       connection = this.#connect(request.node);
     }
     const typeUrl = request.typeUrl === "" && this.onlyType ? this.onlyType : request.typeUrl;
@@ -332,7 +360,7 @@ export class XdsSession {
 
   #onSnapshot(snapshot: Snapshot): void {
     if (this.#closed) return;
-    this.#snapshot = snapshot;
+    this.#snapshot = this.#visible(snapshot);
     const now = this.ctx.now();
     for (const state of this.#types.values()) if (state.seen) state.dueAt ??= now;
     this.#pushInOrder();
