@@ -5,30 +5,8 @@ import { SnapshotCache } from "../../xds/cache/snapshot-cache";
 import { TypeUrl } from "../../xds/encode/type-urls";
 import type { NodeInfo } from "../../xds/server/messages";
 import { secret, selfSigned } from "../xds/compile/tls-fixtures";
+import { manualTimers } from "./fakes";
 
-// A hand-driven clock: the runtime's debouncer only fires when the test says time has passed.
-function manualTimers() {
-  let now = 0;
-  const pending = new Map<number, { at: number; fn: () => void }>();
-  let next = 1;
-  return {
-    now: () => now,
-    setTimeout: (fn: () => void, ms: number) => {
-      pending.set(next, { at: now + ms, fn });
-      return next++;
-    },
-    clearTimeout: (h: unknown) => void pending.delete(h as number),
-    advance(ms: number) {
-      now += ms;
-      for (const [h, t] of [...pending]) {
-        if (t.at <= now) {
-          pending.delete(h);
-          t.fn();
-        }
-      }
-    },
-  };
-}
 
 function recordingLogger() {
   const lines: Array<{ level: string; msg: string; fields: Record<string, unknown> }> = [];

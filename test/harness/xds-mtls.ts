@@ -3,7 +3,14 @@
  * `file_watcher` certificate provider named `default`, peers checked by SPIFFE SAN) and a
  * bootstrap that declares that provider over a folder `rig agent certs` writes.
  */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Authority } from "../../ca/authority";
+import { issueWorkloadCertificate } from "../../ca/issue";
+import { systemClock, systemRandomBytes } from "../../ca/server/node-crypto";
+import { DEFAULT_TTL_POLICY } from "../../ca/ttl";
 import type { ResourceObject } from "../../xds/encode/encode-resource";
+import { makeCsr, rsaKeyPair } from "../ca/fixtures";
 import { bootstrapJson, BOOTSTRAP_OPTION } from "./xds-bootstrap";
 
 const T = "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.";
@@ -47,13 +54,17 @@ export function withClientMtls(cluster: ResourceObject, sans: readonly string[])
   };
 }
 
-/** Channel/server options: a bootstrap whose `default` provider watches `certDir`. */
+/**
+ * Channel/server options: a bootstrap whose `default` provider watches `certDir`; `labels`
+ * become the node's `LABELS` metadata (what workload selectors see).
+ */
 export function mtlsBootstrapOptions(
   adsPort: number,
   nodeId: string,
   certDir: string,
+  labels?: Record<string, string>,
 ): Record<string, string> {
-  const bootstrap = JSON.parse(bootstrapJson(adsPort, nodeId)) as Record<string, unknown>;
+  const bootstrap = JSON.parse(bootstrapJson(adsPort, nodeId, labels)) as Record<string, unknown>;
   bootstrap.certificate_providers = {
     default: {
       plugin_name: "file_watcher",
@@ -66,4 +77,34 @@ export function mtlsBootstrapOptions(
     },
   };
   return { [BOOTSTRAP_OPTION]: JSON.stringify(bootstrap) };
+}
+
+/**
+ * Issues `spiffe://cluster.local/ns/default/sa/<sa>` from `authority` into `<root>/<sa>`, laid out
+ * as `rig agent certs` writes it (cert-chain.pem, key.pem, root-cert.pem); returns the folder.
+ */
+export function writeWorkloadCertFolder(
+  authority: Authority,
+  rootPem: string,
+  sa: string,
+  root: string,
+): string {
+  const key = rsaKeyPair();
+  const issued = issueWorkloadCertificate(
+    authority,
+    {
+      csrPem: makeCsr(key.privateKeyPem, [{ uri: `spiffe://cluster.local/ns/default/sa/${sa}` }]),
+      identity: { trustDomain: "cluster.local", namespace: "default", serviceAccount: sa },
+      requestedTtlSeconds: 3600,
+    },
+    DEFAULT_TTL_POLICY,
+    { now: systemClock, randomBytes: systemRandomBytes },
+  );
+  if (!issued.ok) throw new Error(issued.errors.join("\n"));
+  const dir = join(root, sa);
+  mkdirSync(dir);
+  writeFileSync(join(dir, "cert-chain.pem"), issued.value.certChain.join(""));
+  writeFileSync(join(dir, "key.pem"), key.privateKeyPem);
+  writeFileSync(join(dir, "root-cert.pem"), rootPem);
+  return dir;
 }

@@ -54,20 +54,22 @@ export function clusterEndpoints(scope: ProxyScope, c: OutboundCluster): Endpoin
   return c.labels ? all.filter(e => selectorMatches(c.labels, e.labels)) : all;
 }
 
+/** A cluster's endpoints grouped by locality (with failover priorities) and marked for mTLS. */
+function assignmentEndpoints(scope: ProxyScope, c: OutboundCluster): Obj[] {
+  const byLocality = localityLbEndpoints(
+    clusterEndpoints(scope, c),
+    clusterLocalityLb(scope, c),
+    localityEndpoints,
+  );
+  return withUpstreamTlsMetadata(scope, c, byLocality);
+}
+
 /** The ClusterLoadAssignment of an EDS cluster. */
 export function buildLoadAssignment(scope: ProxyScope, c: OutboundCluster): Obj {
   return {
     "@type": Types.endpoint,
     cluster_name: c.name,
-    endpoints: withUpstreamTlsMetadata(
-      scope,
-      c,
-      localityLbEndpoints(
-        clusterEndpoints(scope, c),
-        clusterLocalityLb(scope, c),
-        localityEndpoints,
-      ),
-    ),
+    endpoints: assignmentEndpoints(scope, c),
   };
 }
 
@@ -75,14 +77,6 @@ export function buildLoadAssignment(scope: ProxyScope, c: OutboundCluster): Obj 
 export function dnsLoadAssignment(scope: ProxyScope, c: OutboundCluster): Obj {
   return {
     cluster_name: c.name,
-    endpoints: withUpstreamTlsMetadata(
-      scope,
-      c,
-      localityLbEndpoints(
-        clusterEndpoints(scope, c),
-        clusterLocalityLb(scope, c),
-        localityEndpoints,
-      ),
-    ),
+    endpoints: assignmentEndpoints(scope, c),
   };
 }

@@ -12,6 +12,7 @@
  * @see istio/istio pilot/pkg/networking/core/gateway.go (buildGatewayListenerTLSContext)
  * @see istio/istio pilot/pkg/model/authentication.go (ConstructSdsSecretConfig*)
  */
+import { adsSdsSecret, agentSdsSecret, SDS_IDENTITY, SDS_MESH_ROOT } from "./sds-config";
 import type { GatewayServerSpec } from "./gateway-model";
 import { TLS_TRANSPORT_SOCKET } from "./grpc-tls";
 import type { Obj } from "./xds-util";
@@ -26,37 +27,9 @@ const DOWNSTREAM_TLS =
 export const CREDENTIAL_PREFIX = "kubernetes://";
 /** The suffix of the Secret (or key) holding a MUTUAL server's client CA. */
 export const CA_CERT_SUFFIX = "-cacert";
-/** Istio's SDS names of the proxy's own mesh certificate and the mesh root. */
-export const SDS_DEFAULT = "default";
-/** @see SDS_DEFAULT */
-export const SDS_ROOT = "ROOTCA";
 
 /** ALPN Istio offers on terminated HTTPS servers. */
 const ALPN_HTTP = ["h2", "http/1.1"];
-
-const ZERO = { seconds: 0, nanos: 0 };
-
-/** Secrets the control plane serves on the ADS stream (credentialName). */
-function adsSecret(name: string): Obj {
-  return { name, sds_config: { ads: {}, initial_fetch_timeout: ZERO, resource_api_version: "V3" } };
-}
-
-/** Secrets the istio-agent serves from the bootstrap's `sds-grpc` cluster. */
-function agentSecret(name: string): Obj {
-  return {
-    name,
-    sds_config: {
-      api_config_source: {
-        api_type: "GRPC",
-        set_node_on_first_message_only: true,
-        transport_api_version: "V3",
-        grpc_services: [{ envoy_grpc: { cluster_name: "sds-grpc" } }],
-      },
-      initial_fetch_timeout: ZERO,
-      resource_api_version: "V3",
-    },
-  };
-}
 
 const PROTOCOLS: Readonly<Record<string, string>> = {
   TLSV1_0: "TLSv1_0",
@@ -138,25 +111,25 @@ function certificates(tls: ServerTls, mode: string): Obj {
   const mutual = verifiesClients(mode);
   if (mode === "ISTIO_MUTUAL") {
     return {
-      tls_certificate_sds_secret_configs: [agentSecret(SDS_DEFAULT)],
-      ...combined(tls, agentSecret(SDS_ROOT)),
+      tls_certificate_sds_secret_configs: [agentSdsSecret(SDS_IDENTITY)],
+      ...combined(tls, agentSdsSecret(SDS_MESH_ROOT)),
     };
   }
   const credentials = serverCredentials(tls, mode);
   if (credentials) {
     const { certificates: names, caCertificate: ca } = credentials;
     return {
-      tls_certificate_sds_secret_configs: names.map(n => adsSecret(`${CREDENTIAL_PREFIX}${n}`)),
-      ...(ca ? combined(tls, adsSecret(`${CREDENTIAL_PREFIX}${ca}`)) : {}),
+      tls_certificate_sds_secret_configs: names.map(n => adsSdsSecret(`${CREDENTIAL_PREFIX}${n}`)),
+      ...(ca ? combined(tls, adsSdsSecret(`${CREDENTIAL_PREFIX}${ca}`)) : {}),
     };
   }
   const out: Obj = {};
   if (tls.serverCertificate && tls.privateKey)
     out.tls_certificate_sds_secret_configs = [
-      agentSecret(`file-cert:${tls.serverCertificate}~${tls.privateKey}`),
+      agentSdsSecret(`file-cert:${tls.serverCertificate}~${tls.privateKey}`),
     ];
   if (mutual && tls.caCertificates)
-    Object.assign(out, combined(tls, agentSecret(`file-root:${tls.caCertificates}`)));
+    Object.assign(out, combined(tls, agentSdsSecret(`file-root:${tls.caCertificates}`)));
   return out;
 }
 

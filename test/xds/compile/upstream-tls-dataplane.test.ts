@@ -5,14 +5,12 @@
  * honour, fails closed — the client ACKs the cluster with no endpoints and its calls fail
  * UNAVAILABLE instead of going out in the clear.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import * as grpcXds from "@grpc/grpc-js-xds";
 import { Registry } from "prom-client";
-import type { Authority } from "../../../ca/authority";
-import { issueWorkloadCertificate } from "../../../ca/issue";
 import { createSelfSignedRoot } from "../../../ca/self-signed-root";
 import {
   nodeKeyGenerator,
@@ -20,20 +18,15 @@ import {
   systemClock,
   systemRandomBytes,
 } from "../../../ca/server/node-crypto";
-import { DEFAULT_TTL_POLICY } from "../../../ca/ttl";
 import type { IstioObject } from "../../../mesh/api";
 import { applyEvent, storeOf, type MeshStore, type StoreObject } from "../../../mesh/store";
 import { SnapshotCache } from "../../../xds/cache/snapshot-cache";
 import { compile } from "../../../xds/compile";
 import { TypeUrl, type XdsTypeUrl } from "../../../xds/encode/type-urls";
 import { DiscoveryServer } from "../../../xds/server/discovery-server";
-import { makeCsr, rsaKeyPair } from "../../ca/fixtures";
-import {
-  BOOTSTRAP_OPTION,
-  bootstrapJson,
-  pinXdsServerToLoopback,
-} from "../../harness/xds-bootstrap";
+import { pinXdsServerToLoopback } from "../../harness/xds-bootstrap";
 import { callEcho, ECHO_SERVICE, echoHandlers, freeLoopbackPort } from "../../harness/xds-echo";
+import { mtlsBootstrapOptions, writeWorkloadCertFolder } from "../../harness/xds-mtls";
 import { checkedSnapshot } from "./fixtures";
 
 jest.setTimeout(120_000);
@@ -111,44 +104,9 @@ function echoWorkload(port: number): StoreObject[] {
   ] as StoreObject[];
 }
 
-/** `ns/default/sa/<sa>`'s certificate, key and root in a fresh folder, as `rig agent certs` writes. */
-function certFolder(authority: Authority, rootPem: string, sa: string, root: string): string {
-  const key = rsaKeyPair();
-  const issued = issueWorkloadCertificate(
-    authority,
-    {
-      csrPem: makeCsr(key.privateKeyPem, [{ uri: `spiffe://cluster.local/ns/default/sa/${sa}` }]),
-      identity: { trustDomain: "cluster.local", namespace: "default", serviceAccount: sa },
-      requestedTtlSeconds: 3600,
-    },
-    DEFAULT_TTL_POLICY,
-    { now: systemClock, randomBytes: systemRandomBytes },
-  );
-  if (!issued.ok) throw new Error(issued.errors.join("\n"));
-  const dir = join(root, sa);
-  mkdirSync(dir);
-  writeFileSync(join(dir, "cert-chain.pem"), issued.value.certChain.join(""));
-  writeFileSync(join(dir, "key.pem"), key.privateKeyPem);
-  writeFileSync(join(dir, "root-cert.pem"), rootPem);
-  return dir;
-}
-
 /** The node's bootstrap, with its labels and the `default` file_watcher certificate provider. */
 function meshOptions(adsPort: number, who: keyof typeof NODES, certDir: string) {
-  const bootstrap = JSON.parse(bootstrapJson(adsPort, NODES[who].id)) as Json;
-  bootstrap.node.metadata = { ...bootstrap.node.metadata, LABELS: NODES[who].labels };
-  bootstrap.certificate_providers = {
-    default: {
-      plugin_name: "file_watcher",
-      config: {
-        certificate_file: join(certDir, "cert-chain.pem"),
-        private_key_file: join(certDir, "key.pem"),
-        ca_certificate_file: join(certDir, "root-cert.pem"),
-        refresh_interval: "1s",
-      },
-    },
-  };
-  return { [BOOTSTRAP_OPTION]: JSON.stringify(bootstrap) };
+  return mtlsBootstrapOptions(adsPort, NODES[who].id, certDir, NODES[who].labels);
 }
 
 describe("DestinationRule TLS from a proxyless gRPC client to a STRICT server", () => {
@@ -215,7 +173,12 @@ describe("DestinationRule TLS from a proxyless gRPC client to a STRICT server", 
     });
     if (!made.ok) throw new Error(made.errors.join("\n"));
     for (const sa of ["echo", "client"])
-      certs[sa] = certFolder(made.value.authority, made.value.files["root-cert.pem"], sa, tmp);
+      certs[sa] = writeWorkloadCertFolder(
+        made.value.authority,
+        made.value.files["root-cert.pem"],
+        sa,
+        tmp,
+      );
     ads = new DiscoveryServer({ cache, registry: new Registry(), logger });
     adsPort = await ads.listen("127.0.0.1:0");
     const port = await freeLoopbackPort();
