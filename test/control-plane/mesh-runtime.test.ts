@@ -7,7 +7,6 @@ import type { NodeInfo } from "../../xds/server/messages";
 import { secret, selfSigned } from "../xds/compile/tls-fixtures";
 import { manualTimers } from "./fakes";
 
-
 function recordingLogger() {
   const lines: Array<{ level: string; msg: string; fields: Record<string, unknown> }> = [];
   const at = (level: string) => (fields: Record<string, unknown>, msg: string) =>
