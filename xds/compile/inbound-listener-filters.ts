@@ -7,6 +7,7 @@
  * @see istio/istio pilot/pkg/networking/core/listener_inbound.go (populateListenerFilters)
  * @see https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/listener/v3/listener_components.proto#config-listener-v3-listenerfilterchainmatchpredicate
  */
+import { HTTP_INSPECTOR } from "./filter-chains";
 import type { Obj } from "./xds-util";
 
 const T = "type.googleapis.com/envoy.extensions.filters.listener.";
@@ -82,8 +83,8 @@ export function inboundListenerFilters(chains: readonly Obj[]): Obj[] {
     n => n.tls,
   );
   const http = inspector(
-    "envoy.filters.listener.http_inspector",
-    { "@type": `${T}http_inspector.v3.HttpInspector` },
+    String(HTTP_INSPECTOR.name),
+    HTTP_INSPECTOR.typed_config as Obj,
     needs,
     n => n.http,
   );

@@ -24,6 +24,7 @@
  */
 import type { MtlsMode } from "../../mesh/authn";
 import { isHttpProtocol, type ServicePortInfo } from "../../mesh/store";
+import { ISTIO_MTLS_ALPNS, PLAINTEXT_HTTP_ALPNS } from "./filter-chains";
 import { inboundListenerFilters } from "./inbound-listener-filters";
 import { inboundPorts } from "./inbound";
 import { inboundSecurity, portMode, type InboundSecurity } from "./inbound-security";
@@ -54,10 +55,8 @@ export const InboundChainNames = {
 const MTLS_HTTP_ALPN = ["istio-http/1.0", "istio-http/1.1", "istio-h2"];
 /** ALPN an Istio client sends for TCP over mTLS. */
 const MTLS_TCP_ALPN = ["istio-peer-exchange", "istio"];
-/** Any ALPN marking an Istio mTLS client: tells it from an app doing its own TLS. */
-const ISTIO_MTLS_ALPN = ["istio", "istio-peer-exchange", ...MTLS_HTTP_ALPN];
-/** What the HTTP inspector reports for plaintext HTTP (HTTP/1.0 is not accepted, as in Istio). */
-const PLAINTEXT_HTTP_ALPN = ["http/1.1", "h2c"];
+// Any Istio mTLS ALPN tells a mesh client from an app doing its own TLS (ISTIO_MTLS_ALPNS);
+// plaintext HTTP/1.0 is not accepted, as in Istio (PLAINTEXT_HTTP_ALPNS).
 
 /** How the proxy handles a port: by its declared protocol, or both ways when undeclared. */
 type PortProtocol = "http" | "tcp" | "auto";
@@ -88,15 +87,15 @@ const CHAIN_OPTIONS: Record<MtlsMode, Record<PortProtocol, readonly ChainOption[
     auto: [opt("http", "tls", true, MTLS_HTTP_ALPN), opt("tcp", "tls", true)],
   },
   PERMISSIVE: {
-    http: [opt("http", "tls", true, ISTIO_MTLS_ALPN), opt("http", "raw_buffer", false)],
+    http: [opt("http", "tls", true, ISTIO_MTLS_ALPNS), opt("http", "raw_buffer", false)],
     tcp: [
-      opt("tcp", "tls", true, ISTIO_MTLS_ALPN),
+      opt("tcp", "tls", true, ISTIO_MTLS_ALPNS),
       opt("tcp", "tls", false),
       opt("tcp", "raw_buffer", false),
     ],
     auto: [
       opt("http", "tls", true, MTLS_HTTP_ALPN),
-      opt("http", "raw_buffer", false, PLAINTEXT_HTTP_ALPN),
+      opt("http", "raw_buffer", false, PLAINTEXT_HTTP_ALPNS),
       opt("tcp", "tls", true, MTLS_TCP_ALPN),
       opt("tcp", "raw_buffer", false),
       opt("tcp", "tls", false),
@@ -105,7 +104,7 @@ const CHAIN_OPTIONS: Record<MtlsMode, Record<PortProtocol, readonly ChainOption[
   DISABLE: {
     http: [opt("http", "raw_buffer", false)],
     tcp: [opt("tcp", "raw_buffer", false)],
-    auto: [opt("http", "raw_buffer", false, PLAINTEXT_HTTP_ALPN), opt("tcp", "raw_buffer", false)],
+    auto: [opt("http", "raw_buffer", false, PLAINTEXT_HTTP_ALPNS), opt("tcp", "raw_buffer", false)],
   },
 };
 
