@@ -19,6 +19,12 @@ import type { TypeReport } from "../../xds/status/client-status";
 import { startTestCluster, type LocalCluster } from "../harness/cluster";
 import { eventually } from "../harness/kube";
 import { startTestModule } from "../harness/module";
+import {
+  FAULT_ABORT_25,
+  FAULT_DELAY_50_200MS,
+  flakyRoutes,
+  RETRY_UNAVAILABLE,
+} from "../harness/reviews-scenarios";
 import { repoRoot, sharedPath } from "../harness/shared";
 import { bootstrapOptions } from "../harness/xds-bootstrap";
 import {
@@ -275,18 +281,7 @@ describe("route compilation end to end: API server → module → ADS → grpc-j
   });
 
   it("fault abort: 25 % of calls fail with the injected gRPC status", async () => {
-    await applyRoutes(
-      CLIENT,
-      istio("VirtualService", "reviews", {
-        hosts: ["reviews"],
-        http: [
-          {
-            fault: { abort: { grpcStatus: "ABORTED", percentage: { value: 25 } } },
-            route: [{ destination: { host: "reviews", subset: "v1" } }],
-          },
-        ],
-      }),
-    );
+    await applyRoutes(CLIENT, istio("VirtualService", "reviews", FAULT_ABORT_25));
     const counts = countAnswers(await runEcho(client, RPCS));
     console.log(`fault abort 25%: ${JSON.stringify(counts)}`);
     expect((counts["error:10"] ?? 0) + (counts.v1 ?? 0)).toBe(RPCS);
@@ -294,18 +289,7 @@ describe("route compilation end to end: API server → module → ADS → grpc-j
   });
 
   it("fault delay: half the calls take at least the fixed delay", async () => {
-    await applyRoutes(
-      CLIENT,
-      istio("VirtualService", "reviews", {
-        hosts: ["reviews"],
-        http: [
-          {
-            fault: { delay: { fixedDelay: "200ms", percentage: { value: 50 } } },
-            route: [{ destination: { host: "reviews", subset: "v2" } }],
-          },
-        ],
-      }),
-    );
+    await applyRoutes(CLIENT, istio("VirtualService", "reviews", FAULT_DELAY_50_200MS));
     const results = await runEcho(client, 400);
     const slow = results.filter(r => r.ms >= 190).length;
     console.log(`fault delay 50% x 200ms: ${slow}/400 slow`);
@@ -321,16 +305,10 @@ describe("route compilation end to end: API server → module → ADS → grpc-j
       (await timedEcho(flaky, {}, 2_000)).who === "flaky" ? true : undefined,
     );
     const flakyVs = (retries: Record<string, unknown>) =>
-      istio("VirtualService", "flaky", {
-        hosts: ["flaky.default.svc.cluster.local"],
-        http: [{ route: [{ destination: { host: "flaky.default.svc.cluster.local" } }], retries }],
-      });
+      istio("VirtualService", "flaky", flakyRoutes(retries));
     await applyRoutes(FLAKY_CLIENT, flakyVs({ attempts: 0 }));
     const without = countAnswers(await runEcho(flaky, RPCS));
-    await applyRoutes(
-      FLAKY_CLIENT,
-      flakyVs({ attempts: 3, retryOn: "unavailable", perTryTimeout: "2s" }),
-    );
+    await applyRoutes(FLAKY_CLIENT, flakyVs(RETRY_UNAVAILABLE));
     const before = flakyAttempts;
     const withRetry = countAnswers(await runEcho(flaky, RPCS));
     console.log(

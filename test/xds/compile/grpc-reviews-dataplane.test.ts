@@ -15,6 +15,12 @@ import { TypeUrl } from "../../../xds/encode/type-urls";
 import { DiscoveryServer } from "../../../xds/server/discovery-server";
 import { bootstrapOptions } from "../../harness/xds-bootstrap";
 import {
+  FAULT_ABORT_25,
+  FAULT_DELAY_50_200MS,
+  flakyRoutes,
+  RETRY_UNAVAILABLE,
+} from "../../harness/reviews-scenarios";
+import {
   countAnswers as count,
   echoHandlers,
   expectBinomial,
@@ -209,17 +215,7 @@ describe("compiled config drives grpc-js-xds clients (bookinfo reviews as a gRPC
   });
 
   it("fault abort: 25 % of calls fail with the injected gRPC status", async () => {
-    await apply(
-      object("VirtualService", "reviews", {
-        hosts: ["reviews"],
-        http: [
-          {
-            fault: { abort: { grpcStatus: "ABORTED", percentage: { value: 25 } } },
-            route: [{ destination: { host: "reviews", subset: "v1" } }],
-          },
-        ],
-      }),
-    );
+    await apply(object("VirtualService", "reviews", FAULT_ABORT_25));
     const counts = count(await run(client, RPCS));
     console.log(`fault abort 25%: ${JSON.stringify(counts)}`);
     expect((counts["error:10"] ?? 0) + (counts.v1 ?? 0)).toBe(RPCS);
@@ -227,17 +223,7 @@ describe("compiled config drives grpc-js-xds clients (bookinfo reviews as a gRPC
   });
 
   it("fault delay: half the calls take at least the fixed delay", async () => {
-    await apply(
-      object("VirtualService", "reviews", {
-        hosts: ["reviews"],
-        http: [
-          {
-            fault: { delay: { fixedDelay: "200ms", percentage: { value: 50 } } },
-            route: [{ destination: { host: "reviews", subset: "v2" } }],
-          },
-        ],
-      }),
-    );
+    await apply(object("VirtualService", "reviews", FAULT_DELAY_50_200MS));
     const results = await run(client, 200);
     const slow = results.filter(r => r.ms >= 190).length;
     console.log(`fault delay 50% x 200ms: ${slow}/200 slow`);
@@ -255,29 +241,9 @@ describe("compiled config drives grpc-js-xds clients (bookinfo reviews as a gRPC
       // Subscribe first (Istio's default route already retries UNAVAILABLE twice), so the
       // pushes below change a route the client watches and the ACK can be awaited.
       expect((await call(flakyClient)).who).toBe("flaky");
-      await apply(
-        object("VirtualService", "flaky", {
-          hosts: ["flaky.default.svc.cluster.local"],
-          http: [
-            {
-              route: [{ destination: { host: "flaky.default.svc.cluster.local" } }],
-              retries: { attempts: 0 },
-            },
-          ],
-        }),
-      );
+      await apply(object("VirtualService", "flaky", flakyRoutes({ attempts: 0 })));
       const without = count(await run(flakyClient, RPCS));
-      await apply(
-        object("VirtualService", "flaky", {
-          hosts: ["flaky.default.svc.cluster.local"],
-          http: [
-            {
-              route: [{ destination: { host: "flaky.default.svc.cluster.local" } }],
-              retries: { attempts: 3, retryOn: "unavailable", perTryTimeout: "2s" },
-            },
-          ],
-        }),
-      );
+      await apply(object("VirtualService", "flaky", flakyRoutes(RETRY_UNAVAILABLE)));
       const before = flakyAttempts;
       const withRetry = count(await run(flakyClient, RPCS));
       console.log(
