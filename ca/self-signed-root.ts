@@ -10,6 +10,7 @@ import {
   type AuthorityFiles,
 } from "./authority";
 import type { Clock, KeyGenerator, RandomBytes, SignerFactory } from "./deps";
+import { CLOCK_SKEW_SECONDS } from "./issue";
 import { caExtensions } from "./profile";
 import { certificateToPem } from "./pem";
 import { randomSerial } from "./serial";
@@ -37,7 +38,7 @@ export interface SelfSignedRootOptions {
    * every certificate the old one issued.
    */
   readonly key: KeyGenerator | string;
-  /** The current time; the root is valid from this instant. */
+  /** The current time; the root is valid from {@link CLOCK_SKEW_SECONDS} before it. */
   readonly now: Clock;
   /** Source of the serial number. */
   readonly randomBytes: RandomBytes;
@@ -64,7 +65,8 @@ export function createSelfSignedRoot(options: SelfSignedRootOptions): Result<Sel
   const cert = forge.pki.createCertificate();
   cert.publicKey = publicKeyOf(key);
   cert.serialNumber = randomSerial(options.randomBytes);
-  cert.validity.notBefore = now;
+  // Backdated like a leaf: another replica whose clock is a little behind must load it too.
+  cert.validity.notBefore = new Date(now.getTime() - CLOCK_SKEW_SECONDS * 1000);
   cert.validity.notAfter = new Date(now.getTime() + ttl * 1000);
   const name = [{ shortName: "O", value: options.trustDomain ?? DEFAULT_TRUST_DOMAIN }];
   cert.setSubject(name);

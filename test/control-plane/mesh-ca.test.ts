@@ -53,6 +53,17 @@ describe("MeshCa bootstrap", () => {
     expect(logger.lines.join("\n")).not.toContain(keyPem.split("\n")[1]);
   });
 
+  it("a root made by a replica whose clock runs ahead loads on one up to two minutes behind", async () => {
+    const store = new MemoryStore();
+    const ahead = { now: new Date() };
+    const first = meshCa(store, ahead).ca;
+    await first.bootstrap();
+    const behind = meshCa(store, { now: new Date(ahead.now.getTime() - 110_000) });
+    await behind.ca.bootstrap();
+    expect(behind.ca.authority()?.rootPem).toBe(first.authority()!.rootPem);
+    expect(behind.logger.lines.join("\n")).not.toContain("not valid until");
+  });
+
   it("two racing starters end with one root: the loser adopts the winner's", async () => {
     const store = new MemoryStore();
     const winner = newRoot();
@@ -128,6 +139,8 @@ describe("MeshCa root rotation", () => {
     await ca.bootstrap();
     const oldRoot = ca.authority()!.rootPem;
     const next = newRoot("next.example");
+    // The root was made on the real clock, after bootstrap's key generation.
+    clock.now = new Date();
     store.secrets.set("cacerts", toSecretData(next.files));
     await ca.reload();
     expect(ca.authority()!.rootPem).toBe(next.authority.rootPem);
