@@ -34,7 +34,7 @@ function cidr(range: unknown, ip: string | undefined): boolean {
 }
 
 /** `envoy.type.matcher.v3.StringMatcher`. */
-function str(m: unknown, s: string | undefined): boolean {
+export function str(m: unknown, s: string | undefined): boolean {
   if (s === undefined) return false;
   const x = obj(m);
   const ic = x.ignore_case === true;
@@ -49,7 +49,7 @@ function str(m: unknown, s: string | undefined): boolean {
 }
 
 /** `envoy.type.matcher.v3.ValueMatcher` against a Struct value. */
-function value(m: unknown, v: unknown): boolean {
+export function value(m: unknown, v: unknown): boolean {
   const x = obj(m);
   if ("string_match" in x) return typeof v === "string" && str(x.string_match, v);
   if ("list_match" in x) return Array.isArray(v) && v.some(e => value(obj(x.list_match).one_of, e));
@@ -169,22 +169,55 @@ export interface RbacOutcome {
   shadowMatched: string[];
 }
 
+/** One RBAC filter's verdict, and the dynamic metadata it leaves under `envoy.filters.http.rbac`. */
+export interface RbacFilterOutcome extends RbacOutcome {
+  /**
+   * With shadow rules: `<shadow_rules_stat_prefix>shadow_engine_result` ("allowed" | "denied")
+   * and, when a shadow policy matched, `<prefix>shadow_effective_policy_id` (the first matching
+   * policy name in sorted order, as Envoy's engine walks its ordered policy map).
+   */
+  metadata: Record<string, string>;
+}
+
+/** Runs one RBAC filter (HTTP or network). */
+export function runRbacFilter(filter: NamedFilter, req: AuthzRequest): RbacFilterOutcome {
+  const f = facts(req);
+  const c = filter.typed_config as O;
+  const metadata: Record<string, string> = {};
+  let shadowMatched: string[] = [];
+  if (c.shadow_rules) {
+    shadowMatched = matching(c.shadow_rules, f);
+    const action = obj(c.shadow_rules).action ?? "ALLOW";
+    const prefix = String(c.shadow_rules_stat_prefix ?? "");
+    const denied =
+      (action === "ALLOW" && shadowMatched.length === 0) ||
+      (action === "DENY" && shadowMatched.length > 0);
+    const first = shadowMatched[0];
+    if (first !== undefined) metadata[`${prefix}shadow_effective_policy_id`] = first;
+    metadata[`${prefix}shadow_engine_result`] = denied ? "denied" : "allowed";
+  }
+  let allowed = true;
+  let matched: string[] = [];
+  if (c.rules) {
+    matched = matching(c.rules, f);
+    const action = obj(c.rules).action ?? "ALLOW";
+    if (action === "ALLOW" && matched.length === 0) allowed = false;
+    if (action === "DENY" && matched.length > 0) allowed = false;
+  }
+  return { allowed, matched, shadowMatched, metadata };
+}
+
 /** Runs the RBAC filters (ext_authz filters pass) in order, as the HTTP or network chain does. */
 export function runRbac(filters: readonly NamedFilter[], req: AuthzRequest): RbacOutcome {
-  const f = facts(req);
   let allowed = true;
   const matched: string[] = [];
   const shadowMatched: string[] = [];
   for (const filter of filters) {
-    const c = filter.typed_config as O;
-    if (!String(c["@type"]).endsWith(".rbac.v3.RBAC")) continue;
-    if (c.shadow_rules) shadowMatched.push(...matching(c.shadow_rules, f));
-    if (!c.rules) continue;
-    const hits = matching(c.rules, f);
-    matched.push(...hits);
-    const action = obj(c.rules).action ?? "ALLOW";
-    if (action === "ALLOW" && hits.length === 0) allowed = false;
-    if (action === "DENY" && hits.length > 0) allowed = false;
+    if (!String(filter.typed_config["@type"]).endsWith(".rbac.v3.RBAC")) continue;
+    const one = runRbacFilter(filter, req);
+    shadowMatched.push(...one.shadowMatched);
+    matched.push(...one.matched);
+    if (!one.allowed) allowed = false;
   }
   return { allowed, matched: matched.sort(), shadowMatched: shadowMatched.sort() };
 }

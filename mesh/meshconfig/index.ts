@@ -1,0 +1,3 @@
+/** Istio's MeshConfig: the typed settings Rigging acts on, and their parser. */
+export * from "./mesh-config";
+export * from "./parse-mesh-config";
