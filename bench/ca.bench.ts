@@ -88,7 +88,7 @@ async function grpcLatency(ca: Authority, csrPem: string, calls: number): Promis
     tls: { certChainPem: serving.value.certChain.join(""), privateKeyPem: serverKey },
     authority: () => ca,
     authenticate: async () => ok({ namespace: "a", serviceAccount: "x" }),
-    trustDomain: "cluster.local",
+    trustDomain: () => "cluster.local",
     policy: DEFAULT_TTL_POLICY,
     deps,
   });

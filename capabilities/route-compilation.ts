@@ -1,10 +1,13 @@
 import { a, Capability } from "pepr";
 import { KINDS, NETWORKING_GROUP, type KindName } from "../mesh/api";
+import { applyMeshConfigMap } from "../control-plane/instance";
+import { istiodNamespace } from "../control-plane/config";
+import { MESH_CONFIGMAP } from "../mesh/meshconfig";
 import { fold } from "./watch-into-mesh";
 
 /**
- * Route compilation: the cluster's Services, endpoints, pods, TLS Secrets and Istio traffic
- * config, watched into the mesh store that every connected proxy's xDS is compiled from.
+ * Route compilation: the cluster's Services, endpoints, pods, TLS Secrets, Istio traffic config
+ * and the mesh config, watched into the mesh store that every connected proxy's xDS is compiled from.
  */
 export const RouteCompilation = new Capability({
   name: "route-compilation",
@@ -13,6 +16,18 @@ export const RouteCompilation = new Capability({
 });
 
 const { When } = RouteCompilation;
+
+// MeshConfig: trust domains, extension providers and mesh-wide defaults for every compile.
+When(a.ConfigMap)
+  .IsCreatedOrUpdated()
+  .InNamespace(istiodNamespace(process.env))
+  .WithName(MESH_CONFIGMAP)
+  .Watch(applyMeshConfigMap);
+When(a.ConfigMap)
+  .IsDeleted()
+  .InNamespace(istiodNamespace(process.env))
+  .WithName(MESH_CONFIGMAP)
+  .Watch(applyMeshConfigMap);
 
 When(a.Namespace).IsCreatedOrUpdated().Watch(fold("Namespace"));
 When(a.Namespace).IsDeleted().Watch(fold("Namespace"));

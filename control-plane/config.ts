@@ -66,11 +66,19 @@ export function controlPlaneConfig(env: NodeJS.ProcessEnv): ControlPlaneConfig {
       env.PEPR_MODE === "dev" ? "127.0.0.1:15010" : "off",
     ),
     xdsTlsAddress: address("RIGGING_XDS_TLS_ADDRESS", env.RIGGING_XDS_TLS_ADDRESS, `${host}:15012`),
-    istiodNamespace: env.RIGGING_ISTIOD_NAMESPACE ?? "istio-system",
+    istiodNamespace: istiodNamespace(env),
     tlsAdsAuth: auth,
     jwks: jwksConfig(env),
     debounce: debounceConfig(env),
   };
+}
+
+/**
+ * RIGGING_ISTIOD_NAMESPACE: the namespace Istio's agents know as istiod's (`istiod.<ns>.svc`),
+ * where the mesh config ConfigMap `istio` lives, as for istiod.
+ */
+export function istiodNamespace(env: NodeJS.ProcessEnv): string {
+  return env.RIGGING_ISTIOD_NAMESPACE ?? "istio-system";
 }
 
 /** Reads {@link JwksConfig}; throws naming the variable and the rule for a malformed value. */

@@ -13,6 +13,7 @@ import { Registry } from "prom-client";
 import { exposeOnPeprMetrics } from "./metrics";
 import { createMeshMetrics, registerMeshMetrics } from "./mesh-metrics";
 import { MeteredJwksFetcher } from "./metered-jwks-fetcher";
+import { meshConfigWatch } from "./mesh-config-source";
 
 /**
  * The module's one mesh CA and root publisher, shared by the `cert-issuance` capability's
@@ -81,6 +82,14 @@ function debounceOrDefaults(env: NodeJS.ProcessEnv): DebounceConfig {
     return {};
   }
 }
+
+/** Follows the mesh config ConfigMap (`istio` in RIGGING_ISTIOD_NAMESPACE). */
+export const applyMeshConfigMap = meshConfigWatch({
+  runtime: meshRuntime,
+  ca: meshCa,
+  logger,
+  loads: meshMetrics.meshConfigLoads,
+});
 
 /** Keeps `istio-ca-root-cert` in every namespace. */
 export const rootCertPublisher = new RootCertPublisher(

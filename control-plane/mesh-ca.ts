@@ -62,7 +62,7 @@ export interface MeshCaChange {
 /** The mesh's certificate authority and its trust bundle. */
 export class MeshCa {
   readonly policy: TtlPolicy;
-  readonly trustDomain: string;
+  #trustDomain: string;
   readonly #options: MeshCaOptions;
   readonly #listeners = new Set<(change: MeshCaChange) => void>();
   #authority: Authority | undefined;
@@ -76,7 +76,20 @@ export class MeshCa {
   constructor(options: MeshCaOptions) {
     this.#options = options;
     this.policy = options.policy ?? DEFAULT_TTL_POLICY;
-    this.trustDomain = options.trustDomain ?? DEFAULT_TRUST_DOMAIN;
+    this.#trustDomain = options.trustDomain ?? DEFAULT_TRUST_DOMAIN;
+  }
+
+  /** The trust domain certificates are issued in (MeshConfig `trustDomain`). */
+  get trustDomain(): string {
+    return this.#trustDomain;
+  }
+
+  /**
+   * Issues later certificates in `trustDomain` (a MeshConfig change). Certificates already
+   * issued keep theirs until renewed; `trustDomainAliases` lets policies accept both meanwhile.
+   */
+  useTrustDomain(trustDomain: string): void {
+    this.#trustDomain = trustDomain;
   }
 
   /** The signing authority, or undefined while none is loaded. */

@@ -14,6 +14,8 @@ export interface MeshMetrics {
   readonly proxyPushes: Counter<"action">;
   /** JWKS fetches, by `result`: ok or error. */
   readonly jwksFetches: Counter<"result">;
+  /** Mesh config loads, by `result`: applied, unchanged, rejected, defaults (ConfigMap gone). */
+  readonly meshConfigLoads: Counter<"result">;
 }
 
 const BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -41,6 +43,12 @@ export function createMeshMetrics(registry?: Registry): MeshMetrics {
       labelNames: ["result"],
       registers,
     }),
+    meshConfigLoads: new Counter({
+      name: "rigging_mesh_config_loads_total",
+      help: "Loads of the mesh config ConfigMap, by result (applied, unchanged, rejected: the previous config stays; defaults: the ConfigMap was deleted)",
+      labelNames: ["result"],
+      registers,
+    }),
   };
 }
 
@@ -49,4 +57,5 @@ export function registerMeshMetrics(registry: Registry, metrics: MeshMetrics): v
   registry.registerMetric(metrics.pushDuration);
   registry.registerMetric(metrics.proxyPushes);
   registry.registerMetric(metrics.jwksFetches);
+  registry.registerMetric(metrics.meshConfigLoads);
 }

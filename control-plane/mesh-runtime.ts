@@ -1,3 +1,5 @@
+import { isDeepStrictEqual } from "node:util";
+import type { MeshConfig } from "../mesh/meshconfig/mesh-config";
 import type { JwksLookup, RequestAuthenticationInput } from "../mesh/authn/jwt-authn";
 import {
   createStore,
@@ -20,6 +22,7 @@ import { planPush, type ProxyPushPlan } from "../xds/cache/push-scope";
 import { createSnapshot, updateResources, type SnapshotResult } from "../xds/cache/snapshot";
 import type { SnapshotCache } from "../xds/cache/snapshot-cache";
 import { allResources, compile, parseProxy, type MeshOptions, type Proxy } from "../xds/compile";
+import { meshConfigOf } from "../xds/compile/scope";
 import { compileEndpointUpdate } from "../xds/compile/endpoint-update";
 import type { NodeInfo } from "../xds/server/messages";
 import type { ConnectionHooks } from "../xds/server/xds-session";
@@ -93,7 +96,7 @@ export class MeshRuntime implements ConnectionHooks {
   readonly #nodes = new Map<string, ConnectedNode>();
   readonly #debouncer: Debouncer<PushRequest>;
   readonly #key: (node: NodeInfo) => string;
-  readonly #meshOptions: MeshOptions;
+  #meshOptions: MeshOptions;
   /** Resources identical across proxies are encoded once per push. */
   readonly #encoded = new EncodeCache();
 
@@ -121,6 +124,24 @@ export class MeshRuntime implements ConnectionHooks {
   /** Node keys of the proxies this runtime compiles for. */
   connected(): string[] {
     return [...this.#nodes.keys()];
+  }
+
+  /** The mesh config every compile uses. */
+  get meshConfig(): MeshConfig {
+    return meshConfigOf(this.#meshOptions);
+  }
+
+  /**
+   * Replaces the mesh config (the `istio` ConfigMap's MeshConfig, already validated) and, if it
+   * differs, recompiles every proxy: trust domains, providers and defaults reach all of them.
+   * `source` names where it came from, for the push's reasons.
+   */
+  setMeshConfig(config: MeshConfig, source: string): boolean {
+    if (isDeepStrictEqual(config, this.meshConfig)) return false;
+    this.#meshOptions = { ...config, jwks: this.#meshOptions.jwks };
+    // A kind planPush does not know: every proxy is recompiled.
+    this.#debouncer.push(configChange(`MeshConfig/${source}`, "MeshConfig"));
+    return true;
   }
 
   /** Folds one watch event into the store and schedules a push. */

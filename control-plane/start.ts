@@ -170,7 +170,7 @@ export function startControlPlane(options: ControlPlaneOptions): ControlPlane {
     addCertificateService(server, {
       authority: () => ca.authority(),
       authenticate: options.authenticate,
-      trustDomain: ca.trustDomain,
+      trustDomain: () => ca.trustDomain,
       policy: ca.policy,
       deps: options.deps,
     });

@@ -33,8 +33,8 @@ export interface CertificateServiceOptions {
   readonly authority: () => Authority | undefined;
   /** Authenticates the caller. */
   readonly authenticate: TokenAuthenticator;
-  /** The mesh's trust domain, e.g. `cluster.local`. */
-  readonly trustDomain: string;
+  /** The mesh's trust domain, e.g. `cluster.local`; read per call (MeshConfig may change it). */
+  readonly trustDomain: () => string;
   /** Default and maximum lifetimes. */
   readonly policy: TtlPolicy;
   /** Clock and randomness. */
@@ -88,7 +88,7 @@ export async function createCertificate(
     authority,
     {
       csrPem: request.csr,
-      identity: { trustDomain: options.trustDomain, ...caller.value },
+      identity: { trustDomain: options.trustDomain(), ...caller.value },
       requestedTtlSeconds: Number(request.validity_duration || 0),
     },
     options.policy,

@@ -36,7 +36,13 @@ import {
 } from "../../mesh/store";
 import { hostsMatch, isWildcarded } from "../../mesh/validation/hosts";
 import type { Proxy } from "../compile/proxy";
-import { buildScope, resolveHost, type MeshOptions, type ProxyScope } from "../compile/scope";
+import {
+  buildScope,
+  meshConfigOf,
+  resolveHost,
+  type MeshOptions,
+  type ProxyScope,
+} from "../compile/scope";
 import type { PushRequest } from "./push-request";
 
 /** What a push does for one proxy. */
@@ -306,7 +312,7 @@ export function planPush(
   after: MeshStore,
   options: MeshOptions = {},
 ): (proxy: Proxy) => ProxyPushPlan {
-  const rootNamespace = options.rootNamespace ?? "istio-system";
+  const { rootNamespace } = meshConfigOf(options);
   const reach = !request.full
     ? undefined
     : request.configs.size === 0

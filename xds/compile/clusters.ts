@@ -139,7 +139,10 @@ export function buildOutboundCluster(scope: ProxyScope, c: OutboundCluster): Obj
   }
   if (panic !== undefined && kind !== "grpc")
     cluster.common_lb_config = { healthy_panic_threshold: { value: panic } };
-  Object.assign(cluster, clusterHealthOverrides(policy, kind, cluster));
+  Object.assign(
+    cluster,
+    clusterHealthOverrides(policy, kind, cluster, scope.mesh.localityLbSetting),
+  );
   if (kind === "grpc") return cluster;
   const h2 = isHttp2Protocol(c.port.protocol);
   const plan = c.failClosed ? undefined : envoyUpstreamTlsPlan(scope, c);

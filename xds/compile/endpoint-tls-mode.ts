@@ -35,7 +35,7 @@ function workloadTakesMtls(scope: ProxyScope, c: OutboundCluster, e: EndpointInf
     scope.store,
     { namespace, labels: e.labels },
     e.port,
-    scope.rootNamespace,
+    scope.mesh.rootNamespace,
   );
   return mode !== "DISABLE";
 }

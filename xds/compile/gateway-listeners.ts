@@ -10,6 +10,10 @@
  * - TCP (and TLS terminated here): tcp_proxy to the first bound `tcp` route that applies.
  * SNI chains need the tls_inspector listener filter to read the ClientHello.
  *
+ * The gateway enforces the RequestAuthentications and AuthorizationPolicies that select its
+ * workload (`inbound-security.ts`), as Istio's gateways do: HTTP chains run jwt_authn and the
+ * RBAC (and CUSTOM ext_authz) filters before routing, the others network RBAC before tcp_proxy.
+ *
  * @see istio/istio pilot/pkg/networking/core/gateway.go (buildGatewayListeners,
  *   buildGatewayNetworkFiltersFromTCPRoutes, buildGatewayNetworkFiltersFromTLSRoutes)
  */
@@ -25,6 +29,7 @@ import { autoPassthroughChains } from "./auto-passthrough";
 import { TLS_INSPECTOR, toFilterChain } from "./filter-chains";
 import { gatewayRouteName } from "./gateway-routes";
 import { gatewayTlsSocket } from "./gateway-tls";
+import { inboundSecurity, type InboundSecurity } from "./inbound-security";
 import { matchAppliesTo } from "./route-match";
 import type { ProxyScope } from "./scope";
 import { tcpProxyFilter } from "./tcp-routes";
@@ -36,14 +41,18 @@ import { ADS_SOURCE, FilterNames, httpFilters, Types, type Obj } from "./xds-uti
  * are replaced rather than trusted, and WebSocket upgrades pass.
  * @see istio/istio pilot/pkg/networking/core/gateway.go (buildGatewayConnectionManager)
  */
-function gatewayHcm(statPrefix: string, routeName: string): Obj {
+function gatewayHcm(statPrefix: string, routeName: string, security: InboundSecurity): Obj {
   return {
     name: FilterNames.hcm,
     typed_config: {
       "@type": Types.hcm,
       stat_prefix: statPrefix,
       rds: { route_config_name: routeName, config_source: ADS_SOURCE },
-      http_filters: httpFilters(),
+      http_filters: [
+        ...(security.jwt ? [security.jwt] : []),
+        ...security.httpAuthz,
+        ...httpFilters(),
+      ],
       use_remote_address: { value: true },
       normalize_path: { value: true },
       path_with_escaped_slashes_action: "KEEP_UNCHANGED",
@@ -125,14 +134,15 @@ function serverChains(
   claimed: Set<string>,
 ): Obj[] {
   const statPrefix = `outbound_${listener}`;
+  const security = inboundSecurity(scope);
   switch (server.kind) {
     case "http":
-      return [{ filters: [gatewayHcm(statPrefix, gatewayRouteName(server))] }];
+      return [{ filters: [gatewayHcm(statPrefix, gatewayRouteName(server), security)] }];
     case "https":
       return [
         {
           ...sniMatch(serverNames(server)),
-          filters: [gatewayHcm(statPrefix, gatewayRouteName(server))],
+          filters: [gatewayHcm(statPrefix, gatewayRouteName(server), security)],
           transport_socket: gatewayTlsSocket(server.spec, true),
         },
       ];
@@ -156,6 +166,13 @@ function serverChains(
   }
 }
 
+/** A TCP chain with the network RBAC filters in front; HTTP chains carry theirs in the HCM. */
+function withNetworkAuthz(chain: Obj, security: InboundSecurity): Obj {
+  const filters = (chain.filters ?? []) as Obj[];
+  if (filters.some(f => f.name === FilterNames.hcm) || security.tcpAuthz.length === 0) return chain;
+  return { ...chain, filters: [...security.tcpAuthz, ...filters] };
+}
+
 /** One listener; undefined when no server on the port yields a filter chain. */
 function gatewayListener(
   scope: ProxyScope,
@@ -173,7 +190,7 @@ function gatewayListener(
       const key = JSON.stringify(chain.filter_chain_match ?? {});
       if (seen.has(key)) continue;
       seen.add(key);
-      chains.push(chain);
+      chains.push(withNetworkAuthz(chain, inboundSecurity(scope)));
     }
   }
   if (chains.length === 0) return undefined;

@@ -9,6 +9,7 @@
  *
  * @see istio/istio pilot/pkg/networking/core/gateway.go
  */
+import { inboundSecurity } from "./inbound-security";
 import type { ResourceObject } from "../encode/encode-resource";
 import type { OutboundCluster } from "./clusters";
 import { buildOutboundCluster, outboundClusters } from "./clusters";
@@ -45,7 +46,8 @@ export function referencedClusters(resources: readonly unknown[]): Set<string> {
     }
     if (typeof value !== "object" || value === null) return;
     for (const [key, v] of Object.entries(value)) {
-      if (key === "cluster" && typeof v === "string") out.add(v);
+      // `cluster_name`: an ext_authz provider's gRPC service (CUSTOM policies).
+      if ((key === "cluster" || key === "cluster_name") && typeof v === "string") out.add(v);
       else if (key === "weighted_clusters") {
         for (const c of (v as { clusters?: { name?: unknown }[] }).clusters ?? [])
           if (typeof c.name === "string") out.add(c.name);
@@ -97,7 +99,12 @@ export function compileGateway(scope: ProxyScope): GatewayResources {
   const upstream = mergeSecrets(secrets, upstreamCredentialSecrets(scope, clusters));
   return {
     secrets: upstream.secrets as ResourceObject[],
-    warnings: [...warnings, ...upstreamTlsWarnings(clusters), ...upstream.conflicts],
+    warnings: [
+      ...warnings,
+      ...inboundSecurity(scope).notes,
+      ...upstreamTlsWarnings(clusters),
+      ...upstream.conflicts,
+    ],
     listeners: listeners as ResourceObject[],
     routes: routes as ResourceObject[],
     clusters: [

@@ -8,7 +8,7 @@
  * @see istio/istio pilot/pkg/networking/plugin/authn/authentication.go (Builder)
  * @see istio/istio pilot/pkg/networking/plugin/authz/authorization.go (Builder)
  */
-import { sortedValues } from "../../mesh/store";
+import { servicesForHost, sortedValues } from "../../mesh/store";
 import {
   buildJwtAuthnFilter,
   requestAuthenticationsFor,
@@ -20,6 +20,7 @@ import {
   buildHttpAuthzFilters,
   buildTcpAuthzFilters,
   trustDomainBundle,
+  type AuthzBuildOptions,
   type NamedFilter,
 } from "../../mesh/authz";
 import type { ProxyScope } from "./scope";
@@ -50,25 +51,39 @@ function requestAuthentications(scope: ProxyScope): RequestAuthenticationInput[]
     name: r.metadata.name ?? "",
     spec: r.spec,
   }));
-  return requestAuthenticationsFor(all, scope.proxy, scope.rootNamespace);
+  return requestAuthenticationsFor(all, scope.proxy, scope.mesh.rootNamespace);
 }
 
 function build(scope: ProxyScope): InboundSecurity {
   const { proxy } = scope;
   const workload = { namespace: proxy.namespace, labels: proxy.labels };
   const jwt = buildJwtAuthnFilter(requestAuthentications(scope), scope.jwks);
-  const policies = authorizationPoliciesFor(scope.store, workload, scope.rootNamespace);
-  const options = { trustDomains: trustDomainBundle(scope.trustDomain) };
+  const policies = authorizationPoliciesFor(scope.store, workload, scope.mesh.rootNamespace);
+  const options = authzBuildOptions(scope);
   const http = buildHttpAuthzFilters(policies, options);
   const tcp = buildTcpAuthzFilters(policies, options);
   // HTTP and TCP builds repeat most notes; the operator needs each once.
   const notes = [...jwt.notes, ...http.notes, ...tcp.notes].map(n => n.message);
   return {
-    mtls: workloadEffectiveMtls(scope.store, workload, scope.rootNamespace),
+    mtls: workloadEffectiveMtls(scope.store, workload, scope.mesh.rootNamespace),
     jwt: jwt.filter,
     httpAuthz: http.filters,
     tcpAuthz: tcp.filters,
     notes: [...new Set(notes)],
+  };
+}
+
+/**
+ * What the RBAC builders need from the mesh config: the trust domain and its aliases (a policy
+ * naming `cluster.local` principals keeps matching after a trust-domain migration), and the
+ * extension providers CUSTOM policies name, resolved against the whole registry as Istio does.
+ */
+export function authzBuildOptions(scope: ProxyScope): AuthzBuildOptions {
+  const { trustDomain, trustDomainAliases, extensionProviders } = scope.mesh;
+  return {
+    trustDomains: trustDomainBundle(trustDomain, trustDomainAliases),
+    extensionProviders,
+    serviceNamespaces: host => servicesForHost(scope.store, host).map(s => s.namespace),
   };
 }
 

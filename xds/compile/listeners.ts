@@ -61,14 +61,14 @@ function grpcServerListeners(scope: ProxyScope): BuiltListeners {
   const workload = { namespace: proxy.namespace, labels: proxy.labels };
   // AUDIT, dry-run and CUSTOM are left out or deny here: the notes say so to the operator.
   const { filters: rbac, notes } = buildGrpcServerAuthzFilters(
-    authorizationPoliciesFor(scope.store, workload, scope.rootNamespace),
-    { trustDomains: trustDomainBundle(scope.trustDomain) },
+    authorizationPoliciesFor(scope.store, workload, scope.mesh.rootNamespace),
+    { trustDomains: trustDomainBundle(scope.mesh.trustDomain, scope.mesh.trustDomainAliases) },
   );
   const ports = inboundPorts(scope);
   const warnings = ports.length > 0 ? [...new Set(notes.map(n => n.message))] : [];
   const listeners = ports.map(p => {
     const hostPort = ip.includes(":") ? `[${ip}]:${p.targetPort}` : `${ip}:${p.targetPort}`;
-    const mode = workloadMtlsMode(scope.store, workload, p.targetPort, scope.rootNamespace);
+    const mode = workloadMtlsMode(scope.store, workload, p.targetPort, scope.mesh.rootNamespace);
     const tls = grpcServerUsesMtls(mode, proxy.labels);
     // Named by mode, as Istio names them, and the HCM's stat_prefix with it: grpc-js-xds 1.14's
     // `listenersEquivalent` compares HCM bytes before the transport socket, and its socket check

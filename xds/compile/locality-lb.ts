@@ -51,12 +51,15 @@ export interface LocalityLbContext {
   readonly outlierDetection: boolean;
 }
 
-/** The setting in force: the rule's, else the mesh's; undefined when turned off. */
+/**
+ * The setting in force: the rule's, else the mesh's (MeshConfig `localityLbSetting`, whose
+ * absence means Istio's default); undefined when turned off.
+ */
 export function effectiveLocalityLb(
   rule: LocalityLbSetting | undefined,
-  mesh: LocalityLbSetting | undefined = MESH_DEFAULT_LOCALITY_LB,
+  mesh: LocalityLbSetting | undefined,
 ): LocalityLbSetting | undefined {
-  const setting = rule ?? mesh;
+  const setting = rule ?? mesh ?? MESH_DEFAULT_LOCALITY_LB;
   return setting && setting.enabled !== false ? setting : undefined;
 }
 
@@ -214,11 +217,12 @@ export function localityLbEndpoints(
 export function localityLbContext(
   proxy: Proxy,
   policy: Pick<TrafficPolicy, "loadBalancer" | "outlierDetection">,
+  meshSetting: LocalityLbSetting | undefined,
 ): LocalityLbContext {
   return {
     proxyLocality: parseLocality(proxy.locality),
     proxyLabels: proxy.labels,
-    setting: effectiveLocalityLb(policy.loadBalancer?.localityLbSetting),
+    setting: effectiveLocalityLb(policy.loadBalancer?.localityLbSetting, meshSetting),
     outlierDetection: policy.outlierDetection !== undefined,
   };
 }

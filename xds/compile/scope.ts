@@ -16,23 +16,28 @@ import {
 } from "../../mesh/store";
 import { hostsMatch, hostSubsetOf } from "../../mesh/validation/hosts";
 import type { JwksLookup } from "../../mesh/authn/jwt-authn";
+import { DEFAULT_MESH_CONFIG, type MeshConfig } from "../../mesh/meshconfig/mesh-config";
 import { delegateWarningsFor, mergeDelegates } from "./delegates";
 import type { Proxy } from "./proxy";
 import { byString } from "./xds-util";
 
-/** Options that are mesh-wide settings in Istio's MeshConfig. */
-export interface MeshOptions {
-  /** @default "istio-system" */
-  readonly rootNamespace?: string;
-  /** Outbound traffic to unknown hosts. @default "ALLOW_ANY" */
-  readonly outboundTrafficPolicy?: "ALLOW_ANY" | "REGISTRY_ONLY";
-  /** The mesh's trust domain (SPIFFE identities `spiffe://<td>/ns/<ns>/sa/<sa>`). @default "cluster.local" */
-  readonly trustDomain?: string;
+/**
+ * Mesh-wide settings: Istio's MeshConfig (unset fields take {@link DEFAULT_MESH_CONFIG}), and
+ * what the control plane fetched for the compiler.
+ */
+export interface MeshOptions extends Partial<MeshConfig> {
   /**
    * The key set the control plane fetched for a RequestAuthentication `jwksUri` (inlined into
    * `jwt_authn`). Injected so the compiler stays pure. @default nothing fetched (fail closed)
    */
   readonly jwks?: JwksLookup;
+}
+
+/** The mesh config in force: `options` over Istio's defaults. */
+export function meshConfigOf(options: MeshOptions): MeshConfig {
+  const { jwks: _jwks, ...given } = options;
+  const defined = Object.entries(given).filter(([, v]) => v !== undefined);
+  return { ...DEFAULT_MESH_CONFIG, ...Object.fromEntries(defined) };
 }
 
 /** The proxy's view of the mesh. */
@@ -54,10 +59,12 @@ export interface ProxyScope {
   /** The Sidecar resource applying to the proxy, if any. */
   readonly sidecar?: Sidecar;
   readonly outboundTrafficPolicy: "ALLOW_ANY" | "REGISTRY_ONLY";
-  /** MeshConfig `rootNamespace`: its policies without a selector apply mesh-wide. */
-  readonly rootNamespace: string;
-  /** The mesh's trust domain. */
-  readonly trustDomain: string;
+  /**
+   * The mesh config in force (`rootNamespace`: where mesh-wide policies live; `trustDomain` and
+   * its aliases; `extensionProviders` for CUSTOM policies; …). `outboundTrafficPolicy` above is
+   * what applies to this proxy (its Sidecar's, else the mesh's).
+   */
+  readonly mesh: MeshConfig;
   /** Fetched JWKS documents by issuer and `jwksUri` (see {@link MeshOptions.jwks}). */
   readonly jwks: JwksLookup;
   /** The service a (FQDN) host names for this proxy. */
@@ -146,7 +153,8 @@ function mergeRules(rules: readonly DestinationRule[]): DestinationRule | undefi
 
 /** Builds a proxy's scope over a store snapshot. */
 export function buildScope(store: MeshStore, proxy: Proxy, options: MeshOptions = {}): ProxyScope {
-  const rootNs = options.rootNamespace ?? "istio-system";
+  const mesh = meshConfigOf(options);
+  const rootNs = mesh.rootNamespace;
   const suffix = store.domainSuffix;
   // Sidecar resources configure sidecars only; gateways ignore them, as in Istio.
   const sidecar = proxy.kind === "router" ? undefined : selectSidecar(store, proxy, rootNs);
@@ -257,10 +265,8 @@ export function buildScope(store: MeshStore, proxy: Proxy, options: MeshOptions 
     mergedVirtualServices: merged.virtualServices,
     warnings: delegateWarningsFor(merged.warnings, proxy.namespace, proxy.kind),
     sidecar,
-    outboundTrafficPolicy:
-      sidecar?.spec.outboundTrafficPolicy?.mode ?? options.outboundTrafficPolicy ?? "ALLOW_ANY",
-    rootNamespace: rootNs,
-    trustDomain: options.trustDomain ?? "cluster.local",
+    outboundTrafficPolicy: sidecar?.spec.outboundTrafficPolicy?.mode ?? mesh.outboundTrafficPolicy,
+    mesh,
     jwks: options.jwks ?? (() => undefined),
     service: host => byHost.get(host),
     virtualServiceFor,

@@ -8,6 +8,7 @@
 import type {
   DestinationRule,
   LoadBalancerSettings,
+  LocalityLbSetting,
   OutlierDetection,
   TrafficPolicy,
 } from "../../mesh/api";
@@ -68,7 +69,7 @@ export function effectivePolicy(
 /** Locality load balancing for one outbound cluster's assignment, as the scope's proxy sees it. */
 export function clusterLocalityLb(scope: ProxyScope, c: OutboundCluster): LocalityLbContext {
   const policy = effectivePolicy(scope.destinationRule(c.service.hostname), c.port.port, c.subset);
-  return localityLbContext(scope.proxy, policy);
+  return localityLbContext(scope.proxy, policy, scope.mesh.localityLbSetting);
 }
 
 /** Envoy's "no limit" for circuit breakers, as Istio writes it. */
@@ -162,12 +163,17 @@ export function outlierDetection(od: OutlierDetection | undefined): {
  *   failover priorities apply (Envoy ignores locality weights without it), as Istio's
  *   LocalityLBSettings.ApplyToCluster does (not on original-destination clusters).
  */
-export function clusterHealthOverrides(policy: Policy, kind: ProxyKind, cluster: Obj): Obj {
+export function clusterHealthOverrides(
+  policy: Policy,
+  kind: ProxyKind,
+  cluster: Obj,
+  meshLocalityLb: LocalityLbSetting | undefined,
+): Obj {
   const od = policy.outlierDetection;
   if (kind === "grpc") return od ? { outlier_detection: grpcOutlierDetection(od) } : {};
   // Original-destination clusters pick their own host; Istio skips locality settings there.
   if (cluster.lb_policy === "CLUSTER_PROVIDED") return {};
-  const setting = effectiveLocalityLb(policy.loadBalancer?.localityLbSetting);
+  const setting = effectiveLocalityLb(policy.loadBalancer?.localityLbSetting, meshLocalityLb);
   if (!needsLocalityWeightedLb(setting, od !== undefined)) return {};
   const common = (cluster.common_lb_config ?? {}) as Obj;
   return { common_lb_config: { ...common, locality_weighted_lb_config: {} } };

@@ -15,6 +15,7 @@
  */
 import type { ClientTlsSettings } from "../../mesh/api";
 import { endpointsOf, getIn, type EndpointInfo, type ServiceInfo } from "../../mesh/store";
+import type { MeshConfig } from "../../mesh/meshconfig/mesh-config";
 import type { OutboundCluster } from "./clusters";
 import { clusterEndpoints } from "./endpoints";
 import { upstreamMtlsSocket } from "./grpc-tls";
@@ -60,7 +61,7 @@ function needsMtls(scope: ProxyScope, e: EndpointInfo, svc: ServiceInfo): boolea
     scope.store,
     { namespace, labels: e.labels },
     e.port,
-    scope.rootNamespace,
+    scope.mesh.rootNamespace,
   );
   return runsProxyless(scope, e, svc) ? grpcServerUsesMtls(mode, e.labels) : mode === "STRICT";
 }
@@ -75,7 +76,7 @@ export function serviceIdentities(scope: ProxyScope, c: OutboundCluster): string
   for (const e of endpointsOf(scope.store, c.service, c.port)) {
     if (!e.serviceAccount) continue;
     const [, ns] = workloadOf(e, c.service);
-    out.add(`spiffe://${scope.trustDomain}/ns/${ns}/sa/${e.serviceAccount}`);
+    out.add(`spiffe://${scope.mesh.trustDomain}/ns/${ns}/sa/${e.serviceAccount}`);
   }
   if (c.service.sourceKind === "ServiceEntry") {
     const [, ns = "", name = ""] = c.service.source.split("/");
@@ -83,7 +84,25 @@ export function serviceIdentities(scope: ProxyScope, c: OutboundCluster): string
       .subjectAltNames ?? [])
       out.add(san);
   }
-  return [...out].sort(byString);
+  return withTrustDomainAliases([...out], scope.mesh).sort(byString);
+}
+
+/**
+ * SPIFFE identities also accepted under each of the mesh's `trustDomainAliases`, as Istio's
+ * ExpandWithTrustDomains: a workload whose certificate still names a migrating mesh's old trust
+ * domain keeps passing secure naming.
+ */
+export function withTrustDomainAliases(
+  sans: readonly string[],
+  mesh: Pick<MeshConfig, "trustDomainAliases">,
+): string[] {
+  const out = new Set(sans);
+  for (const san of sans) {
+    const m = /^spiffe:\/\/([^/]+)(\/.*)$/.exec(san);
+    if (!m) continue;
+    for (const td of mesh.trustDomainAliases) out.add(`spiffe://${td}${m[2]}`);
+  }
+  return [...out];
 }
 
 /** The transport socket of a proxyless client's cluster, or undefined for plaintext. */
@@ -97,7 +116,7 @@ export function grpcClusterTls(
     const sans = tls?.subjectAltNames?.length ? tls.subjectAltNames : serviceIdentities(scope, c);
     return upstreamMtlsSocket(sans);
   }
-  if (tls) return undefined;
+  if (tls || !scope.mesh.enableAutoMtls) return undefined;
   const endpoints = clusterEndpoints(scope, c);
   if (endpoints.length === 0 || !endpoints.every(e => needsMtls(scope, e, c.service)))
     return undefined;

@@ -80,15 +80,17 @@ export function isOriginalDst(c: OutboundCluster): boolean {
 }
 
 /**
- * Istio's BestEffortInferServiceMTLSMode, as auto-mTLS reads it: no mTLS to MESH_EXTERNAL
+ * Istio's BestEffortInferServiceMTLSMode, as auto-mTLS reads it (when MeshConfig
+ * `enableAutoMtls` leaves it on): no mTLS to MESH_EXTERNAL
  * services, nor to a namespace (or mesh) whose PeerAuthentication is DISABLE; to passthrough
  * services only when every endpoint carries mesh certificates (one connection cannot choose
  * per endpoint there).
  */
 function autoMtlsApplies(scope: ProxyScope, c: OutboundCluster): boolean {
-  if (c.service.meshExternal) return false;
+  if (!scope.mesh.enableAutoMtls || c.service.meshExternal) return false;
   const ns = { namespace: c.service.namespace, labels: {} };
-  if (workloadEffectiveMtls(scope.store, ns, scope.rootNamespace).mode === "DISABLE") return false;
+  if (workloadEffectiveMtls(scope.store, ns, scope.mesh.rootNamespace).mode === "DISABLE")
+    return false;
   if (!isOriginalDst(c)) return true;
   const endpoints = endpointsOf(scope.store, c.service, c.port);
   return endpoints.length > 0 && endpoints.every(e => e.labels[TLS_MODE_LABEL] === "istio");

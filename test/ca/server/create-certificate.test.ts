@@ -73,7 +73,7 @@ beforeAll(async () => {
       const who = tokens[token];
       return who ? ok(who) : fail("token is expired or not for audience istio-ca");
     },
-    trustDomain: "cluster.local",
+    trustDomain: () => "cluster.local",
     policy: { defaultTtlSeconds: 3600, maxTtlSeconds: 86400 },
     deps: { now, randomBytes: systemRandomBytes },
   };
