@@ -1,6 +1,8 @@
 import { K8s, kind } from "kubernetes-fluent-client";
 import { KIND_NAMES, KINDS } from "../../mesh/api/kinds";
 import { toResource, type Resource } from "../../mesh/analysis";
+import { MESH_CONFIGMAP } from "../../mesh/meshconfig";
+import { istiodNamespace } from "../../control-plane/config";
 
 /** A list read from the API server. */
 interface Listed {
@@ -21,14 +23,27 @@ const notInstalled = (err: unknown): Listed => {
   throw err;
 };
 
+/** The mesh config ConfigMap where the control plane reads it, if there is one. */
+async function meshConfigMap(): Promise<Resource[]> {
+  const found = await K8s(kind.ConfigMap)
+    .InNamespace(istiodNamespace(process.env))
+    .Get(MESH_CONFIGMAP)
+    .catch((err: unknown) => {
+      if ((err as { status?: number })?.status === 404) return undefined;
+      throw err;
+    });
+  return found ? resources({ items: [found as Record<string, unknown>] }, "v1", "ConfigMap") : [];
+}
+
 /**
  * Reads, from every namespace of the cluster in KUBECONFIG, what the analyzers need: the Istio
- * kinds Rigging serves, Services and Pods.
+ * kinds Rigging serves, Services, Pods and the mesh config ConfigMap.
  */
 export async function readCluster(): Promise<Resource[]> {
   const out: Resource[] = [];
   out.push(...resources((await K8s(kind.Service).Get()) as Listed, "v1", "Service"));
   out.push(...resources((await K8s(kind.Pod).Get()) as Listed, "v1", "Pod"));
+  out.push(...(await meshConfigMap()));
   for (const name of KIND_NAMES) {
     const info = KINDS[name];
     const version = info.storageVersion;

@@ -5,6 +5,7 @@
 import { checkDestinationHosts } from "./destination-hosts";
 import { checkDestinationSubsets } from "./destination-subsets";
 import { checkGatewayReferences } from "./gateway-references";
+import { checkMeshConfig } from "./mesh-config";
 import { checkMeshHostConflicts } from "./mesh-host-conflicts";
 import { sortMessages, type AnalysisMessage } from "./message";
 import { checkMtlsConflicts } from "./mtls-conflict";
@@ -25,6 +26,7 @@ export const ANALYZERS: Readonly<Record<string, Analyzer>> = {
   "mesh-host-conflicts": checkMeshHostConflicts,
   "workload-selectors": checkWorkloadSelectors,
   "mtls-conflict": checkMtlsConflicts,
+  "mesh-config": checkMeshConfig,
 };
 
 /** Options for {@link analyze}. */

@@ -64,6 +64,19 @@ describe("rig analyze: each cross-resource problem in a fixture built for it", (
         'Error [IST0113] (DestinationRule shop/reviews) A DestinationRule and Policy are in conflict with regards to mTLS for host reviews.shop.svc.cluster.local. The DestinationRule "shop/reviews" specifies that mTLS must be false but the Policy object "shop/default" specifies STRICT. (spec.trafficPolicy.tls.mode)',
       ],
     ],
+    [
+      "custom-provider-not-found.yaml",
+      [
+        'Error [IST0101] (AuthorizationPolicy shop/billing-check) Referenced extension provider not found: "ext-authz-grcp" (spec.provider.name; the mesh config declares "ext-authz-grpc"): its rules deny',
+      ],
+    ],
+    [
+      "mesh-config-invalid.yaml",
+      [
+        "Error [IST0106] (ConfigMap istio-system/istio) Schema validation error: data.mesh: extensionProviders[0].envoyExtAuthzHttp.port: must be a port number 1-65535, got 99999",
+        'Error [IST0106] (ConfigMap istio-system/istio) Schema validation error: data.mesh: outboundTrafficPolicy.mode: must be ALLOW_ANY or REGISTRY_ONLY, got "DENY_ALL"',
+      ],
+    ],
   ])("%s", (name, expected) => {
     expect(analyze(fixture(name)).map(view)).toEqual(expected);
   });

@@ -1,0 +1,50 @@
+/**
+ * The mesh config among the analyzed objects (ConfigMap `istio`, key `mesh`): what the control
+ * plane would refuse, as SchemaValidationError; and CUSTOM AuthorizationPolicies naming an
+ * extension provider it does not declare, as ReferencedResourceNotFound (their rules would
+ * deny). Without a mesh config in the input nothing is said about providers: it was not given.
+ */
+import { MESH_CONFIGMAP, meshConfigFromConfigMap, type MeshConfig } from "../meshconfig";
+import { makeMessage, quote, type AnalysisMessage } from "./message";
+import { ofKind, originOf, type Inventory, type Resource } from "./resources";
+
+const isMeshConfigMap = (r: Resource) =>
+  r.kind === "ConfigMap" && r.apiVersion === "v1" && r.name === MESH_CONFIGMAP;
+
+/** Validates the mesh config ConfigMaps and the providers CUSTOM policies name. */
+export function checkMeshConfig(inv: Inventory): AnalysisMessage[] {
+  const out: AnalysisMessage[] = [];
+  const loaded: MeshConfig[] = [];
+  for (const r of (inv.byKind.get("ConfigMap") ?? []).filter(isMeshConfigMap)) {
+    const parsed = meshConfigFromConfigMap(r.object);
+    if (parsed.ok) {
+      loaded.push(parsed.value);
+      continue;
+    }
+    const prefix = `ConfigMap ${r.namespace}/${r.name}: `;
+    for (const e of parsed.errors)
+      out.push(
+        makeMessage(
+          "SchemaValidationError",
+          originOf(r),
+          `Schema validation error: ${e.startsWith(prefix) ? e.slice(prefix.length) : e}`,
+        ),
+      );
+  }
+  // One valid mesh config: the one the control plane would run with.
+  if (loaded.length !== 1) return out;
+  const providers = new Set(loaded[0]!.extensionProviders.map(p => p.name));
+  for (const r of ofKind(inv, "AuthorizationPolicy", "security.istio.io")) {
+    const spec = (r.object.spec ?? {}) as { action?: string; provider?: { name?: string } };
+    const name = spec.provider?.name;
+    if (spec.action !== "CUSTOM" || name === undefined || providers.has(name)) continue;
+    out.push(
+      makeMessage(
+        "ReferencedResourceNotFound",
+        originOf(r),
+        `Referenced extension provider not found: ${quote(name)} (spec.provider.name; the mesh config declares ${[...providers].map(quote).join(", ") || "none"}): its rules deny`,
+      ),
+    );
+  }
+  return out;
+}
