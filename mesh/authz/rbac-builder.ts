@@ -63,6 +63,8 @@ export interface AuthzFilters {
 }
 
 const DRY_RUN_ANNOTATION = "istio.io/dry-run";
+/** Stat prefix of dry-run CUSTOM policies' shadow rules (Istio's dry-run prefixes + action). */
+const DRY_RUN_CUSTOM_STAT_PREFIX = "istio_dry_run_custom_";
 const SHADOW_ALLOW_PREFIX = "istio_dry_run_allow_";
 const SHADOW_DENY_PREFIX = "istio_dry_run_deny_";
 const TCP_STAT_PREFIX = "tcp.";
@@ -278,15 +280,22 @@ function buildCustom(
     }
     const extAuthz = forTCP ? resolved.tcp : resolved.http;
     if (!extAuthz) continue; // an HTTP provider has nothing to say on a TCP filter chain
+    if (Object.keys(sets.shadow).length > 0) {
+      // Dry-run CUSTOM policies are evaluated and counted under their own stat prefix, so their
+      // matches neither deny nor reach the gate below. Istio puts them in `rules`, which Envoy
+      // enforces: a dry-run policy there denies what it matches and never asks the provider.
+      out.push(
+        rbacFilter(forTCP, {
+          shadow_rules: { action: "DENY", policies: sets.shadow },
+          shadow_rules_stat_prefix: DRY_RUN_CUSTOM_STAT_PREFIX,
+        }),
+      );
+    }
     out.push(
       rbacFilter(forTCP, {
         // Evaluate only: the matched policy id lands in dynamic metadata for ext_authz.
         shadow_rules: { action: "DENY", policies: sets.enforce },
         shadow_rules_stat_prefix: EXT_AUTHZ_SHADOW_STAT_PREFIX,
-        rules:
-          Object.keys(sets.shadow).length > 0
-            ? { action: "DENY", policies: sets.shadow }
-            : undefined,
       }),
       {
         name: forTCP ? AuthzFilterNames.networkExtAuthz : AuthzFilterNames.httpExtAuthz,

@@ -203,6 +203,30 @@ describe("ext_authz data plane: CUSTOM policies against real authorizers", () =>
       expect(grpcAuthz.calls[0]?.http.headers?.["x-ext-authz"]).toBe("deny");
     });
 
+    it("a dry-run CUSTOM policy is counted but neither denies nor asks the authorizer", async () => {
+      const dryRun: AuthzPolicyInput = {
+        namespace: "foo",
+        name: "billing-dry-run",
+        annotations: { "istio.io/dry-run": "true" },
+        spec: {
+          action: "CUSTOM",
+          provider: { name: "ext-authz-grpc" },
+          rules: [{ to: [{ operation: { paths: ["/billing*"] } }] }],
+        },
+      };
+      const f = filters([custom("ext-authz-grpc"), dryRun]);
+      const out = await run(f, request("/billing"));
+      expect(out.status).toBe(200);
+      expect(grpcAuthz.calls).toHaveLength(0);
+      expect(out.dynamicMetadata["envoy.filters.http.rbac"]).toMatchObject({
+        istio_dry_run_custom_shadow_engine_result: "denied",
+        istio_ext_authz_shadow_engine_result: "allowed",
+      });
+      // The enforced policy beside it still goes to the authorizer.
+      expect((await run(f, request("/admin"))).deniedBy).toBe("ext_authz");
+      expect(grpcAuthz.calls).toHaveLength(1);
+    });
+
     it("never calls the authorizer for /public (filter_enabled_metadata gating)", async () => {
       const out = await run(chain(), request("/public"));
       expect(out.status).toBe(200);
