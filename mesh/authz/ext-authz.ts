@@ -56,7 +56,14 @@ export type ServiceNamespaces = (hostname: string) => readonly string[];
 
 /** A provider resolved into filter configs, or the errors that make its policies deny. */
 export type ResolvedProvider =
-  | { readonly ok: true; readonly http: EnvoyObject; readonly tcp?: EnvoyObject }
+  | {
+      readonly ok: true;
+      readonly http: EnvoyObject;
+      readonly tcp?: EnvoyObject;
+      /** The authorizer's service hostname and port, which the proxy needs a cluster for. */
+      readonly hostname: string;
+      readonly port: number;
+    }
   | { readonly ok: false; readonly errors: readonly string[] };
 
 /** Prefix of CUSTOM policy names, and of the metadata the RBAC filter leaves for ext_authz. */
@@ -215,6 +222,8 @@ function resolveHttp(
   const allowed = headerList(p.includeRequestHeadersInCheck) ?? headerList(p.includeHeadersInCheck);
   return {
     ok: true,
+    hostname: target.hostname,
+    port: p.port,
     http: drop({
       "@type": AuthzTypes.httpExtAuthz,
       status_on_error: status,
@@ -242,6 +251,8 @@ function resolveGrpc(
   };
   return {
     ok: true,
+    hostname: target.hostname,
+    port: p.port,
     http: drop({
       "@type": AuthzTypes.httpExtAuthz,
       status_on_error: status,

@@ -45,6 +45,13 @@ export interface AuthzBuildOptions {
   readonly extensionProviders?: readonly ExtensionProvider[];
   /** Where a service hostname exists (to find ext_authz clusters). Default: nowhere. */
   readonly serviceNamespaces?: ServiceNamespaces;
+  /**
+   * Why this proxy has no cluster for a provider's service and port (a Sidecar's egress hides
+   * the service, or the service has no such port), or undefined when it has one. A provider the
+   * proxy cannot reach is a configuration error: its policies deny rather than leave every
+   * request to ext_authz's failure mode. Default: every provider is reachable.
+   */
+  readonly providerUnreachable?: (hostname: string, port: number) => string | undefined;
   /** Istio's PILOT_ENABLE_MULTIPLE_CUSTOM_AUTHZ_PROVIDERS. Default false. */
   readonly multipleCustomProviders?: boolean;
 }
@@ -253,20 +260,25 @@ function buildCustom(
   }
   const providers = [...byProvider.keys()].sort();
   if (providers.length > 1 && !options.multipleCustomProviders) {
+    const named = policies.map(label).join(", ");
     notes.push({
       severity: "error",
-      message: `CUSTOM AuthorizationPolicies use ${providers.length} providers (${providers.join(", ")}); one per workload is supported, so their rules deny`,
+      message: `${named}: spec.provider.name: CUSTOM AuthorizationPolicies on one workload use ${providers.length} providers (${providers.join(", ")}); one per workload is supported, so their rules deny`,
     });
     return providers.map(name => badCustomDeny(forTCP, byProvider.get(name)?.enforce ?? {}));
   }
   const out: NamedFilter[] = [];
   for (const name of providers) {
     const sets = byProvider.get(name) ?? { enforce: {}, shadow: {} };
-    const resolved = resolveExtAuthz(
+    const found = resolveExtAuthz(
       options.extensionProviders ?? [],
       name,
       options.serviceNamespaces ?? (() => []),
     );
+    const unreachable = found.ok
+      ? options.providerUnreachable?.(found.hostname, found.port)
+      : undefined;
+    const resolved = unreachable ? { ok: false as const, errors: [unreachable] } : found;
     if (!resolved.ok) {
       // One note per policy naming the provider, so the operator knows which object to fix.
       for (const p of policies.filter(x => (x.spec.provider?.name ?? "") === name)) {

@@ -84,6 +84,14 @@ export function authzBuildOptions(scope: ProxyScope): AuthzBuildOptions {
     trustDomains: trustDomainBundle(trustDomain, trustDomainAliases),
     extensionProviders,
     serviceNamespaces: host => servicesForHost(scope.store, host).map(s => s.namespace),
+    providerUnreachable: (host, port) => {
+      const service = scope.service(host);
+      if (!service)
+        return `service ${host} is not visible to this proxy (Sidecar egress or exportTo)`;
+      if (!service.ports.some(p => p.port === port))
+        return `service ${host} has no port ${port} (it has ${service.ports.map(p => p.port).join(", ")})`;
+      return undefined;
+    },
   };
 }
 

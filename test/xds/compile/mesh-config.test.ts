@@ -225,6 +225,25 @@ describe("extensionProviders: CUSTOM policies on a sidecar's inbound chains", ()
       ],
     ],
     [
+      "the provider's service has no such port",
+      [custom("bad-port")],
+      [{ name: "bad-port", envoyExtAuthzGrpc: { service: AUTHZ_HOST, port: 9999 } }],
+      [
+        `AuthorizationPolicy default/ext: spec.provider.name: CUSTOM provider "bad-port": service ${AUTHZ_HOST} has no port 9999 (it has 9000, 8000); its rules deny`,
+      ],
+    ],
+    [
+      "a Sidecar's egress hides the provider's service from the workload",
+      [
+        custom("grpc-authz"),
+        cfg("Sidecar", "default", "default", { egress: [{ hosts: ["./*"] }] }),
+      ],
+      PROVIDERS,
+      [
+        `AuthorizationPolicy default/ext: spec.provider.name: CUSTOM provider "grpc-authz": service ${AUTHZ_HOST} is not visible to this proxy (Sidecar egress or exportTo); its rules deny`,
+      ],
+    ],
+    [
       "the provider name is not declared: the warning lists the declared ones",
       [custom("nope")],
       PROVIDERS,
@@ -265,7 +284,7 @@ describe("extensionProviders: CUSTOM policies on a sidecar's inbound chains", ()
   it("two CUSTOM providers on one workload: every CUSTOM rule denies, once reported", () => {
     const got = failsClosed([custom("grpc-authz", "ext-a"), custom("http-authz", "ext-b")], opts);
     expect(got.warnings).toEqual([
-      "CUSTOM AuthorizationPolicies use 2 providers (grpc-authz, http-authz); one per workload is supported, so their rules deny",
+      "AuthorizationPolicy default/ext-a, AuthorizationPolicy default/ext-b: spec.provider.name: CUSTOM AuthorizationPolicies on one workload use 2 providers (grpc-authz, http-authz); one per workload is supported, so their rules deny",
     ]);
     expect(got.denies).toEqual([
       [
