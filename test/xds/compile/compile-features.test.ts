@@ -3,11 +3,10 @@
  * their protobuf bytes (so a dropped or misspelled field fails the assertion, not just the
  * encoder check).
  */
-import type { IstioObject } from "../../../mesh/api";
 import { storeOf, type StoreObject } from "../../../mesh/store";
 import { compile, type CompiledResources } from "../../../xds/compile";
 import type { ResourceObject } from "../../../xds/encode/encode-resource";
-import { checkedSnapshot, decoded, grpcNode, named, sidecarNode } from "./fixtures";
+import { checkedSnapshot, decoded, grpcNode, named, sidecarNode, istioObject } from "./fixtures";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- decoded protobuf JSON, asserted field by field */
 type Json = Record<string, any>;
@@ -17,20 +16,8 @@ type JsonList = any[];
 /** A resource decoded from its encoded bytes. */
 const dec = (r: ResourceObject): Json => decoded(r);
 
-function cfg(
-  kind: string,
-  name: string,
-  spec: Json,
-  namespace = "default",
-  extra: Json = {},
-): StoreObject {
-  return {
-    apiVersion: "networking.istio.io/v1",
-    kind,
-    metadata: { name, namespace, ...extra },
-    spec,
-  } as unknown as IstioObject as StoreObject;
-}
+const cfg = (kind: string, name: string, spec: Json, namespace = "default", extra: Json = {}) =>
+  istioObject(kind, name, namespace, spec, extra);
 
 const SE = (name: string, ns = "default", extra: Json = {}) =>
   cfg(

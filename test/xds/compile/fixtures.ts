@@ -4,6 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { parseAllDocuments } from "yaml";
+import { KINDS } from "../../../mesh/api/kinds";
 import type { StoreObject } from "../../../mesh/store";
 import { allResources, type CompiledResources } from "../../../xds/compile";
 import { createSnapshot, type Snapshot } from "../../../xds/cache/snapshot";
@@ -105,4 +106,25 @@ export function named(list: readonly ResourceObject[], name: string): ResourceOb
       `no resource ${name} among ${list.map(r => r.name ?? r.cluster_name).join(", ")}`,
     );
   return found;
+}
+
+/**
+ * An Istio config object for the store: `kind` in its own API group (networking or security),
+ * v1, with `metadata` merged in (annotations, labels).
+ */
+export function istioObject(
+  kind: string,
+  name: string,
+  namespace: string,
+  spec: Record<string, unknown>,
+  metadata: Record<string, unknown> = {},
+): StoreObject {
+  const group = (KINDS as Record<string, { group: string } | undefined>)[kind]?.group;
+  if (!group) throw new Error(`istioObject: ${kind} is not an Istio kind Rigging serves`);
+  return {
+    apiVersion: `${group}/v1`,
+    kind,
+    metadata: { name, namespace, ...metadata },
+    spec,
+  } as unknown as StoreObject;
 }

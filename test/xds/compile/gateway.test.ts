@@ -5,12 +5,19 @@
  * `credentialName` Secrets included (`gateway-secrets.test.ts` covers those in detail).
  */
 import { readFileSync, readdirSync } from "node:fs";
-import type { IstioObject } from "../../../mesh/api";
 import { storeOf, type StoreObject } from "../../../mesh/store";
 import { allResources, compile, type CompiledResources } from "../../../xds/compile";
 import { createSnapshot } from "../../../xds/cache/snapshot";
 import type { ResourceObject } from "../../../xds/encode/encode-resource";
-import { decoded, istioPath, loadYaml, named, sidecarNode, storeObjects } from "./fixtures";
+import {
+  decoded,
+  istioPath,
+  loadYaml,
+  named,
+  sidecarNode,
+  storeObjects,
+  istioObject,
+} from "./fixtures";
 import { secret, selfSigned } from "./tls-fixtures";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- decoded protobuf JSON, asserted field by field */
@@ -31,14 +38,8 @@ function routerNode(
 }
 const ROUTER = routerNode();
 
-function cfg(kind: string, name: string, spec: Json, namespace = "default"): StoreObject {
-  return {
-    apiVersion: "networking.istio.io/v1",
-    kind,
-    metadata: { name, namespace },
-    spec,
-  } as unknown as IstioObject as StoreObject;
-}
+const cfg = (kind: string, name: string, spec: Json, namespace = "default") =>
+  istioObject(kind, name, namespace, spec);
 
 function service(name: string, ns: string, ports: { name: string; port: number }[]): StoreObject {
   return {

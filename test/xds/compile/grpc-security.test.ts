@@ -2,10 +2,9 @@
  * What proxyless gRPC listeners and clusters carry for PeerAuthentication, AuthorizationPolicy
  * and DestinationRule TLS, one case per row, asserted on resources decoded from their bytes.
  */
-import type { IstioObject } from "../../../mesh/api";
 import { storeOf, type StoreObject } from "../../../mesh/store";
 import { compile } from "../../../xds/compile";
-import { checkedSnapshot, decoded, grpcNode, named } from "./fixtures";
+import { checkedSnapshot, decoded, grpcNode, named, istioObject } from "./fixtures";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- decoded protobuf JSON, asserted field by field */
 type Json = Record<string, any>;
@@ -15,17 +14,7 @@ const MESHED = { "security.istio.io/tlsMode": "istio" };
 const LISTENER = "xds.istio.io/grpc/lds/inbound/10.0.0.5:8080";
 const CLUSTER = "outbound|9080||echo.default.svc.cluster.local";
 
-function cfg(kind: string, name: string, namespace: string, spec: Json): StoreObject {
-  const group = ["PeerAuthentication", "AuthorizationPolicy"].includes(kind)
-    ? "security.istio.io"
-    : "networking.istio.io";
-  return {
-    apiVersion: `${group}/v1`,
-    kind,
-    metadata: { name, namespace },
-    spec,
-  } as unknown as IstioObject as StoreObject;
-}
+const cfg = istioObject;
 
 /** Service echo:9080 → 8080, one pod per entry of `pods` (labels, template, service account). */
 function echo(pods: { labels: Json; proxyless?: boolean; sa?: string }[]): StoreObject[] {

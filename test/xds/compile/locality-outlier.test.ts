@@ -4,14 +4,13 @@
  * sidecars, the failure-percentage mapping for proxyless gRPC, and Istio's locality
  * priorities and weights relative to the proxy's locality.
  */
-import type { IstioObject } from "../../../mesh/api";
 import { storeOf, type StoreObject } from "../../../mesh/store";
 import { compile, type CompiledResources } from "../../../xds/compile";
 import { consecutiveLimit, failureThreshold } from "../../../xds/compile/grpc-outlier";
 import { localityFromLabels, proxyLocality } from "../../../xds/compile/locality";
 import { labelRank } from "../../../xds/compile/locality-lb";
 import { parseProxy } from "../../../xds/compile/proxy";
-import { checkedSnapshot, decoded, named } from "./fixtures";
+import { checkedSnapshot, decoded, named, istioObject } from "./fixtures";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- decoded protobuf JSON, asserted field by field */
 type Json = Record<string, any>;
@@ -25,14 +24,7 @@ const HERE = {
   "topology.istio.io/subzone": "1",
 };
 
-function cfg(kind: string, name: string, spec: Json): StoreObject {
-  return {
-    apiVersion: "networking.istio.io/v1",
-    kind,
-    metadata: { name, namespace: "default" },
-    spec,
-  } as unknown as IstioObject as StoreObject;
-}
+const cfg = (kind: string, name: string, spec: Json) => istioObject(kind, name, "default", spec);
 
 /** reviews with one endpoint per locality relation to a proxy in us-east/a/1, and one without. */
 const REVIEWS = cfg("ServiceEntry", "reviews", {

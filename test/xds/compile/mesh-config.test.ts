@@ -6,10 +6,9 @@
  * `outboundTrafficPolicy` and `rootNamespace`. Every build passes the snapshot check (encoder
  * and references); resources are asserted as decoded from their bytes.
  */
-import type { IstioObject } from "../../../mesh/api";
 import { storeOf, type StoreObject } from "../../../mesh/store";
 import { compile, type CompiledResources, type MeshOptions } from "../../../xds/compile";
-import { checkedSnapshot, decoded, grpcNode, named, sidecarNode } from "./fixtures";
+import { checkedSnapshot, decoded, grpcNode, named, sidecarNode, istioObject } from "./fixtures";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- decoded protobuf JSON, asserted field by field */
 type Json = Record<string, any>;
@@ -28,17 +27,7 @@ const F = {
   hcm: "envoy.filters.network.http_connection_manager",
 };
 
-const SECURITY_KINDS = ["PeerAuthentication", "AuthorizationPolicy", "RequestAuthentication"];
-
-function cfg(kind: string, name: string, namespace: string, spec: Json): StoreObject {
-  const group = SECURITY_KINDS.includes(kind) ? "security.istio.io" : "networking.istio.io";
-  return {
-    apiVersion: `${group}/v1`,
-    kind,
-    metadata: { name, namespace },
-    spec,
-  } as unknown as IstioObject as StoreObject;
-}
+const cfg = istioObject;
 
 function service(name: string, namespace: string, ports: Json[], selector?: Json): StoreObject {
   return {

@@ -9,11 +9,10 @@
  * a port. It cannot run this listener, and there is no Envoy binary on this machine; the exact
  * generated config is what these tests can prove, and they prove it field by field.
  */
-import type { IstioObject } from "../../../mesh/api";
 import { FAIL_CLOSED_JWKS } from "../../../mesh/authn";
 import { storeOf, type StoreObject } from "../../../mesh/store";
 import { compile, type MeshOptions } from "../../../xds/compile";
-import { checkedSnapshot, decoded, grpcNode, named, sidecarNode } from "./fixtures";
+import { checkedSnapshot, decoded, grpcNode, named, sidecarNode, istioObject } from "./fixtures";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- decoded protobuf JSON, asserted field by field */
 type Json = Record<string, any>;
@@ -36,20 +35,8 @@ const F = {
   hcm: "envoy.filters.network.http_connection_manager",
 };
 
-function cfg(
-  kind: string,
-  name: string,
-  namespace: string,
-  spec: Json,
-  annotations?: Json,
-): StoreObject {
-  return {
-    apiVersion: "security.istio.io/v1",
-    kind,
-    metadata: { name, namespace, ...(annotations ? { annotations } : {}) },
-    spec,
-  } as unknown as IstioObject as StoreObject;
-}
+const cfg = (kind: string, name: string, namespace: string, spec: Json, annotations?: Json) =>
+  istioObject(kind, name, namespace, spec, annotations ? { annotations } : {});
 
 /** Service web: HTTP 80 → 8080 and TCP 5432, selecting `app: web`. */
 const WEB = {

@@ -8,7 +8,6 @@
  * grpc-js-xds, has no TCP proxying, listener filters or filter chain matching, so nothing here
  * can be exercised by a real client short of a real Envoy.
  */
-import type { IstioObject } from "../../../mesh/api";
 import { storeOf, type StoreObject } from "../../../mesh/store";
 import {
   buildScope,
@@ -27,6 +26,7 @@ import {
   named,
   sidecarNode,
   storeObjects,
+  istioObject,
 } from "./fixtures";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- decoded protobuf JSON, asserted field by field */
@@ -36,14 +36,8 @@ type Json = Record<string, any>;
 const dec = (r: ResourceObject): Json => decoded(r);
 const names = (list: readonly ResourceObject[]) => list.map(r => r.name ?? r.cluster_name);
 
-function cfg(kind: string, name: string, spec: Json, namespace = "default"): StoreObject {
-  return {
-    apiVersion: "networking.istio.io/v1",
-    kind,
-    metadata: { name, namespace },
-    spec,
-  } as unknown as IstioObject as StoreObject;
-}
+const cfg = (kind: string, name: string, spec: Json, namespace = "default") =>
+  istioObject(kind, name, namespace, spec);
 
 /** A Kubernetes Service; `clusterIP: "None"` makes it headless (no VIP). */
 function service(

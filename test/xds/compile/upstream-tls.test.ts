@@ -6,10 +6,9 @@
  * closed with a warning. Every build passes the snapshot check (encoder and references), and
  * clusters and endpoints are asserted as decoded from their bytes.
  */
-import type { IstioObject } from "../../../mesh/api";
 import { storeOf, type StoreObject } from "../../../mesh/store";
 import { compile, type CompiledResources, type MeshOptions } from "../../../xds/compile";
-import { checkedSnapshot, decoded, grpcNode, named, sidecarNode } from "./fixtures";
+import { checkedSnapshot, decoded, grpcNode, named, sidecarNode, istioObject } from "./fixtures";
 import { secret, selfSigned } from "./tls-fixtures";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- decoded protobuf JSON, asserted field by field */
@@ -30,15 +29,8 @@ const UPSTREAM_TLS =
   "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext";
 const HTTP_OPTIONS = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
 
-function cfg(kind: string, name: string, spec: Json, namespace = "default"): StoreObject {
-  const group = kind === "PeerAuthentication" ? "security.istio.io" : "networking.istio.io";
-  return {
-    apiVersion: `${group}/v1`,
-    kind,
-    metadata: { name, namespace },
-    spec,
-  } as unknown as IstioObject as StoreObject;
-}
+const cfg = (kind: string, name: string, spec: Json, namespace = "default") =>
+  istioObject(kind, name, namespace, spec);
 
 /**
  * Service echo (8080 http, 9090 grpc): pod echo-0 meshed (sa echo, version v1), pod echo-1
