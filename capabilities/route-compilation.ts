@@ -12,7 +12,7 @@ import { fold } from "./watch-into-mesh";
 export const RouteCompilation = new Capability({
   name: "route-compilation",
   description:
-    "Watches Services, endpoints, pods and Istio networking config and compiles each proxy's xDS.",
+    "Watches Services, endpoints, pods, Istio networking config and the mesh config, and compiles each proxy's xDS.",
 });
 
 const { When } = RouteCompilation;
