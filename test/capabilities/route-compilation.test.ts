@@ -9,6 +9,7 @@ describe("route-compilation capability", () => {
       .map(b => `${b.kind.kind} ${b.event}`)
       .sort();
     const kinds = [
+      "ConfigMap",
       "DestinationRule",
       "EndpointSlice",
       "Gateway",
@@ -22,5 +23,15 @@ describe("route-compilation capability", () => {
       "WorkloadEntry",
     ];
     expect(watched).toEqual(kinds.flatMap(k => [`${k} CREATEORUPDATE`, `${k} DELETE`]).sort());
+  });
+
+  it("watches only the mesh config ConfigMap: istio in istiod's namespace", () => {
+    const configMaps = RouteCompilation.bindings.filter(
+      b => b.isWatch && b.kind.kind === "ConfigMap",
+    );
+    expect(configMaps.map(b => [b.filters.name, b.filters.namespaces])).toEqual([
+      ["istio", ["istio-system"]],
+      ["istio", ["istio-system"]],
+    ]);
   });
 });

@@ -44,14 +44,15 @@ describe("rig analyze (CLI)", () => {
     const messages = JSON.parse(folder.stdout) as { code: string; origin: string }[];
     // Analyzed together, the fixtures interact: the workload PeerAuthentication (PERMISSIVE) of
     // selector-matches-nothing.yaml overrides mtls-conflict.yaml's namespace STRICT for reviews.
+    // mesh-config-invalid.yaml brings the only IST0106.
     expect(new Set(messages.map(m => m.code))).toEqual(
-      new Set(["IST0101", "IST0109", "IST0127", "IST0130", "IST0131"]),
+      new Set(["IST0101", "IST0106", "IST0109", "IST0127", "IST0130", "IST0131"]),
     );
     expect(messages[0]).toEqual({
       level: "Error",
       code: expect.stringMatching(/^IST/),
       type: expect.any(String),
-      origin: expect.stringMatching(/^\w+ shop\/[\w-]+$/),
+      origin: expect.stringMatching(/^\w+ [\w-]+\/[\w-]+$/),
       reference: expect.stringMatching(/fixtures\/[\w-]+\.yaml:\d+$/),
       message: expect.any(String),
       documentationUrl: expect.stringMatching(/^https:\/\/istio\.io\/.*\/ist\d{4}\/$/),
