@@ -20,7 +20,7 @@ import { at, idx } from "../validation/diagnostic";
 import { checkFqdn, checkNamespacedHost } from "../validation/hosts";
 import { isIP } from "../validation/ip";
 import { didYouMean } from "./field-names";
-import { shown, type Findings } from "./findings";
+import { NOT_ACTED_ON, shown, type Findings } from "./findings";
 import {
   fieldsOf,
   readBoolean,
@@ -182,8 +182,7 @@ function readField(findings: Findings, draft: Draft, name: string, { path, value
       draft.failOpen = readBoolean(findings, path, value);
       return;
     case "clearRouteCache":
-      if (readBoolean(findings, path, value) !== undefined)
-        findings.note(path, "accepted, not acted on by Rigging");
+      if (readBoolean(findings, path, value) !== undefined) findings.note(path, NOT_ACTED_ON);
       return;
     case "statusOnError":
       draft.statusOnError = readStatusOnError(findings, path, value);

@@ -15,7 +15,7 @@ import {
   type ExtAuthzKind,
 } from "./ext-authz-provider";
 import { didYouMean } from "./field-names";
-import { shown, type Findings } from "./findings";
+import { NOT_ACTED_ON, shown, type Findings } from "./findings";
 import { fieldsOf, readMapping, readString } from "./read-values";
 
 /** Provider kinds Rigging accepts but does not act on (the rest of the proto's `oneof provider`). */
@@ -80,7 +80,7 @@ function readEntry(findings: Findings, path: string, item: unknown): Entry {
   const body = fields.get(kind) as { path: string; value: unknown };
   if (!isExtAuthz(kind)) {
     if (readMapping(findings, body.path, body.value) !== undefined)
-      findings.note(body.path, "accepted, not acted on by Rigging (kept by name only)");
+      findings.note(body.path, `${NOT_ACTED_ON} (kept by name only)`);
     return findings.errors.length > before || name === undefined
       ? { name }
       : { name, provider: { name } };

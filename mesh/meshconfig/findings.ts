@@ -4,6 +4,9 @@
  * `ConfigMap istio-system/istio: data.mesh: trustDomain: must not be empty`.
  */
 
+/** The note for a field Rigging accepts (an Istio user's config must load) but ignores. */
+export const NOT_ACTED_ON = "accepted, not acted on by Rigging";
+
 /** Collects errors and notes while the parser walks one mesh config. */
 export class Findings {
   /** Errors so far; the config is refused when there is any. */

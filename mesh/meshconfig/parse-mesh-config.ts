@@ -16,7 +16,7 @@ import { checkLoadBalancer } from "../validation/load-balancer";
 import { checkShape } from "../validation/structural";
 import { readExtensionProviders } from "./extension-providers";
 import { didYouMean, MESH_CONFIG_FIELDS, REMOVED_MESH_CONFIG_FIELDS } from "./field-names";
-import { Findings, isMapping, shown } from "./findings";
+import { Findings, isMapping, NOT_ACTED_ON, shown } from "./findings";
 import { DEFAULT_MESH_CONFIG, MESH_CONFIGMAP_KEY, type MeshConfig } from "./mesh-config";
 import { fieldsOf, readBoolean, readMapping, readString, readStringList } from "./read-values";
 
@@ -27,7 +27,6 @@ export type MeshConfigResult =
 
 type OutboundMode = MeshConfig["outboundTrafficPolicy"];
 
-const NOT_ACTED_ON = "accepted, not acted on by Rigging";
 // Kubernetes namespace names are lowercase RFC 1123 labels.
 const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
