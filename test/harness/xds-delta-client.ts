@@ -66,6 +66,31 @@ export class DeltaTestClient {
     });
   }
 
+  /**
+   * The first request for a type as a client reconnecting from another stream sends it (Envoy):
+   * it keeps holding `held` (name → version), reports those versions in
+   * `initial_resource_versions`, and carries `nonce`, the last one that stream saw.
+   */
+  resume(
+    typeUrl: string,
+    subscribe: readonly string[],
+    held: ReadonlyMap<string, string>,
+    nonce: string,
+  ): void {
+    this.state.set(typeUrl, new Map(held));
+    this.#write({
+      type_url: typeUrl,
+      resource_names_subscribe: [...subscribe],
+      initial_resource_versions: Object.fromEntries(held),
+      response_nonce: nonce,
+    });
+  }
+
+  /** The nonce of the last response received for `typeUrl` ("" before any). */
+  lastNonce(typeUrl: string): string {
+    return this.responses.findLast(r => r.typeUrl === typeUrl)?.nonce ?? "";
+  }
+
   /** Resolves when `predicate` holds; rejects after `timeoutMs`. */
   async waitFor(predicate: () => boolean, timeoutMs = 5_000, what = "condition"): Promise<void> {
     const deadline = Date.now() + timeoutMs;

@@ -1,7 +1,8 @@
 /**
  * A minimal state-of-the-world ADS client for tests and the load generator: subscribes per
  * type, applies responses (LDS/CDS replace, others merge), ACKs or NACKs, and records what it
- * received. Loopback only.
+ * received; can start from a previous stream's nonces and versions, as a reconnecting Envoy
+ * does. Loopback only.
  */
 import * as grpc from "@grpc/grpc-js";
 import { messageType } from "../../xds/encode/proto-root";
@@ -36,6 +37,22 @@ export interface SotwClientOptions {
   readonly nodeId: string;
   /** Node metadata (JSON), e.g. `LABELS` and `NAMESPACE` as Istio's agent sends them. */
   readonly metadata?: Readonly<Record<string, unknown>>;
+  /**
+   * State carried over from a previous stream ({@link SotwTestClient.carry}): the client starts
+   * holding those resources and sends each type's last nonce and ACKed version on its first
+   * request, as Envoy and Istio's adsc do when they reconnect.
+   */
+  readonly resume?: SotwCarry;
+}
+
+/** What a SotW client keeps from one stream to the next. */
+export interface SotwCarry {
+  /** Last nonce received per type. */
+  readonly nonces: ReadonlyMap<string, string>;
+  /** Last version ACKed per type. */
+  readonly acked: ReadonlyMap<string, string>;
+  /** Resources held, by type then name → version. */
+  readonly state: ReadonlyMap<string, ReadonlyMap<string, string>>;
 }
 
 function resourceName(typeUrl: string, value: Uint8Array): string {
@@ -67,6 +84,10 @@ export class SotwTestClient {
     port: number,
     private readonly options: SotwClientOptions,
   ) {
+    for (const [typeUrl, nonce] of options.resume?.nonces ?? []) this.#nonces.set(typeUrl, nonce);
+    for (const [typeUrl, version] of options.resume?.acked ?? []) this.acked.set(typeUrl, version);
+    for (const [typeUrl, held] of options.resume?.state ?? [])
+      this.state.set(typeUrl, new Map(held));
     this.#client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
     this.#call = this.#client.makeBidiStreamRequest(
       "/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources",
@@ -82,6 +103,15 @@ export class SotwTestClient {
   subscribe(typeUrl: string, names: readonly string[]): void {
     this.#names.set(typeUrl, [...names]);
     this.#send(typeUrl);
+  }
+
+  /** A copy of what this client would carry onto a new stream (see `resume`). */
+  carry(): SotwCarry {
+    return {
+      nonces: new Map(this.#nonces),
+      acked: new Map(this.acked),
+      state: new Map([...this.state].map(([typeUrl, held]) => [typeUrl, new Map(held)])),
+    };
   }
 
   /** Sends raw bytes on the stream (for garbage tests). */

@@ -2,10 +2,20 @@
  * The one place that decides what a discovery request means. Pure: the stream's state for the
  * type and the request in, a classification out.
  *
- * - initial: the first request for the type on this stream (SotW: any request without a
- *   nonce, which is also how a client asks again after reconnecting) — always answered;
- * - stale: it names a nonce older than the last response sent; the client has not seen the
- *   newest response yet and will ACK or NACK that one, so a SotW stale request is ignored;
+ * - initial: the first request for the type on this stream, whatever nonce, version or
+ *   `error_detail` it carries — always answered. A client reconnecting to a restarted server or
+ *   another replica (Envoy, Istio's adsc) sends the nonce and `version_info` it last saw on its
+ *   previous stream. They name nothing this stream sent, so the answer is the full subscribed set,
+ *   even when that version equals the current one. istiod answers the same way ("INIT/RECONNECT" in
+ *   `ShouldRespond`, istio/pkg/xds/server.go) and ignores `version_info` too; unlike istiod, a
+ *   first request carrying `error_detail` is answered as well (istiod drops it and leaves the type
+ *   unserved: the error is about another stream's response). In SotW, any request without a nonce
+ *   (a re-request) and any request while nothing has been sent for the type on this stream are
+ *   initial as well: with no response of ours outstanding there is nothing for the nonce to be
+ *   stale against, and ignoring it would drop the names it asks for;
+ * - stale: it names a nonce other than the last response sent on this stream; the client has
+ *   not seen the newest response yet and will ACK or NACK that one, so a SotW stale request is
+ *   ignored;
  * - nack: it names the latest nonce and carries `error_detail`; the client kept its previous
  *   config;
  * - subscription-change: it names the latest nonce (an ACK) and changes what is subscribed;
@@ -56,6 +66,8 @@ export type ClassifiableRequest =
       readonly errorDetail?: ErrorDetail;
       readonly subscribe: readonly string[];
       readonly unsubscribe: readonly string[];
+      /** Names in `initial_resource_versions`: what a reconnecting client already holds. */
+      readonly held?: readonly string[];
     };
 
 /** The kinds of request. */
@@ -89,6 +101,7 @@ export function classifyRequest(
           state.subscription,
           request.subscribe,
           request.unsubscribe,
+          request.held,
         );
   const diff = diffSubscriptions(state.subscription, subscription);
   const changed = isChanged(diff);
@@ -96,7 +109,7 @@ export function classifyRequest(
   const nonceIsLatest = request.nonce !== "" && request.nonce === state.lastNonce;
 
   if (request.variant === "sotw") {
-    if (request.nonce === "") {
+    if (request.nonce === "" || first || state.lastNonce === undefined) {
       return { kind: "initial", answersLatest: false, subscription, diff, respond: true };
     }
     if (!nonceIsLatest) {
@@ -124,7 +137,9 @@ export function classifyRequest(
   }
 
   // Delta: subscriptions change with any request, whatever its nonce; only new names need an
-  // answer, and a request naming no current nonce acknowledges nothing.
+  // answer, and a request naming no current nonce acknowledges nothing. The first request is
+  // answered whatever nonce it carries; what the client already holds comes separately, in
+  // `initial_resource_versions` (the session records it, see XdsSession).
   if (first) return { kind: "initial", answersLatest: false, subscription, diff, respond: true };
   if (nonceIsLatest && request.errorDetail) {
     return { kind: "nack", answersLatest: true, subscription, diff, respond: gained };

@@ -7,7 +7,7 @@
 import type { EncodedResource } from "../encode/encode-resource";
 import { TYPE_SHORT_NAME, type XdsTypeUrl } from "../encode/type-urls";
 import type { ErrorDetail } from "./classify-request";
-import { EMPTY_SUBSCRIPTION, type Subscription } from "./subscription";
+import { EMPTY_SUBSCRIPTION, isSubscribed, type Subscription } from "./subscription";
 
 /** A resource as the server believes the proxy holds it. */
 export interface HeldResource {
@@ -147,11 +147,15 @@ export class ConnectionStatus {
     }
   }
 
-  /** Records versions a Delta client says it already has (`initial_resource_versions`). */
+  /**
+   * Records versions a Delta client says it already has (`initial_resource_versions`), after
+   * its subscription: only subscribed names are kept, like everything else held.
+   */
   recordReported(typeUrl: XdsTypeUrl, versions: Readonly<Record<string, string>>): void {
     const status = this.type(typeUrl);
     for (const [name, version] of Object.entries(versions)) {
-      status.resources.set(name, { name, version, state: "reported" });
+      if (isSubscribed(status.subscription, name))
+        status.resources.set(name, { name, version, state: "reported" });
     }
   }
 }

@@ -49,13 +49,17 @@ export function sotwSubscription(
 
 /**
  * The subscription after a Delta request subscribing and unsubscribing names, given the
- * previous one (`undefined` before the first request for the type).
+ * previous one (`undefined` before the first request for the type). `held` are the names of
+ * the first request's `initial_resource_versions`: a reconnecting client holds them and so
+ * wants them, like the names it subscribes (istiod subscribes them too). A wildcard covers
+ * them already, and later requests never carry any.
  */
 export function deltaSubscription(
   typeUrl: string,
   previous: Subscription | undefined,
   subscribe: readonly string[],
   unsubscribe: readonly string[],
+  held: readonly string[] = [],
 ): Subscription {
   let wildcard = previous?.wildcard ?? false;
   let legacyWildcard = previous?.legacyWildcard ?? false;
@@ -69,6 +73,9 @@ export function deltaSubscription(
       wildcard = true;
       legacyWildcard = false;
     } else names.add(name);
+  }
+  if (previous === undefined && !wildcard) {
+    for (const name of held) if (name !== WILDCARD) names.add(name);
   }
   for (const name of unsubscribe) {
     if (name === WILDCARD) {

@@ -306,6 +306,7 @@ export class XdsSession {
             errorDetail: request.errorDetail,
             subscribe: request.subscribe,
             unsubscribe: request.unsubscribe,
+            held: Object.keys(request.initialVersions),
           };
     const result = classifyRequest(
       { subscription: state.seen ? status.subscription : undefined, lastNonce: state.lastNonce },

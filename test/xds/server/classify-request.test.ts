@@ -4,10 +4,12 @@ import {
   type RequestKind,
   type TypeStreamState,
 } from "../../../xds/server/classify-request";
+import type { SotwRequest } from "../../../xds/server/messages";
 import { type Subscription } from "../../../xds/server/subscription";
 import { TypeUrl } from "../../../xds/encode/type-urls";
 
 const LDS = TypeUrl.listener;
+const CDS = TypeUrl.cluster;
 const RDS = TypeUrl.route;
 const sub = (names: string[], wildcard = false, legacyWildcard = false): Subscription => ({
   wildcard,
@@ -28,12 +30,38 @@ const sotw = (
   names,
   errorDetail,
 });
+/**
+ * A whole decoded SotW request, `version_info` included, as a client reconnecting from another
+ * stream sends it: the nonce and version it last saw there. Classification must not depend on
+ * the version, so the rows pass it and expect the same answer whatever it is.
+ */
+const resumed = (
+  typeUrl: string,
+  nonce: string,
+  versionInfo: string,
+  names: string[],
+  errorDetail?: typeof nack,
+): SotwRequest => ({
+  variant: "sotw",
+  node: {
+    id: "sidecar~10.0.0.1~a.default~default.svc.cluster.local",
+    cluster: "",
+    metadata: {},
+    userAgent: "",
+  },
+  typeUrl,
+  versionInfo,
+  nonce,
+  names,
+  errorDetail,
+});
 const delta = (
   typeUrl: string,
   nonce: string,
   subscribe: string[],
   unsubscribe: string[] = [],
   errorDetail?: typeof nack,
+  held?: string[],
 ): ClassifiableRequest => ({
   variant: "delta",
   typeUrl,
@@ -41,6 +69,7 @@ const delta = (
   subscribe,
   unsubscribe,
   errorDetail,
+  held,
 });
 
 type Row = [string, TypeStreamState, ClassifiableRequest, RequestKind, boolean, boolean, string[]];
@@ -112,9 +141,45 @@ const sotwRows: Row[] = [
     ["r1"],
   ],
   [
-    "nonce from another server instance is stale",
+    "reconnect: first request with a nonce and version_info from another server instance",
+    {},
+    resumed(RDS, "0b1c2d3e-7", "5f1e0c9a", ["r1"]),
+    "initial",
+    false,
+    true,
+    ["r1"],
+  ],
+  [
+    "reconnect: first LDS request (legacy wildcard) with a foreign nonce and the current version",
+    {},
+    resumed(LDS, "0b1c2d3e-3", "current-version", []),
+    "initial",
+    false,
+    true,
+    [],
+  ],
+  [
+    "reconnect: first request repeating a NACK sent on the previous stream",
+    {},
+    resumed(CDS, "0b1c2d3e-9", "5f1e0c9a", ["c1"], nack),
+    "initial",
+    false,
+    true,
+    ["c1"],
+  ],
+  [
+    "foreign nonce while nothing was sent for the type on this stream (asks again)",
     { subscription: sub(["r1"]) },
-    sotw(RDS, "old-7", ["r1"]),
+    resumed(RDS, "0b1c2d3e-7", "5f1e0c9a", ["r1", "r2"]),
+    "initial",
+    false,
+    true,
+    ["r1", "r2"],
+  ],
+  [
+    "later request with a nonce from another server instance is stale",
+    { subscription: sub(["r1"]), lastNonce: "n1" },
+    resumed(RDS, "0b1c2d3e-7", "5f1e0c9a", ["r1", "r2"]),
     "stale",
     false,
     false,
@@ -160,6 +225,60 @@ const sotwRows: Row[] = [
 
 const deltaRows: Row[] = [
   ["first delta request", {}, delta(RDS, "", ["r1"]), "initial", false, true, ["r1"]],
+  [
+    "delta reconnect: first request with a nonce from another server instance",
+    {},
+    delta(RDS, "0b1c2d3e-4", ["r1"]),
+    "initial",
+    false,
+    true,
+    ["r1"],
+  ],
+  [
+    "delta reconnect: initial_resource_versions names are subscribed, existing or not",
+    {},
+    delta(RDS, "", ["r1"], [], undefined, ["r1", "r2", "no-such-route"]),
+    "initial",
+    false,
+    true,
+    ["no-such-route", "r1", "r2"],
+  ],
+  [
+    "delta reconnect: a wildcard covers the held names (none become explicit)",
+    {},
+    delta(CDS, "0b1c2d3e-4", ["*"], [], undefined, ["c1", "c2"]),
+    "initial",
+    false,
+    true,
+    [],
+  ],
+  [
+    "delta reconnect: a held name unsubscribed in the same request is not subscribed",
+    {},
+    delta(RDS, "", ["r1"], ["r2"], undefined, ["r1", "r2"]),
+    "initial",
+    false,
+    true,
+    ["r1"],
+  ],
+  [
+    "delta reconnect: first request repeating a NACK from the previous stream",
+    {},
+    delta(RDS, "0b1c2d3e-4", ["r1"], [], nack, ["r1"]),
+    "initial",
+    false,
+    true,
+    ["r1"],
+  ],
+  [
+    "delta: held names after the first request change nothing",
+    { subscription: sub(["r1"]), lastNonce: "n1" },
+    delta(RDS, "n1", [], [], undefined, ["r9"]),
+    "ack",
+    true,
+    false,
+    ["r1"],
+  ],
   [
     "delta ACK",
     { subscription: sub(["r1"]), lastNonce: "n1" },
@@ -259,6 +378,22 @@ describe("classifyRequest", () => {
       legacyWildcard: true,
     });
     expect(classifyRequest({}, sotw(RDS, "", [])).subscription).toMatchObject({ wildcard: false });
+  });
+
+  it("answers a SotW reconnect the same whatever version_info it carries", () => {
+    const state = {};
+    const versions = ["", "5f1e0c9a", "current-version", "not a version at all"];
+    const results = versions.map(v => classifyRequest(state, resumed(CDS, "0b1c2d3e-2", v, [])));
+    for (const result of results) {
+      expect(result).toMatchObject({ kind: "initial", respond: true, answersLatest: false });
+      expect(result.subscription).toMatchObject({ wildcard: true, legacyWildcard: true });
+    }
+  });
+
+  it("keeps a Delta legacy wildcard on reconnect: held names do not turn it into explicit names", () => {
+    const result = classifyRequest({}, delta(CDS, "0b1c2d3e-4", [], [], undefined, ["c1"]));
+    expect(result.subscription).toMatchObject({ wildcard: true, legacyWildcard: true });
+    expect([...result.subscription.names]).toEqual([]);
   });
 
   it("reports what a subscription change added and removed", () => {

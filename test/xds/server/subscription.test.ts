@@ -179,6 +179,68 @@ describe("deltaSubscription", () => {
   ])("%s", (_case, typeUrl, previous, subscribe, unsubscribe, expected) => {
     expect(view(deltaSubscription(typeUrl, previous, subscribe, unsubscribe))).toEqual(expected);
   });
+
+  // [case, type, previous, subscribe, unsubscribe, held (initial_resource_versions), expected]
+  it.each([
+    [
+      "held names are subscribed on the first request",
+      TypeUrl.route,
+      undefined,
+      ["a"],
+      [],
+      ["a", "b"],
+      { wildcard: false, legacy: false, names: ["a", "b"] },
+    ],
+    [
+      "held names alone subscribe an RDS stream",
+      TypeUrl.route,
+      undefined,
+      [],
+      [],
+      ["b"],
+      { wildcard: false, legacy: false, names: ["b"] },
+    ],
+    [
+      "held names under the legacy CDS wildcard stay implicit",
+      TypeUrl.cluster,
+      undefined,
+      [],
+      [],
+      ["c1"],
+      { wildcard: true, legacy: true, names: [] },
+    ],
+    [
+      "held names under an explicit wildcard stay implicit",
+      TypeUrl.endpoint,
+      undefined,
+      ["*"],
+      [],
+      ["a"],
+      { wildcard: true, legacy: false, names: [] },
+    ],
+    [
+      "a held * is not a name",
+      TypeUrl.route,
+      undefined,
+      ["a"],
+      [],
+      ["*"],
+      { wildcard: false, legacy: false, names: ["a"] },
+    ],
+    [
+      "held names on a later request are ignored",
+      TypeUrl.route,
+      sub(["a"]),
+      [],
+      [],
+      ["b"],
+      { wildcard: false, legacy: false, names: ["a"] },
+    ],
+  ])("%s", (_case, typeUrl, previous, subscribe, unsubscribe, held, expected) => {
+    expect(view(deltaSubscription(typeUrl, previous, subscribe, unsubscribe, held))).toEqual(
+      expected,
+    );
+  });
 });
 
 describe("isSubscribed / diffSubscriptions", () => {

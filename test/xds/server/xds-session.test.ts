@@ -2,8 +2,8 @@ import { Registry } from "prom-client";
 import { createSnapshot, type Snapshot } from "../../../xds/cache/snapshot";
 import { SnapshotCache } from "../../../xds/cache/snapshot-cache";
 import type { ResourceObject } from "../../../xds/encode/encode-resource";
-import { TypeUrl } from "../../../xds/encode/type-urls";
-import type { DiscoveryRequest, ResponsePlan } from "../../../xds/server/messages";
+import { TypeUrl, type XdsTypeUrl } from "../../../xds/encode/type-urls";
+import type { DiscoveryRequest, ResponsePlan, SotwRequest } from "../../../xds/server/messages";
 import { createXdsMetrics } from "../../../xds/server/metrics";
 import { ProxyStatusRegistry, syncState } from "../../../xds/server/proxy-status";
 import {
@@ -105,6 +105,28 @@ describe("XdsSession (state of the world)", () => {
     const status = t.session.connection!.types.get(TypeUrl.cluster);
     expect(syncState(status)).toBe("SYNCED");
     expect(t.sent).toHaveLength(1);
+  });
+
+  it("answers a reconnecting client's first requests, which carry another server's nonce and version", () => {
+    const t = setup();
+    const s = snapshot();
+    t.cache.set(node.id, s);
+    const reconnect = (typeUrl: XdsTypeUrl, names: string[]): SotwRequest => ({
+      ...(t.sotw(typeUrl, names, "0b1c2d3e-12") as SotwRequest),
+      versionInfo: s.versions.get(typeUrl)!, // what it ACKed before: the current version
+    });
+    t.session.handle(reconnect(TypeUrl.cluster, []));
+    t.session.handle(reconnect(TypeUrl.endpoint, ["a", "b"]));
+    expect(t.sent.map(p => [p.typeUrl, t.names(p)])).toEqual([
+      [TypeUrl.cluster, ["a", "b"]],
+      [TypeUrl.endpoint, ["a", "b"]],
+    ]);
+    // Once this stream has sent a response, that other nonce is stale again.
+    t.session.handle(t.sotw(TypeUrl.cluster, ["a"], "0b1c2d3e-12"));
+    expect(t.sent).toHaveLength(2);
+    expect(t.session.connection!.types.get(TypeUrl.cluster)!.subscription.wildcard).toBe(true);
+    t.session.handle(t.sotw(TypeUrl.cluster, [], "n1"));
+    expect(syncState(t.session.connection!.types.get(TypeUrl.cluster))).toBe("SYNCED");
   });
 
   it("waits for a snapshot before answering", () => {
@@ -331,6 +353,29 @@ describe("XdsSession (delta)", () => {
     );
     t.session.handle(delta(TypeUrl.cluster, ["*"], [], "", { ...have, gone: "v0" }));
     expect(t.sent[0]).toMatchObject({ resources: [], removed: ["gone"] });
+  });
+
+  it("on reconnect by name, sends what changed and removes held names that do not exist", () => {
+    const t = setup("delta");
+    const s = snapshot();
+    t.cache.set(node.id, s);
+    const version = (name: string) => s.resources.get(TypeUrl.endpoint)!.get(name)!.version;
+    // The client holds a current, an outdated and a vanished resource, and names a foreign nonce.
+    t.session.handle(
+      delta(TypeUrl.endpoint, ["a", "b", "gone"], [], "0b1c2d3e-5", {
+        a: version("a"),
+        b: "outdated",
+        gone: "v0",
+        "never-existed": "v1",
+      }),
+    );
+    expect(t.failures).toEqual([]);
+    expect(t.sent).toHaveLength(1);
+    expect(t.names(t.sent[0])).toEqual(["b"]);
+    expect([...t.sent[0]!.removed].sort()).toEqual(["gone", "never-existed"]);
+    const status = t.session.connection!.types.get(TypeUrl.endpoint)!;
+    expect([...status.subscription.names].sort()).toEqual(["a", "b", "gone", "never-existed"]);
+    expect([...status.resources.keys()].sort()).toEqual(["a", "b"]);
   });
 });
 
