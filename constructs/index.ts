@@ -17,4 +17,5 @@ export * from "./rate-limit";
 export * from "./service-authorization";
 export * from "./traffic-policy";
 export type { Backend } from "./lib/hosts";
+export type { GatewayDeploymentOptions } from "./lib/gateway-workload";
 export type { Labels, WorkloadTarget } from "./lib/labels";

@@ -1,12 +1,18 @@
 /**
  * MeshGateway: an ingress Gateway for a set of hosts and the VirtualService bound to it, with TLS
- * from a Secret, an HTTP→HTTPS redirect, and routes to cdk8s-plus Services or Deployments.
+ * from a Secret, an HTTP→HTTPS redirect, and routes to cdk8s-plus Services or Deployments; and,
+ * on request, the gateway's own Deployment and Service (see lib/gateway-workload.ts).
  */
 import * as kplus from "cdk8s-plus-27";
 import { Construct } from "constructs";
 import { Gateway, type GatewaySpecServers } from "./generated/gateway";
 import { VirtualService, type VirtualServiceSpecHttp } from "./generated/virtual-service";
 import { checkProp, intInRange } from "./lib/errors";
+import {
+  GATEWAY_RESERVED_PORTS,
+  gatewayWorkload,
+  type GatewayDeploymentOptions,
+} from "./lib/gateway-workload";
 import { checkGatewayHost, hostOf, portOf, type Backend } from "./lib/hosts";
 import { validateWithMesh, type ProducedObject } from "./lib/mesh-validation";
 
@@ -82,7 +88,7 @@ export interface MeshGatewayProps {
   readonly hosts?: readonly string[];
   /**
    * Labels of the gateway pods that apply this configuration.
-   * @default { istio: "ingressgateway" }
+   * @default { istio: "ingressgateway" }, or `{ istio: <deployment name> }` with `deployment`
    */
   readonly selector?: Readonly<Record<string, string>>;
   /**
@@ -105,12 +111,31 @@ export interface MeshGatewayProps {
    * @default []
    */
   readonly routes?: readonly GatewayRoute[];
+  /**
+   * Also run the gateway: a Deployment whose pods the injector turns into Envoy (`gateway`
+   * template, `image: auto`), its ServiceAccount, and a Service (LoadBalancer by default) with
+   * the servers' ports. The pods carry the selector's labels.
+   * @default - no Deployment: the Gateway configures gateway pods deployed elsewhere
+   */
+  readonly deployment?: GatewayDeploymentOptions;
+}
+
+/** Refuses a server port the gateway pod uses itself (status, admin, metrics). */
+function checkReservedPort(scope: Construct, prop: string, port: number): void {
+  const use = GATEWAY_RESERVED_PORTS[port];
+  if (use) checkProp(scope, prop, `${port} is ${use} on the gateway pod`);
 }
 
 /** An ingress gateway and its routes. */
 export class MeshGateway extends Construct {
   /** The Gateway. */
   public readonly gateway: Gateway;
+  /** The gateway pods (with the `deployment` prop). */
+  public readonly deployment?: kplus.Deployment;
+  /** The gateway pods' ServiceAccount (with the `deployment` prop). */
+  public readonly serviceAccount?: kplus.ServiceAccount;
+  /** The Service in front of the gateway pods (with the `deployment` prop). */
+  public readonly service?: kplus.Service;
   private virtualService?: VirtualService;
   private readonly routes: VirtualServiceSpecHttp[] = [];
   private readonly hosts: readonly string[];
@@ -128,12 +153,24 @@ export class MeshGateway extends Construct {
       checkProp(this, "tls.port", intInRange(props.tls.port, 1, 65535));
     if (props.httpsRedirect && !props.tls) checkProp(this, "httpsRedirect", "needs tls");
     this.routesName = props.name !== undefined ? `${props.name}-routes` : undefined;
+    const servers = this.servers(props, httpPort);
+    const podName = props.deployment ? (props.deployment.name ?? props.name) : undefined;
+    const selector = props.selector ?? { istio: podName ?? "ingressgateway" };
+    if (props.deployment) {
+      checkReservedPort(this, "httpPort", httpPort);
+      if (props.tls) checkReservedPort(this, "tls.port", props.tls.port ?? 443);
+      const workload = gatewayWorkload(this, props.deployment, {
+        defaultName: props.name,
+        podLabels: selector,
+        serverPorts: servers.map(sv => ({ name: sv.port.name, number: sv.port.number })),
+      });
+      this.deployment = workload.deployment;
+      this.serviceAccount = workload.serviceAccount;
+      this.service = workload.service;
+    }
     this.gateway = new Gateway(this, "Gateway", {
       metadata: props.name !== undefined ? { name: props.name } : {},
-      spec: {
-        selector: { ...(props.selector ?? { istio: "ingressgateway" }) },
-        servers: this.servers(props, httpPort),
-      },
+      spec: { selector: { ...selector }, servers },
     });
     (props.routes ?? []).forEach(r => this.addRoute(r));
     validateWithMesh(this, () => this.produced());

@@ -6,18 +6,17 @@
  */
 import { A, L } from "./annotations";
 import { decideInjection, injectRequired, podRef, type InjectionDecision } from "./decision";
-import { goNormalizeContainers, mergeMap, prune } from "./merge";
+import { goNormalizeContainers, prune } from "./merge";
 import { reapplyUserContainers, strippedForTemplate } from "./overrides";
 import { postProcess } from "./post-process";
 import { mergeProxyConfig, parseProxyConfigAnnotation } from "./proxy-config";
 import type { InjectionValues, MeshSettings, ProxyConfig } from "./settings";
-import { renderTemplate } from "./template";
+import { runTemplates, selectTemplates } from "./template";
 import { templateContext } from "./template-context";
 import type { Namespace, Pod, WorkloadMeta } from "./types";
 import { validateAnnotations } from "./validate-annotations";
 import { workloadOf } from "./workload";
 import { fail, ok, type Result } from "../result";
-import { PROXY } from "./annotations";
 
 /** The outcome of an injection request that did not fail. */
 export interface Injection {
@@ -78,7 +77,8 @@ export function effectiveProxyConfig(pod: Pod, mesh: MeshSettings): Result<Proxy
 }
 
 /**
- * Adds the sidecar to a pod unconditionally (the decision has been made): Istio's template,
+ * Injects a pod unconditionally (the decision has been made): the templates it names in
+ * `inject.istio.io/templates` (default `sidecar`; also `gateway`, `grpc-agent`, `grpc-simple`),
  * strategic merge, user overrides and post-processing.
  */
 export function renderSidecar(
@@ -93,12 +93,6 @@ export function renderSidecar(
   const annotations = pod.metadata?.annotations ?? {};
   const errors = validateAnnotations(ref, annotations);
   if (errors.length) return fail(...errors);
-  const templates = annotations[A.templates];
-  if (templates !== undefined && templates.split(",").some(t => t.trim() !== "sidecar")) {
-    return fail(
-      `${ref}: metadata.annotations["${A.templates}"]: template(s) "${templates}" are not supported; only "sidecar" is`,
-    );
-  }
   const pcResult = effectiveProxyConfig(pod, mesh);
   if (!pcResult.ok) return fail(...pcResult.errors.map(e => `${ref}: ${e}`));
   const pc = pcResult.value;
@@ -107,17 +101,12 @@ export function renderSidecar(
   if (typeof stripped === "string") return fail(`${ref}: ${stripped}`);
   const owner = workload ?? workloadOf(pod, namespace);
   const ctx = templateContext(stripped, owner, pc, mesh, values);
-  const template = renderTemplate(ctx);
-
-  let merged: Pod = pod;
-  // A user-declared istio-proxy among containers moves to init containers for a native sidecar.
-  if (ctx.nativeSidecar && merged.spec.containers.some(c => c.name === PROXY)) {
-    const proxy = merged.spec.containers.find(c => c.name === PROXY);
-    merged = structuredClone(merged);
-    merged.spec.containers = merged.spec.containers.filter(c => c.name !== PROXY);
-    merged.spec.initContainers = [...(merged.spec.initContainers ?? []), ...(proxy ? [proxy] : [])];
+  const rendered = runTemplates(pod, selectTemplates(annotations), ctx);
+  if (typeof rendered === "string") {
+    return fail(`${ref}: metadata.annotations["${A.templates}"]: ${rendered}`);
   }
-  merged = mergeMap(merged, template as unknown as Record<string, unknown>) as unknown as Pod;
+  const { template } = rendered;
+  let merged = rendered.merged;
   const reapplied = reapplyUserContainers(merged, pod, template, pc.interceptionMode === "TPROXY");
   if (typeof reapplied === "string") return fail(`${ref}: ${reapplied}`);
   merged = reapplied;

@@ -100,7 +100,7 @@ export function reapplyUserContainers(
     (found.containers ??= []).push(match);
     pod = { ...pod, spec: { ...pod.spec, containers: overlay(pod.spec.containers, match) } };
   }
-  for (const t of template.spec.initContainers) {
+  for (const t of template.spec.initContainers ?? []) {
     if (injected?.initContainers.includes(t.name)) continue;
     const match =
       findIn(t.name, saved.initContainers) ??

@@ -115,6 +115,8 @@ export interface InjectionValues {
       lifecycle?: JsonObject;
     };
     proxy_init: { image: string; forceApplyIptables: boolean };
+    /** Where grpc-simple's bootstrap looks for `istiod`. @default "istio-system" */
+    istioNamespace?: string;
   };
   pilot: { cni: { enabled: boolean; provider: string }; crlConfigMapName?: string };
   sidecarInjectorWebhook: {
@@ -123,7 +125,14 @@ export interface InjectionValues {
     injectedAnnotations: Record<string, string>;
     neverInjectSelector: LabelSelector[];
     alwaysInjectSelector: LabelSelector[];
+    /**
+     * Custom templates by name (a name of a built-in template replaces it). Only plain YAML
+     * overlays are supported, not Go template actions. @default {}
+     */
+    templates?: Record<string, string>;
   };
+  /** The gateway template's pod security context. @default - allow binding ports below 1024 */
+  gateways?: { securityContext?: JsonObject };
 }
 
 /** A Kubernetes label selector (`matchLabels` and `matchExpressions`). */

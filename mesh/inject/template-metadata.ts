@@ -1,6 +1,7 @@
 /**
- * The labels and annotations the template adds: mTLS mode, canonical service name and revision,
- * revision, default container, and in CNI mode the traffic settings the CNI plugin reads.
+ * The labels and annotations the templates add: mTLS mode, canonical service name and revision,
+ * revision, default container, and (sidecar template, CNI mode) the traffic settings the CNI
+ * plugin reads.
  */
 import { A, L } from "./annotations";
 import { excludedInbound, type TemplateContext } from "./template-context";
@@ -14,7 +15,33 @@ function trimAll(s: string, chars: string): string {
   return s.slice(a, b);
 }
 
-/** The labels the template sets on the pod. */
+/**
+ * The canonical service labels as the gateway and grpc-agent templates write them: the first of
+ * the usual labels, else the workload's name, untruncated (the sidecar template trims them).
+ */
+export function canonicalLabels(ctx: TemplateContext): Record<string, string> {
+  const l = ctx.labels;
+  return {
+    [L.canonicalName]:
+      l[L.canonicalName] || l["app.kubernetes.io/name"] || l.app || ctx.workload.name || "",
+    [L.canonicalRevision]:
+      l[L.canonicalRevision] || l["app.kubernetes.io/version"] || l.version || "latest",
+  };
+}
+
+/** `istio.io/rev`, and the first app container as `kubectl`'s default unless the pod names one. */
+export function revisionAnnotations(ctx: TemplateContext): Record<string, string> {
+  const has = (n: string) => Object.hasOwn(ctx.annotations, n);
+  const out: Record<string, string> = { [A.rev]: ctx.mesh.revision || "default" };
+  const first = ctx.appContainers[0];
+  if (first !== undefined) {
+    if (!has(A.defaultLogsContainer)) out[A.defaultLogsContainer] = first;
+    if (!has(A.defaultContainer)) out[A.defaultContainer] = first;
+  }
+  return out;
+}
+
+/** The labels the sidecar template sets on the pod. */
 export function templateLabels(ctx: TemplateContext): Record<string, string> {
   const l = ctx.labels;
   const out: Record<string, string> = { [L.tlsMode]: l[L.tlsMode] || "istio" };
@@ -49,17 +76,12 @@ export function appendMultusNetwork(existing: string, network: string): string {
   return `${existing}, ${network}`;
 }
 
-/** The annotations the template sets on the pod. */
+/** The annotations the sidecar template sets on the pod. */
 export function templateAnnotations(ctx: TemplateContext): Record<string, string> {
   const a = ctx.annotations;
   const has = (n: string) => Object.hasOwn(a, n);
   const p = ctx.values.global.proxy;
-  const out: Record<string, string> = { [A.rev]: ctx.mesh.revision || "default" };
-  const first = ctx.appContainers[0];
-  if (first !== undefined) {
-    if (!has(A.defaultLogsContainer)) out[A.defaultLogsContainer] = first;
-    if (!has(A.defaultContainer)) out[A.defaultContainer] = first;
-  }
+  const out = revisionAnnotations(ctx);
   if (!ctx.cni) return out;
   if (ctx.values.pilot.cni.provider === "multus") {
     out[A.multusNetworks] = appendMultusNetwork(a[A.multusNetworks] ?? "", "default/istio-cni");

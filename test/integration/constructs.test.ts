@@ -1,8 +1,17 @@
-import { App, Testing } from "cdk8s";
+import { App, Chart, Testing } from "cdk8s";
 import type { DevSession } from "../../cli/dev/runner";
+import { MeshGateway } from "../../constructs";
 import { BookinfoChart } from "../../examples/bookinfo-constructs/bookinfo-chart";
+import { defaultInjectionValues } from "../../mesh/inject";
 import { startTestCluster, type LocalCluster } from "../harness/cluster";
-import { defaultServiceAccount, kubectlApply } from "../harness/kube";
+import {
+  applyOrFail,
+  createNamespace,
+  defaultServiceAccount,
+  eventually,
+  getJson,
+  kubectlApply,
+} from "../harness/kube";
 import { startTestModule } from "../harness/module";
 
 interface Manifest {
@@ -53,5 +62,29 @@ describe("the bookinfo constructs template on a real API server", () => {
     });
     const applied = res.stdout.trim().split("\n");
     expect(applied).toHaveLength(manifests.length - ns.length);
+  });
+
+  it("runs a MeshGateway's Deployment as Envoy gateway pods, injected by the webhook", async () => {
+    // A namespace without the injection label: the pods' own sidecar.istio.io/inject selects them.
+    await createNamespace(cluster, "edge");
+    const chart = new Chart(new App(), "edge", { namespace: "edge" });
+    new MeshGateway(chart, "gw", { name: "ingress", deployment: { replicas: 2 } });
+    applyOrFail(cluster, Testing.synth(chart));
+    interface PodView {
+      spec: { containers: { name: string; image: string; args?: string[] }[] };
+    }
+    const pods = await eventually("2 injected gateway pods", async () => {
+      const list = await getJson<{ items: PodView[] }>(
+        cluster,
+        "/api/v1/namespaces/edge/pods?labelSelector=istio%3Dingress",
+      );
+      return list.items.length === 2 ? list.items : undefined;
+    });
+    const { hub, tag } = defaultInjectionValues().global;
+    for (const p of pods) {
+      expect(p.spec.containers.map(c => [c.name, c.image, c.args?.slice(0, 2)])).toEqual([
+        ["istio-proxy", `${hub}/proxyv2:${tag}`, ["proxy", "router"]],
+      ]);
+    }
   });
 });

@@ -26,6 +26,8 @@ export interface GoldenCase {
   expectedLog?: string;
   skipWebhook?: boolean;
   skipInjection?: boolean;
+  /** Rendered with default settings: no row of inject-cases.json names it. */
+  defaults?: boolean;
 }
 
 /** The folder holding the goldens. */
@@ -43,7 +45,7 @@ export function goldenCases(): GoldenCase[] {
   const tested = new Set(cases.map(c => c.want ?? `${c.in}.injected`));
   for (const f of readdirSync(GOLDEN_DIR).sort()) {
     if (!f.endsWith(".yaml") || f.endsWith(".iop.yaml")) continue;
-    if (!tested.has(`${f}.injected`)) cases.push({ in: f, want: `${f}.injected` });
+    if (!tested.has(`${f}.injected`)) cases.push({ in: f, want: `${f}.injected`, defaults: true });
   }
   return cases;
 }
