@@ -91,11 +91,13 @@ describe("local cluster harness", () => {
     const { owner, dir, pids } = await clusterOwner();
     expect(pids.every(isAlive)).toBe(true);
     owner.kill("SIGINT");
+    // The owner stops every component and then deletes the folder, so wait for both.
     await eventually(
-      "every component to stop",
-      async () => (pids.some(isAlive) ? undefined : true),
+      "every component to stop and the cluster folder to be deleted",
+      async () => (pids.some(isAlive) || existsSync(dir) ? undefined : true),
       20_000,
     );
+    expect(pids.some(isAlive)).toBe(false);
     expect(existsSync(dir)).toBe(false);
   });
 
