@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import {
   defaultInjectionValues,
   defaultMeshSettings,
@@ -6,10 +7,12 @@ import {
   injectorMeshFromConfigMap,
   injectPod,
   parseInjectorConfig,
+  parseInjectorMeshConfig,
   type InjectionValues,
   type Namespace,
   type Pod,
 } from "../../../mesh/inject";
+import { sharedPath } from "../../harness/shared";
 
 const cm = (data: Record<string, unknown>) => ({
   metadata: { namespace: "istio-system", name: "istio-sidecar-injector" },
@@ -409,6 +412,41 @@ describe("the parsed settings drive injection", () => {
     expect(injectPod(asks, ns, mesh, values)).toMatchObject({
       ok: true,
       value: { injected: true },
+    });
+  });
+});
+
+describe("Istio's own kube-inject settings files load", () => {
+  const dir = "istio/istioctl/pkg/kubeinject/testdata";
+  const read = (file: string) => readFileSync(sharedPath(dir, file), "utf8");
+
+  it("inject-values.yaml (YAML values) and inject-config.yaml (custom templates, noted)", () => {
+    const r = parseInjectorConfig(
+      { values: read("inject-values.yaml"), config: read("inject-config.yaml") },
+      defaultInjectionValues(),
+      { values: ["inject-values.yaml"], config: ["inject-config.yaml"] },
+    );
+    expect(r).toEqual({
+      ok: true,
+      value: defaultInjectionValues(),
+      notes: [
+        "inject-config.yaml: templates: accepted; Rigging renders its own built-in templates by name",
+      ],
+    });
+  });
+
+  it("mesh-config.yaml: its defaultConfig (discovery address, drain) reaches the settings", () => {
+    const r = parseInjectorMeshConfig(
+      read("mesh-config.yaml"),
+      defaultMeshSettings(),
+      "mesh-config.yaml",
+    );
+    if (!r.ok) throw new Error(r.errors.join("\n"));
+    expect(r.value.discoveryAddress).toBe("istio-pilot:15007");
+    expect(r.value.meshConfig.defaultConfig).toMatchObject({
+      discoveryAddress: "istio-pilot:15007",
+      drainDuration: "2s",
+      controlPlaneAuthPolicy: "NONE",
     });
   });
 });
