@@ -3,7 +3,8 @@
  * `istio-sidecar-injector` (values: hub and tag; config: policy) and the `istio` mesh config's
  * `defaultConfig` reach the next pod created; a malformed value is refused (the module's log
  * names the ConfigMap, the field path and the rule, and `/metrics` counts it) while new pods keep
- * the previous settings. `rig kube-inject` given the same texts as files renders the same sidecar.
+ * the previous settings. `rig kube-inject` given the same texts as files renders the same sidecar,
+ * and `rig check-inject` reads the same policy.
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -214,5 +215,14 @@ describe("the injector follows the injection ConfigMaps without a restart", () =
     });
     const asks = await getJson<PodView>(cluster, "/api/v1/namespaces/meshed/pods/asks");
     expect(asks.spec.initContainers?.map(c => c.name)).toEqual(["istio-init", "istio-proxy"]);
+    // rig check-inject reads the same ConfigMap, so it predicts what the webhook just did.
+    const r = spawnSync(
+      process.execPath,
+      [join(repoRoot, "bin", "rig.cjs"), "check-inject", "-n", "meshed"],
+      { encoding: "utf8", env: { ...process.env, KUBECONFIG: cluster.kubeconfigPath } },
+    );
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/meshed\s+\(new pod\)\s+no\s+no\s+policy-disabled/);
   });
 });
