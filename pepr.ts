@@ -8,6 +8,7 @@ import { RouteCompilation } from "./capabilities/route-compilation";
 import { PeerAuthentication } from "./capabilities/peer-authentication";
 import { runsControlPlane } from "./control-plane/config";
 import { startMeshControlPlane } from "./control-plane/instance";
+import { watchInjectorConfig } from "./control-plane/injector-config-watch";
 
 /**
  * Rigging's entry point: the mesh capabilities, in the order a request meets them.
@@ -26,6 +27,9 @@ const mesh = new PeprModule(
 
 if (process.env.PEPR_MODE !== "build") {
   mesh.start(Number(process.env.RIGGING_ADMISSION_PORT ?? 3000));
+  // Every process that admits pods follows the injection ConfigMaps itself: Pepr runs Watch
+  // actions only in the watcher, but the admission pods are the ones that inject.
+  watchInjectorConfig();
   // The watcher (or a dev process) owns the Istio CRDs; a failure is logged, not fatal, so
   // admission keeps serving whatever CRDs the cluster already has.
   if (installsCrds())

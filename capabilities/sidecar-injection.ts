@@ -1,10 +1,13 @@
 import { a, Capability, K8s, kind, type PeprMutateRequest, type PeprValidateRequest } from "pepr";
 import { checkMeshRequired } from "../mesh/admission/mesh-required";
 import type { KubeObject } from "../mesh/admission/workload";
-import { defaultInjectionValues, defaultMeshSettings, injectPod, type Pod } from "../mesh/inject";
+import { injectPod, type Pod } from "../mesh/inject";
+import { injectorSettings } from "../control-plane/injector-config-watch";
 
 /**
- * Sidecar injection: Pods that join the mesh get Istio's sidecar; namespaces labelled
+ * Sidecar injection: Pods that join the mesh get Istio's sidecar, rendered with the settings of
+ * the `istio-sidecar-injector` and `istio` ConfigMaps in istiod's namespace (followed by every
+ * admission process, see control-plane/injector-config-watch.ts); namespaces labelled
  * `rigging.dev/mesh=required` refuse workloads that would run outside the mesh.
  */
 export const SidecarInjection = new Capability({
@@ -14,9 +17,6 @@ export const SidecarInjection = new Capability({
 });
 
 const { When } = SidecarInjection;
-
-const mesh = defaultMeshSettings();
-const values = defaultInjectionValues();
 
 When(a.Pod).IsCreated().Mutate(injectSidecar);
 When(a.Pod).IsCreated().Validate(refuseMalformedInjection);
@@ -34,6 +34,7 @@ async function injectAdmitted(raw: kind.Pod, requestNamespace: string | undefine
   const nsName = requestNamespace ?? raw.metadata?.namespace ?? "default";
   const namespace = await K8s(kind.Namespace).Get(nsName);
   const pod = { ...raw, metadata: { ...raw.metadata, namespace: nsName } } as Pod;
+  const { mesh, values } = await injectorSettings();
   return injectPod(pod, namespace as Parameters<typeof injectPod>[1], mesh, values);
 }
 

@@ -1,9 +1,8 @@
 import { Command, Option } from "commander";
 import { K8s, kind } from "kubernetes-fluent-client";
+import { clusterInjectorSettings } from "../cluster-injector-settings";
 import {
   checkInjection,
-  defaultInjectionValues,
-  defaultMeshSettings,
   parseLabels,
   type CheckTarget,
   type InjectionCheck,
@@ -41,7 +40,9 @@ export function checkInjectCommand(): Command {
       "after",
       `
 An existing pod is judged as if it were created now (as its replacement would be); the SIDECAR
-column says whether it carries one already.
+column says whether it carries one already. The injector's policy and selectors are read from the
+istio-sidecar-injector ConfigMap in RIGGING_ISTIOD_NAMESPACE (default istio-system), as the
+webhook reads them.
 
 Examples:
   rig check-inject -n shop
@@ -74,8 +75,10 @@ be made (then a message is on stderr and nothing on stdout); 2 for a usage error
                   .Get(podName)
                   .catch(rethrow(`pod ${flags.namespace}/${podName}`))) as Pod,
               };
-        const mesh = defaultMeshSettings();
-        check = checkInjection(target, namespace as Namespace, mesh, defaultInjectionValues());
+        const settings = await clusterInjectorSettings();
+        if (!settings.ok) return failWith(settings.errors);
+        const { mesh, values } = settings.value;
+        check = checkInjection(target, namespace as Namespace, mesh, values);
       } catch (err) {
         return failWith([errorMessage(err)]);
       }

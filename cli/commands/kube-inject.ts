@@ -1,12 +1,66 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { Command, Option } from "commander";
-import { defaultInjectionValues, defaultMeshSettings, kubeInjectStream } from "../../mesh/inject";
+import {
+  defaultInjectionValues,
+  defaultMeshSettings,
+  kubeInjectStream,
+  parseInjectorConfig,
+  parseInjectorMeshConfig,
+  type InjectionValues,
+  type MeshSettings,
+} from "../../mesh/inject";
+import type { Result } from "../../mesh/result";
 import { errorMessage, exitCodes } from "../output";
 
 interface KubeInjectFlags {
   filename: string;
   output?: string;
   namespace?: string;
+  injectConfigFile?: string;
+  valuesFile?: string;
+  meshConfigFile?: string;
+}
+
+/** A file's text, or undefined when no file was named; throws naming the file it cannot read. */
+async function readNamed(file: string | undefined): Promise<string | undefined> {
+  if (file === undefined) return undefined;
+  try {
+    return await readFile(file, "utf8");
+  } catch (err) {
+    throw new Error(`cannot read ${file}: ${errorMessage(err)}`);
+  }
+}
+
+/**
+ * The settings to inject with: Rigging's defaults, with istioctl's `--valuesFile` (the
+ * `values` of the istio-sidecar-injector ConfigMap), `--injectConfigFile` (its `config`) and
+ * `--meshConfigFile` (the `mesh` of the istio ConfigMap) read by the parsers the webhook uses.
+ */
+async function settingsFrom(
+  flags: KubeInjectFlags,
+): Promise<Result<{ mesh: MeshSettings; values: InjectionValues }>> {
+  let texts;
+  try {
+    const [values, config, mesh] = await Promise.all(
+      [flags.valuesFile, flags.injectConfigFile, flags.meshConfigFile].map(readNamed),
+    );
+    texts = { values, config, mesh };
+  } catch (err) {
+    return { ok: false, errors: [errorMessage(err)] };
+  }
+  const values = parseInjectorConfig(
+    { values: texts.values, config: texts.config },
+    defaultInjectionValues(),
+    { values: [flags.valuesFile ?? "values"], config: [flags.injectConfigFile ?? "config"] },
+  );
+  const mesh = parseInjectorMeshConfig(
+    texts.mesh,
+    defaultMeshSettings(),
+    flags.meshConfigFile ?? "mesh config",
+  );
+  const errors = [...(values.ok ? [] : values.errors), ...(mesh.ok ? [] : mesh.errors)];
+  if (!values.ok || !mesh.ok) return { ok: false, errors };
+  return { ok: true, value: { mesh: mesh.value, values: values.value } };
 }
 
 /**
@@ -26,17 +80,41 @@ export function kubeInjectCommand(): Command {
         "namespace the objects that name none will be applied to (kubectl apply -n), so the sidecar knows its workload's namespace",
       ),
     )
+    .addOption(
+      new Option(
+        "--valuesFile <file>",
+        "injection values (JSON), as in the `values` key of the istio-sidecar-injector ConfigMap",
+      ),
+    )
+    .addOption(
+      new Option(
+        "--injectConfigFile <file>",
+        "injector config (YAML: policy, selectors, injectedAnnotations), as in that ConfigMap's `config` key",
+      ),
+    )
+    .addOption(
+      new Option(
+        "--meshConfigFile <file>",
+        "mesh config (YAML), as in the `mesh` key of the istio ConfigMap; its defaultConfig reaches the sidecar",
+      ),
+    )
     .addHelpText(
       "after",
       `
 Examples:
   kubectl apply -f <(rig kube-inject -f app.yaml)
+  kubectl -n istio-system get configmap istio-sidecar-injector -o jsonpath='{.data.values}' > values.json
+  rig kube-inject -f app.yaml --valuesFile values.json --meshConfigFile mesh.yaml
   cat app.yaml | rig kube-inject -f - | kubectl apply -f -
   rig kube-inject -f app.yaml -o app-injected.yaml
 
-Exit status: 0 on success. 1 when the file cannot be read, a document is not valid YAML, or an
-injection annotation is malformed; every error is printed on stderr (naming the document, the
-object, the annotation and the rule) and nothing is printed on stdout or written to --output.`,
+Without the settings files, the sidecar is rendered with Rigging's defaults (the pinned
+docker.io/istio/proxyv2), not with the cluster's ConfigMaps.
+
+Exit status: 0 on success. 1 when a file cannot be read, a document is not valid YAML, a
+settings file has a malformed value, or an injection annotation is malformed; every error is
+printed on stderr (naming the file or document, the field and the rule) and nothing is printed
+on stdout or written to --output.`,
     )
     .action(async (flags: KubeInjectFlags) => {
       const source = flags.filename === "-" ? "stdin" : flags.filename;
@@ -46,7 +124,10 @@ object, the annotation and the rule) and nothing is printed on stdout or written
       } catch (err) {
         return failWith([`cannot read ${source}: ${errorMessage(err)}`]);
       }
-      const result = kubeInjectStream(text, defaultMeshSettings(), defaultInjectionValues(), {
+      const settings = await settingsFrom(flags);
+      if (!settings.ok) return failWith(settings.errors);
+      const { mesh, values } = settings.value;
+      const result = kubeInjectStream(text, mesh, values, {
         source,
         namespace: flags.namespace,
         apiDefaults: true,

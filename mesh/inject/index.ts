@@ -8,7 +8,10 @@ export type { InjectionDecision, DecisionReason } from "./decision";
 export {
   defaultMeshSettings,
   defaultInjectionValues,
+  conformanceInjectionValues,
   DEFAULT_DISCOVERY_ADDRESS,
+  PROXY_HUB,
+  PROXY_TAG,
   ISTIO_DEFAULT_DISCOVERY_ADDRESS,
 } from "./settings";
 export type {
@@ -24,3 +27,13 @@ export type { KubeInjectOptions, KubeInjected, KubeInjectedStream } from "./kube
 export { checkInjection, parseLabels } from "./check-inject";
 export type { InjectionCheck, CheckTarget } from "./check-inject";
 export type { Pod, Namespace, Container, WorkloadMeta } from "./types";
+export {
+  injectorConfigFromConfigMap,
+  parseInjectorConfig,
+  injectorConfigMapName,
+  INJECTOR_CONFIGMAP,
+  RENDERED_TEMPLATES,
+} from "./injector-config";
+export type { InjectorConfigResult, InjectorConfigSources } from "./injector-config";
+export { injectorMeshFromConfigMap, parseInjectorMeshConfig } from "./injector-mesh-config";
+export type { InjectorMeshResult } from "./injector-mesh-config";

@@ -3,16 +3,29 @@
  * `MeshConfig`/`ProxyConfig` the sidecar template reads, and the subset of the istio-discovery
  * chart values (`values.global.proxy.*` and friends) the template reads. Defaults are the chart's
  * (manifests/charts/istio-control/istio-discovery/values.yaml) and Istio's `mesh.DefaultProxyConfig`
- * (https://github.com/istio/istio/blob/master/pkg/config/mesh/mesh.go), except that the proxies are
- * pointed at Rigging's control-plane Service.
+ * (https://github.com/istio/istio/blob/master/pkg/config/mesh/mesh.go), except that the image is
+ * the pinned Istio release Rigging supports. Users change them through the `istio-sidecar-injector`
+ * and `istio` ConfigMaps (see injector-config.ts).
  */
 import type { JsonObject } from "./types";
 
-/** Rigging's control-plane Service: xDS and the CA both listen on 15012 (TLS). */
-export const DEFAULT_DISCOVERY_ADDRESS = "rigging.pepr-system.svc:15012";
-
 /** Istio's built-in discovery address; a proxy falls back to it when PROXY_CONFIG omits one. */
 export const ISTIO_DEFAULT_DISCOVERY_ADDRESS = "istiod.istio-system.svc:15012";
+
+/**
+ * Where injected proxies reach the control plane (xDS and the CA, TLS on 15012): Istio's own
+ * name, which Rigging's install serves from its control plane, so Istio's tools and docs apply.
+ */
+export const DEFAULT_DISCOVERY_ADDRESS = ISTIO_DEFAULT_DISCOVERY_ADDRESS;
+
+/** The registry of the Istio release Rigging injects by default (`values.global.hub`). */
+export const PROXY_HUB = "docker.io/istio";
+
+/**
+ * The Istio release whose `proxyv2` Rigging supports and injects by default
+ * (`values.global.tag`); the pilot-agent the tests run is built from the same release line.
+ */
+export const PROXY_TAG = "1.31.0";
 
 /**
  * Istio's `ProxyConfig` in its JSON (camelCase) form, as found in `meshConfig.defaultConfig` and
@@ -46,7 +59,7 @@ export interface MeshConfig {
 
 /** Rigging's mesh settings: where proxies connect, which revision we are, the mesh config. */
 export interface MeshSettings {
-  /** The control plane's xDS and CA address. @default "rigging.pepr-system.svc:15012" */
+  /** The control plane's xDS and CA address. @default "istiod.istio-system.svc:15012" */
   readonly discoveryAddress: string;
   /** The control plane's own namespace, never injected. @default "pepr-system" */
   readonly controlPlaneNamespace: string;
@@ -141,12 +154,15 @@ export interface LabelSelector {
   matchExpressions?: { key: string; operator: string; values?: string[] }[];
 }
 
-/** The chart's default values (istio-discovery values.yaml), as Istio's goldens were rendered. */
+/**
+ * The chart's default values (istio-discovery values.yaml), with the image pinned to the Istio
+ * release Rigging supports ({@link PROXY_HUB}/proxyv2:{@link PROXY_TAG}).
+ */
 export function defaultInjectionValues(): InjectionValues {
   return {
     global: {
-      hub: "registry.istio.io/testing",
-      tag: "latest",
+      hub: PROXY_HUB,
+      tag: PROXY_TAG,
       variant: "",
       imagePullPolicy: "",
       imagePullSecrets: [],
@@ -199,6 +215,17 @@ export function defaultInjectionValues(): InjectionValues {
       alwaysInjectSelector: [],
     },
   };
+}
+
+/**
+ * The values Istio's injection goldens were rendered with (the chart's test hub and tag), for the
+ * conformance tests that compare our output with them byte for byte.
+ */
+export function conformanceInjectionValues(): InjectionValues {
+  const values = defaultInjectionValues();
+  values.global.hub = "registry.istio.io/testing";
+  values.global.tag = "latest";
+  return values;
 }
 
 /** Istio's `mesh.DefaultProxyConfig()` fields that the agent assumes when PROXY_CONFIG omits them. */

@@ -27,6 +27,15 @@ export type MeshConfigResult =
 
 type OutboundMode = MeshConfig["outboundTrafficPolicy"];
 
+/** MeshConfig fields the sidecar injector acts on (and checks), not the xDS compiler. */
+const INJECTION_FIELDS = new Set([
+  "defaultConfig",
+  "enablePrometheusMerge",
+  "inboundTrafficPolicy",
+  "proxyListenPort",
+  "proxyInboundListenPort",
+]);
+
 // Kubernetes namespace names are lowercase RFC 1123 labels.
 const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
@@ -179,7 +188,8 @@ function readMeshConfig(findings: Findings, doc: Record<string, unknown>): MeshC
         config.extensionProviders = readExtensionProviders(findings, path, value);
         break;
       default:
-        findings.note(path, NOT_ACTED_ON);
+        // Sidecar injection reads these for new pods (mesh/inject/injector-mesh-config.ts).
+        if (!INJECTION_FIELDS.has(name)) findings.note(path, NOT_ACTED_ON);
     }
   }
   if (config.localityLbSetting === undefined) delete config.localityLbSetting;

@@ -230,15 +230,25 @@ describe("injectPod", () => {
     expect(r).toMatchObject({ ok: true, value: { injected: false, pod: p } });
   });
 
-  it("points the proxy at Rigging's control plane", () => {
+  it("points the pinned proxy at the control plane by Istio's own name", () => {
     const r = injectPod(pod(), enabled, mesh, values);
     if (!r.ok) throw new Error(r.errors.join("\n"));
     const proxy = r.value.pod.spec.initContainers?.find(c => c.name === "istio-proxy");
     const env = Object.fromEntries((proxy?.env ?? []).map(e => [e.name, e.value]));
-    expect(env.CA_ADDR).toBe("rigging.pepr-system.svc:15012");
-    expect(JSON.parse(env.PROXY_CONFIG ?? "")).toEqual({
-      discoveryAddress: "rigging.pepr-system.svc:15012",
-    });
+    expect(proxy?.image).toBe("docker.io/istio/proxyv2:1.31.0");
+    expect(env.CA_ADDR).toBe("istiod.istio-system.svc:15012");
+    // Istio's default address is left out of PROXY_CONFIG: the agent falls back to it.
+    expect(JSON.parse(env.PROXY_CONFIG ?? "")).toEqual({});
+  });
+
+  it("writes a discoveryAddress other than Istio's default into PROXY_CONFIG and CA_ADDR", () => {
+    const elsewhere = defaultMeshSettings({ discoveryAddress: "cp.mesh.svc:15012" });
+    const r = injectPod(pod(), enabled, elsewhere, values);
+    if (!r.ok) throw new Error(r.errors.join("\n"));
+    const proxy = r.value.pod.spec.initContainers?.find(c => c.name === "istio-proxy");
+    const env = Object.fromEntries((proxy?.env ?? []).map(e => [e.name, e.value]));
+    expect(env.CA_ADDR).toBe("cp.mesh.svc:15012");
+    expect(JSON.parse(env.PROXY_CONFIG ?? "")).toEqual({ discoveryAddress: "cp.mesh.svc:15012" });
   });
 
   it("is idempotent: an injected pod is not injected again", () => {

@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { parseAllDocuments } from "yaml";
 import {
-  defaultInjectionValues,
+  conformanceInjectionValues,
   defaultMeshSettings,
   type InjectionValues,
   type MeshSettings,
@@ -90,7 +90,7 @@ function overlay(base: Tree, top: Tree): void {
 
 /** Our settings for a case, rendered from its flags, mesh tweak, overlay file and setup. */
 export function settingsFor(c: GoldenCase): { mesh: MeshSettings; values: InjectionValues } {
-  const values = defaultInjectionValues();
+  const values = conformanceInjectionValues();
   const meshConfig: Tree = { defaultConfig: {} };
   let nativeSidecars = true;
   let compliancePolicy = "";

@@ -1,13 +1,15 @@
 /**
  * Normalisation before comparing our output with Istio's goldens. Only two kinds of difference
  * are removed, and nothing else:
- * 1. what must differ — the control-plane address (our proxies point at Rigging, the goldens at
- *    istiod): `CA_ADDR` and `discoveryAddress` in `PROXY_CONFIG`;
+ * 1. the control-plane address, should Rigging's default ever differ from istiod's: `CA_ADDR` and
+ *    `discoveryAddress` in `PROXY_CONFIG` (today both are `istiod.istio-system.svc:15012`, which
+ *    Rigging's install serves, so this changes nothing);
  * 2. Go serialisation artefacts of kube-inject's output that carry no meaning and that a
  *    webhook patch does not produce: `creationTimestamp: null`, `status: {}`, `strategy: {}`,
  *    and `resources: {}` on containers (Go prints empty structs).
- * Images need no normalising: we render with the same hub and tag the goldens used, and Istio's
- * goldens carry no version strings (StripVersion is a no-op on them).
+ * Images need no normalising: the goldens run with `conformanceInjectionValues()` (the hub and tag
+ * they were rendered with, not Rigging's pinned release), and Istio's goldens carry no version
+ * strings (StripVersion is a no-op on them).
  */
 import { DEFAULT_DISCOVERY_ADDRESS, ISTIO_DEFAULT_DISCOVERY_ADDRESS } from "../../../mesh/inject";
 

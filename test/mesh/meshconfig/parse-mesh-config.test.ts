@@ -648,15 +648,9 @@ describe("notes", () => {
       "discoverySelectors: [{matchLabels: {mesh: yes}}]",
     ].join("\n");
     expect(notesOf(text)).toEqual(
-      [
-        "accessLogFile",
-        "defaultConfig",
-        "enablePrometheusMerge",
-        "meshMTLS",
-        "defaultProviders",
-        "ingressClass",
-        "discoverySelectors",
-      ].map(field => `${SOURCE}: ${field}: accepted, not acted on by Rigging`),
+      ["accessLogFile", "meshMTLS", "defaultProviders", "ingressClass", "discoverySelectors"].map(
+        field => `${SOURCE}: ${field}: accepted, not acted on by Rigging`,
+      ),
     );
   });
 
@@ -718,11 +712,11 @@ describe("meshConfigFromConfigMap", () => {
   });
 
   it("names them in notes and YAML errors too", () => {
-    expect(meshConfigFromConfigMap(configMap({ mesh: "defaultConfig: {}" }))).toEqual({
+    expect(meshConfigFromConfigMap(configMap({ mesh: "accessLogFile: /dev/stdout" }))).toEqual({
       ok: true,
       value: DEFAULT_MESH_CONFIG,
       notes: [
-        "ConfigMap istio-system/istio: data.mesh: defaultConfig: accepted, not acted on by Rigging",
+        "ConfigMap istio-system/istio: data.mesh: accessLogFile: accepted, not acted on by Rigging",
       ],
     });
     expect(meshConfigFromConfigMap(configMap({ mesh: "a: [" }))).toEqual({
@@ -776,7 +770,7 @@ describe("Istio's own mesh configs", () => {
     const { value, notes } = load(read(file), file);
     expect(value).toEqual(DEFAULT_MESH_CONFIG);
     expect(notes).toEqual(
-      ["enableTracing", "ingressService", "defaultConfig"].map(
+      ["enableTracing", "ingressService"].map(
         f => `${file}: ${f}: accepted, not acted on by Rigging`,
       ),
     );
@@ -787,7 +781,7 @@ describe("Istio's own mesh configs", () => {
     expect(parseMeshConfig(read(file), file)).toEqual({
       ok: true,
       value: DEFAULT_MESH_CONFIG,
-      notes: [`${file}: defaultConfig: accepted, not acted on by Rigging`],
+      notes: [],
     });
   });
 
@@ -846,7 +840,6 @@ describe("Istio's own mesh configs", () => {
       "enableTracing",
       "ingressService",
       "connectTimeout",
-      "defaultConfig",
     ]);
   });
 });
