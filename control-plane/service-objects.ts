@@ -6,7 +6,8 @@
  *
  * - `rigging` in pepr-system selects the watcher pods, the process that runs xDS and the CA, and
  *   serves 15010 (plaintext ADS), 15012 (TLS ADS + CA) and 15014 (metrics, Pepr's HTTPS
- *   `/metrics`), by named target ports: a pod that does not declare a port is no endpoint of it.
+ *   `/metrics`). Target ports are numbers, not names: a watcher that `npx pepr deploy` made has
+ *   Pepr's own container spec, which names no ports, and must still be an endpoint.
  * - `istiod` in istio-system is an ExternalName alias of `rigging`, so the name Istio's agents,
  *   tools and docs dial, `istiod.istio-system.svc:15012`, reaches the same pods on the same port.
  *   An alias needs no writes at run time and follows the selector to any number of watcher
@@ -31,7 +32,7 @@ export const MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
 /** Its value. */
 export const MANAGED_BY = "rigging";
 
-/** A container port of the watcher, named so the Service can target it by name. */
+/** A port of the control plane: the Service's, and the watcher container's it targets. */
 export interface ControlPlanePort {
   readonly name: string;
   readonly port: number;
@@ -86,7 +87,7 @@ export function riggingService(): ManifestObject {
         name: p.name,
         port: p.port,
         protocol: "TCP",
-        targetPort: p.name,
+        targetPort: p.containerPort,
       })),
     },
   };
