@@ -1,8 +1,7 @@
-import { targetName, uninstallPlan } from "../../../cli/uninstall/plan";
+import { targetName, uninstallPlan, type UninstallTarget } from "../../../cli/uninstall/plan";
 
 describe("rig uninstall's plan", () => {
-  const names = (ts: readonly { kind: string; namespace?: string; name: string }[]) =>
-    ts.map(targetName);
+  const names = (ts: readonly UninstallTarget[]) => ts.map(targetName);
 
   it("removes the webhooks before anything else, and the root-cert ConfigMaps only after the watcher", () => {
     const plan = uninstallPlan({ purge: false, istiodNamespace: "istio-system" });
