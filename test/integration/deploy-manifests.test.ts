@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { installIstioCrds } from "../../capabilities/istio-crds";
 import { nodeCaDeps } from "../../ca/server/node-crypto";
+import { applyControlPlaneServices } from "../../control-plane/apply-services";
 import { kubernetesCaSecretStore } from "../../control-plane/ca-secrets";
 import { MeshCa } from "../../control-plane/mesh-ca";
 import {
@@ -12,7 +13,13 @@ import {
 } from "../../control-plane/root-cert-configmaps";
 import { recordingLogger } from "../control-plane/fakes";
 import { startTestCluster, type LocalCluster } from "../harness/cluster";
-import { createNamespace, eventually, getJson, kubectl as runKubectl } from "../harness/kube";
+import {
+  create,
+  createNamespace,
+  eventually,
+  getJson,
+  kubectl as runKubectl,
+} from "../harness/kube";
 import { repoRoot } from "../harness/shared";
 
 interface Port {
@@ -165,6 +172,39 @@ describe("the deployed manifests: a Service in front of the control plane", () =
       port: 15012,
       targetPort: 15012,
     });
+  });
+
+  it("the watcher's own apply (what npx pepr deploy relies on) agrees, and never takes over Istio's istiod", async () => {
+    const logger = recordingLogger();
+    expect(await applyControlPlaneServices("istio-system", logger)).toEqual({
+      applied: [
+        "Namespace istio-system",
+        "Service pepr-system/rigging",
+        "Service istio-system/istiod",
+      ],
+      failed: [],
+    });
+    expect(await resolveToService("istiod.istio-system.svc:15012")).toEqual({
+      name: "pepr-system/rigging",
+      port: 15012,
+      targetPort: 15012,
+    });
+    // Where an istiod Service that is not ours exists (Istio's own), it is left as it is.
+    await createNamespace(cluster, "mesh-system");
+    await create(cluster, "/api/v1/namespaces/mesh-system/services", {
+      metadata: { name: "istiod" },
+      spec: { ports: [{ name: "https-dns", port: 15012 }], selector: { app: "istiod" } },
+    });
+    const result = await applyControlPlaneServices("mesh-system", logger);
+    expect(result.failed).toEqual(["Service mesh-system/istiod"]);
+    const kept = await getJson<ServiceView>(
+      cluster,
+      "/api/v1/namespaces/mesh-system/services/istiod",
+    );
+    expect(kept.spec.type).toBe("ClusterIP");
+    expect(logger.lines.join("\n")).toContain(
+      "Service mesh-system/istiod: could not apply the control plane's Service",
+    );
   });
 
   /**
