@@ -9,6 +9,7 @@ import { experimentalCommand } from "./commands/explain";
 import { kubeInjectCommand } from "./commands/kube-inject";
 import { proxyConfigCommand } from "./commands/proxy-config";
 import { proxyStatusCommand } from "./commands/proxy-status";
+import { uninstallCommand } from "./commands/uninstall";
 import { errorMessage, exitCodes } from "./output";
 
 /** The `rig` command tree. Each subcommand lives in `cli/commands/` and has its own `--help`. */
@@ -27,6 +28,7 @@ export function rigProgram(): Command {
   program.addCommand(proxyConfigCommand());
   program.addCommand(agentCommand());
   program.addCommand(authzCommand());
+  program.addCommand(uninstallCommand());
   program.addCommand(experimentalCommand());
   throwInsteadOfExit(program);
   return program;

@@ -26,6 +26,17 @@ export interface ControlPlaneConfig {
   readonly xdsAddress: string | undefined;
   /** TLS ADS + CA, or undefined when off. */
   readonly xdsTlsAddress: string | undefined;
+  /**
+   * Readiness endpoint (`/ready`, see `readiness.ts`), or undefined when off. The watcher's probe
+   * reads it; `rig dev` has no probe, so it is off there unless asked.
+   */
+  readonly readyAddress: string | undefined;
+  /**
+   * Whether the process applies the control-plane Services itself at start (the watcher, so that
+   * `npx pepr deploy`, which never reads dist/, gets them too). RIGGING_APPLY_SERVICES=false
+   * leaves them to the manifests or the chart.
+   */
+  readonly applyServices: boolean;
   /** Namespace in `istiod.<ns>.svc`, the name Istio's agents dial. */
   readonly istiodNamespace: string;
   /** Whether ADS on the TLS port needs a ServiceAccount token. */
@@ -66,11 +77,25 @@ export function controlPlaneConfig(env: NodeJS.ProcessEnv): ControlPlaneConfig {
       env.PEPR_MODE === "dev" ? "127.0.0.1:15010" : "off",
     ),
     xdsTlsAddress: address("RIGGING_XDS_TLS_ADDRESS", env.RIGGING_XDS_TLS_ADDRESS, `${host}:15012`),
+    readyAddress: address(
+      "RIGGING_READY_ADDRESS",
+      env.RIGGING_READY_ADDRESS,
+      env.PEPR_MODE === "dev" ? "off" : "0.0.0.0:8080",
+    ),
+    applyServices: applyServices(env),
     istiodNamespace: istiodNamespace(env),
     tlsAdsAuth: auth,
     jwks: jwksConfig(env),
     debounce: debounceConfig(env),
   };
+}
+
+function applyServices(env: NodeJS.ProcessEnv): boolean {
+  const value = env.RIGGING_APPLY_SERVICES ?? (env.PEPR_MODE === "dev" ? "false" : "true");
+  if (value !== "true" && value !== "false") {
+    throw new Error(`RIGGING_APPLY_SERVICES: "${value}" must be "true" or "false"`);
+  }
+  return value === "true";
 }
 
 /**

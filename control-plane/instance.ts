@@ -14,6 +14,8 @@ import { exposeOnPeprMetrics } from "./metrics";
 import { createMeshMetrics, registerMeshMetrics } from "./mesh-metrics";
 import { MeteredJwksFetcher } from "./metered-jwks-fetcher";
 import { meshConfigWatch } from "./mesh-config-source";
+import { applyControlPlaneServices } from "./apply-services";
+import { peprHealthy, serveReadiness } from "./readiness";
 
 /**
  * The module's one mesh CA and root publisher, shared by the `cert-issuance` capability's
@@ -116,7 +118,7 @@ export function startMeshControlPlane(
   const registry = new Registry();
   registerMeshMetrics(registry, meshMetrics);
   exposeOnPeprMetrics(registry);
-  return startControlPlane({
+  const plane = startControlPlane({
     registry,
     xdsAddress: config.xdsAddress,
     xdsTlsAddress: config.xdsTlsAddress,
@@ -131,4 +133,28 @@ export function startMeshControlPlane(
     hooks: meshRuntime,
     jwks: jwksFetcher,
   });
+  if (config.applyServices)
+    void applyControlPlaneServices(config.istiodNamespace, logger).catch(() => undefined);
+  if (config.readyAddress) {
+    const ports = [
+      ...(config.xdsAddress ? [{ role: "plaintext ADS", bound: () => !!plane.xdsPort() }] : []),
+      ...(config.xdsTlsAddress
+        ? [{ role: "TLS ADS + CA", bound: () => !!plane.xdsTlsPort() }]
+        : []),
+    ];
+    serveReadiness(
+      config.readyAddress,
+      async () => ({
+        ports: ports.map(p => ({ role: p.role, bound: p.bound() })),
+        pepr: await peprHealthy(Number(env.RIGGING_ADMISSION_PORT ?? 3000)),
+      }),
+      logger,
+    ).catch(err =>
+      logger.error(
+        { address: config.readyAddress, err: (err as Error).message },
+        "readiness endpoint: could not listen; the watcher's probe will fail",
+      ),
+    );
+  }
+  return plane;
 }

@@ -12,6 +12,7 @@ import { secretAccessAuthorizer, type SecretAccessAuthorizer } from "./secret-ac
 import type { ControlPlaneLogger } from "./logger";
 import type { MeshCa, MeshCaDeps } from "./mesh-ca";
 import type { RootCertPublisher } from "./root-cert-configmaps";
+import { controlPlaneDnsNames } from "./service-objects";
 import {
   issueServingIdentity,
   RotatingServerCredentials,
@@ -87,14 +88,12 @@ export interface ControlPlane {
   stop(): Promise<void>;
 }
 
-/** The names 15012's certificate covers: istiod's (what Istio's agents dial), ours, loopback. */
+/**
+ * The names 15012's certificate covers: every name a client may dial it by (istiod's, which
+ * Istio's agents use, the `rigging` and watcher Services', each short and qualified) and loopback.
+ */
 export function defaultServingNames(istiodNamespace = "istio-system"): string[] {
-  return [
-    `istiod.${istiodNamespace}.svc`,
-    "rigging.pepr-system.svc",
-    "pepr-rigging-watcher.pepr-system.svc",
-    "localhost",
-  ];
+  return controlPlaneDnsNames(istiodNamespace);
 }
 
 /** Starts what `options` asks for; never rejects (failures are logged). */

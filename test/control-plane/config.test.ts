@@ -32,6 +32,24 @@ describe("controlPlaneConfig", () => {
     ).toBe("0.0.0.0:15010");
   });
 
+  it("serves readiness on istiod's 8080 and applies the Services in a watcher, neither in `rig dev`", () => {
+    expect(controlPlaneConfig({ PEPR_WATCH_MODE: "true" })).toMatchObject({
+      readyAddress: "0.0.0.0:8080",
+      applyServices: true,
+    });
+    expect(controlPlaneConfig({ PEPR_MODE: "dev" })).toMatchObject({
+      readyAddress: undefined,
+      applyServices: false,
+    });
+    expect(
+      controlPlaneConfig({
+        PEPR_WATCH_MODE: "true",
+        RIGGING_READY_ADDRESS: "off",
+        RIGGING_APPLY_SERVICES: "false",
+      }),
+    ).toMatchObject({ readyAddress: undefined, applyServices: false });
+  });
+
   it("takes addresses from the environment, and `off`", () => {
     const c = controlPlaneConfig({
       RIGGING_XDS_ADDRESS: "off",
@@ -45,6 +63,8 @@ describe("controlPlaneConfig", () => {
     [{ RIGGING_XDS_ADDRESS: "15010" }, /RIGGING_XDS_ADDRESS: "15010" must be host:port/],
     [{ RIGGING_XDS_TLS_ADDRESS: "h:99999" }, /RIGGING_XDS_TLS_ADDRESS: "h:99999"/],
     [{ RIGGING_XDS_TLS_AUTH: "mtls" }, /RIGGING_XDS_TLS_AUTH: "mtls" must be "token" or "none"/],
+    [{ RIGGING_READY_ADDRESS: "8080" }, /RIGGING_READY_ADDRESS: "8080" must be host:port/],
+    [{ RIGGING_APPLY_SERVICES: "yes" }, /RIGGING_APPLY_SERVICES: "yes" must be "true" or "false"/],
   ])("refuses %j naming the variable", (env, message) =>
     expect(() => controlPlaneConfig(env)).toThrow(message),
   );
