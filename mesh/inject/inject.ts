@@ -101,7 +101,11 @@ export function renderSidecar(
   if (typeof stripped === "string") return fail(`${ref}: ${stripped}`);
   const owner = workload ?? workloadOf(pod, namespace);
   const ctx = templateContext(stripped, owner, pc, mesh, values);
-  const rendered = runTemplates(pod, selectTemplates(annotations), ctx);
+  const rendered = runTemplates(
+    pod,
+    selectTemplates(annotations, ctx.values.sidecarInjectorWebhook.defaultTemplates),
+    ctx,
+  );
   if (typeof rendered === "string") {
     return fail(`${ref}: metadata.annotations["${A.templates}"]: ${rendered}`);
   }

@@ -16,6 +16,8 @@ import { LineCounter, parseDocument } from "yaml";
 import { Findings, isMapping, shown } from "../meshconfig/findings";
 import { at, idx } from "../validation/diagnostic";
 import { defaultInjectionValues, type InjectionValues } from "./settings";
+import { TEMPLATES } from "./template";
+import { customTemplate } from "./template-custom";
 import {
   bool,
   count,
@@ -39,10 +41,11 @@ export const INJECTOR_VALUES_KEY = "values";
 export const INJECTOR_CONFIG_KEY = "config";
 
 /**
- * The templates Rigging renders itself. A `config` may list only these in `defaultTemplates`:
- * Rigging does not execute the Go templates a ConfigMap carries under `templates`.
+ * The templates Rigging renders itself (Istio's built-ins). Rigging does not execute the Go
+ * templates a ConfigMap carries under `templates`: for these names it renders its own, and other
+ * names must be plain YAML overlays.
  */
-export const RENDERED_TEMPLATES: readonly string[] = ["sidecar"];
+export const RENDERED_TEMPLATES: readonly string[] = Object.keys(TEMPLATES);
 
 /** The ConfigMap name for a revision (`istio-sidecar-injector-<rev>`), as the chart names it. */
 export function injectorConfigMapName(revision: string): string {
@@ -150,16 +153,50 @@ function readValues(findings: Findings, text: string, base: InjectionValues): In
   return overlay(findings, "", VALUES_SCHEMA, plain, doc) as unknown as InjectionValues;
 }
 
-/** `defaultTemplates`: only templates Rigging renders. */
-function readDefaultTemplates(findings: Findings, path: string, value: unknown): void {
-  if (!stringList(findings, path, value)) return;
+/** `defaultTemplates`: built-in templates, or custom ones the values or config define. */
+function readDefaultTemplates(
+  findings: Findings,
+  path: string,
+  value: unknown,
+  custom: Record<string, string>,
+): string[] | undefined {
+  if (!stringList(findings, path, value)) return undefined;
+  const known = [...new Set([...RENDERED_TEMPLATES, ...Object.keys(custom)])];
+  let ok = true;
   (value as string[]).forEach((t, i) => {
-    if (!RENDERED_TEMPLATES.includes(t))
-      findings.error(
-        idx(path, i),
-        `template ${shown(t)} is not one Rigging renders (${RENDERED_TEMPLATES.join(", ")}); custom templates are not supported`,
-      );
+    if (known.includes(t)) return;
+    ok = false;
+    findings.error(
+      idx(path, i),
+      `template ${shown(t)} is not defined (known: ${known.join(", ")})`,
+    );
   });
+  return ok ? (value as string[]) : undefined;
+}
+
+/**
+ * `templates`: Istio's chart ships its built-in templates here as Go templates; for those names
+ * Rigging renders its own. Other names become custom templates, which must be plain YAML.
+ */
+function readTemplates(
+  findings: Findings,
+  path: string,
+  value: unknown,
+  custom: Record<string, string>,
+): void {
+  if (!mapping(findings, path, value)) return;
+  for (const [name, text] of Object.entries(value as Record<string, unknown>)) {
+    const at_ = at(path, name);
+    if (typeof text !== "string") {
+      findings.error(at_, `must be a template text (string), got ${shown(text)}`);
+    } else if (RENDERED_TEMPLATES.includes(name)) {
+      findings.note(at_, "built-in template: Rigging renders its own");
+    } else {
+      const rendered = customTemplate(name, text);
+      if (typeof rendered === "string") findings.error(at_, rendered.replace(/^[^:]*: /, ""));
+      else custom[name] = text;
+    }
+  }
 }
 
 /** The injector `config` in `text` applied to `values`; errors and notes go to `findings`. */
@@ -172,6 +209,8 @@ function readConfig(findings: Findings, text: string, values: InjectionValues): 
   }
   const out = structuredClone(values);
   const hook = out.sidecarInjectorWebhook;
+  // Read after `templates`, which may define the custom templates it names.
+  let defaults: { path: string; value: unknown } | undefined;
   for (const [key, value] of Object.entries(doc)) {
     const path = at("", key);
     switch (key) {
@@ -195,11 +234,14 @@ function readConfig(findings: Findings, text: string, values: InjectionValues): 
           hook.injectedAnnotations = value as Record<string, string>;
         break;
       case "defaultTemplates":
-        if (value !== null) readDefaultTemplates(findings, path, value);
+        if (value !== null) defaults = { path, value };
         break;
       case "templates":
-        if (value !== null && mapping(findings, path, value))
-          findings.note(path, "accepted; Rigging renders its own built-in templates by name");
+        if (value !== null) {
+          const custom = { ...(hook.templates ?? {}) };
+          readTemplates(findings, path, value, custom);
+          if (Object.keys(custom).length > 0) hook.templates = custom;
+        }
         break;
       case "template":
       case "aliases":
@@ -208,6 +250,15 @@ function readConfig(findings: Findings, text: string, values: InjectionValues): 
       default:
         findings.note(path, "unknown to Istio's injector config, ignored as Istio ignores it");
     }
+  }
+  if (defaults !== undefined) {
+    const chosen = readDefaultTemplates(
+      findings,
+      defaults.path,
+      defaults.value,
+      hook.templates ?? {},
+    );
+    if (chosen !== undefined) hook.defaultTemplates = chosen;
   }
   return out;
 }

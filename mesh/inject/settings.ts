@@ -143,6 +143,8 @@ export interface InjectionValues {
      * overlays are supported, not Go template actions. @default {}
      */
     templates?: Record<string, string>;
+    /** The templates a pod gets when it names none (`inject.istio.io/templates`). @default ["sidecar"] */
+    defaultTemplates?: string[];
   };
   /** The gateway template's pod security context. @default - allow binding ports below 1024 */
   gateways?: { securityContext?: JsonObject };

@@ -38,10 +38,16 @@ export const TEMPLATES: Readonly<Record<string, Template>> = {
   "grpc-simple": grpcSimpleTemplate,
 };
 
-/** The template names a pod asks for: `inject.istio.io/templates`, comma-separated, or `sidecar`. */
-export function selectTemplates(annotations: Record<string, string>): string[] {
+/**
+ * The template names a pod asks for: `inject.istio.io/templates`, comma-separated, or the
+ * injector config's `defaultTemplates` (Istio's default: `sidecar`).
+ */
+export function selectTemplates(
+  annotations: Record<string, string>,
+  defaults: readonly string[] = ["sidecar"],
+): string[] {
   const raw = annotations[A.templates];
-  return raw === undefined ? ["sidecar"] : raw.split(",").map(t => t.trim());
+  return raw === undefined ? [...defaults] : raw.split(",").map(t => t.trim());
 }
 
 /** Renders one template by name: a custom one from values first, as Istio's chart does. */

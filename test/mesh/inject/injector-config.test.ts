@@ -114,14 +114,34 @@ describe("injectorConfigFromConfigMap: good values", () => {
       v => [v.global.proxy.autoInject, v.sidecarInjectorWebhook.neverInjectSelector],
       ["enabled", []],
     ],
+    [
+      "defaultTemplates naming a custom plain-YAML template defined beside it",
+      {
+        config: [
+          "defaultTemplates: [sidecar, spire]",
+          "templates:",
+          "  spire: |",
+          "    metadata:",
+          "      labels: {spiffe: enabled}",
+          "",
+        ].join("\n"),
+      },
+      v => [
+        v.sidecarInjectorWebhook.defaultTemplates,
+        Object.keys(v.sidecarInjectorWebhook.templates ?? {}),
+      ],
+      [["sidecar", "spire"], ["spire"]],
+    ],
   ])("reads %s", (_, data, pick, want) => {
     expect(pick(valuesOf(data))).toEqual(want);
   });
 
   it("notes what it accepts but does not act on", () => {
-    const r = injectorConfigFromConfigMap(cm({ config: "templates: {}\nfoo: 1\n" }));
+    const r = injectorConfigFromConfigMap(
+      cm({ config: "templates:\n  gateway: '{{ .Values }}'\nfoo: 1\n" }),
+    );
     expect(r.ok && r.notes).toEqual([
-      "ConfigMap istio-system/istio-sidecar-injector: data.config: templates: accepted; Rigging renders its own built-in templates by name",
+      "ConfigMap istio-system/istio-sidecar-injector: data.config: templates.gateway: built-in template: Rigging renders its own",
       "ConfigMap istio-system/istio-sidecar-injector: data.config: foo: unknown to Istio's injector config, ignored as Istio ignores it",
     ]);
   });
@@ -240,8 +260,20 @@ describe("injectorConfigFromConfigMap: refusals name the ConfigMap, the field pa
       "a default template Rigging does not render",
       { config: "defaultTemplates: [sidecar, hello]\n" },
       [
-        `${P}data.config: defaultTemplates[1]: template "hello" is not one Rigging renders (sidecar); custom templates are not supported`,
+        `${P}data.config: defaultTemplates[1]: template "hello" is not defined (known: sidecar, gateway, grpc-agent, grpc-simple)`,
       ],
+    ],
+    [
+      "a custom template with Go template actions",
+      { config: "templates:\n  spire: |\n    spec: {{ .Spec }}\n" },
+      [
+        `${P}data.config: templates.spire: Go template actions ({{ ... }}) are not supported; only plain YAML overlays are`,
+      ],
+    ],
+    [
+      "a custom template that is not text",
+      { config: "templates:\n  spire: 3\n" },
+      [`${P}data.config: templates.spire: must be a template text (string), got 3`],
     ],
     [
       "every error at once, values and config",
@@ -429,9 +461,7 @@ describe("Istio's own kube-inject settings files load", () => {
     expect(r).toEqual({
       ok: true,
       value: defaultInjectionValues(),
-      notes: [
-        "inject-config.yaml: templates: accepted; Rigging renders its own built-in templates by name",
-      ],
+      notes: ["inject-config.yaml: templates.sidecar: built-in template: Rigging renders its own"],
     });
   });
 

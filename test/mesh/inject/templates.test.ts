@@ -94,7 +94,8 @@ describe("injection templates", () => {
   it("gateway: the pod becomes a router with Istio's proxy image and no iptables", () => {
     const pod = inject(gatewayPod("gateway"));
     const proxy = proxyOf(pod);
-    expect(proxy?.image).toBe("registry.istio.io/testing/proxyv2:latest");
+    // The pinned release Rigging injects by default (hub/tag of the default values).
+    expect(proxy?.image).toBe("docker.io/istio/proxyv2:1.31.0");
     expect(proxy?.args?.slice(0, 2)).toEqual(["proxy", "router"]);
     expect(pod.spec.initContainers).toBeUndefined();
     expect(pod.spec.securityContext).toEqual({
@@ -150,5 +151,20 @@ describe("injection templates", () => {
     const init = inject(pod, values).spec.initContainers?.[0];
     expect(init?.name).toBe("grpc-bootstrap-init");
     expect(init?.env?.find(e => e.name === "ISTIO_NAMESPACE")?.value).toBe("mesh\n");
+  });
+
+  it("a pod that names no template gets the injector config's defaultTemplates", () => {
+    const values = defaultInjectionValues();
+    values.sidecarInjectorWebhook.templates = { spire: "metadata:\n  labels: {spiffe: enabled}\n" };
+    values.sidecarInjectorWebhook.defaultTemplates = ["sidecar", "spire"];
+    const plain: Pod = {
+      metadata: { name: "app", namespace: "edge" },
+      spec: { containers: [{ name: "app", image: "app:1" }] },
+    };
+    const pod = inject(plain, values);
+    expect(pod.metadata.labels?.spiffe).toBe("enabled");
+    expect(pod.spec.initContainers?.some(c => c.name === "istio-proxy")).toBe(true);
+    // Without the setting, the same pod gets the sidecar alone.
+    expect(inject(plain).metadata.labels?.spiffe).toBeUndefined();
   });
 });
