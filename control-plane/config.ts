@@ -41,6 +41,11 @@ export interface ControlPlaneConfig {
   readonly istiodNamespace: string;
   /** Whether ADS on the TLS port needs a ServiceAccount token. */
   readonly tlsAdsAuth: "token" | "none";
+  /**
+   * RIGGING_XDS_UNAUTHENTICATED_SECRETS: whether a stream no port authenticated (plaintext
+   * 15010) receives gateway credentials. `withhold` in a cluster, as istiod; `serve` for `rig dev`.
+   */
+  readonly unauthenticatedSecrets: "serve" | "withhold";
   /** JWKS fetching. */
   readonly jwks: JwksConfig;
   /** Push debouncing. */
@@ -69,13 +74,10 @@ export function controlPlaneConfig(env: NodeJS.ProcessEnv): ControlPlaneConfig {
     throw new Error(`RIGGING_XDS_TLS_AUTH: "${auth}" must be "token" or "none"`);
   }
   return {
-    // Plaintext ADS carries every proxy's configuration, gateway certificates included, to any
-    // caller: on by default only for `rig dev` (loopback); a watcher opens it only when asked.
-    xdsAddress: address(
-      "RIGGING_XDS_ADDRESS",
-      env.RIGGING_XDS_ADDRESS,
-      env.PEPR_MODE === "dev" ? "127.0.0.1:15010" : "off",
-    ),
+    // Plaintext ADS, as istiod serves it on 15010 (grpc-simple pods and in-cluster tools dial it).
+    // It never carries gateway private keys in a cluster: unauthenticated streams get no Secrets.
+    xdsAddress: address("RIGGING_XDS_ADDRESS", env.RIGGING_XDS_ADDRESS, `${host}:15010`),
+    unauthenticatedSecrets: unauthenticatedSecrets(env),
     xdsTlsAddress: address("RIGGING_XDS_TLS_ADDRESS", env.RIGGING_XDS_TLS_ADDRESS, `${host}:15012`),
     readyAddress: address(
       "RIGGING_READY_ADDRESS",
@@ -88,6 +90,17 @@ export function controlPlaneConfig(env: NodeJS.ProcessEnv): ControlPlaneConfig {
     jwks: jwksConfig(env),
     debounce: debounceConfig(env),
   };
+}
+
+function unauthenticatedSecrets(env: NodeJS.ProcessEnv): "serve" | "withhold" {
+  const value =
+    env.RIGGING_XDS_UNAUTHENTICATED_SECRETS ?? (env.PEPR_MODE === "dev" ? "serve" : "withhold");
+  if (value !== "serve" && value !== "withhold") {
+    throw new Error(
+      `RIGGING_XDS_UNAUTHENTICATED_SECRETS: "${value}" must be "serve" or "withhold"`,
+    );
+  }
+  return value;
 }
 
 function applyServices(env: NodeJS.ProcessEnv): boolean {

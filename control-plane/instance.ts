@@ -123,6 +123,7 @@ export function startMeshControlPlane(
     xdsAddress: config.xdsAddress,
     xdsTlsAddress: config.xdsTlsAddress,
     tlsAdsAuth: config.tlsAdsAuth,
+    unauthenticatedSecrets: config.unauthenticatedSecrets,
     servingDnsNames: defaultServingNames(config.istiodNamespace),
     ca: meshCa,
     deps: nodeCaDeps,

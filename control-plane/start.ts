@@ -48,9 +48,11 @@ export interface ControlPlaneOptions {
   /**
    * Whether ADS on the TLS port requires a ServiceAccount token. @default "token" — as istiod:
    * the TLS port is the one reachable from outside the trust boundary, and the config it serves
-   * names every Service and endpoint; 15010 stays open for tests and in-cluster trusted use.
+   * names every Service and endpoint; 15010 serves in-cluster callers, without Secrets.
    */
   readonly tlsAdsAuth?: "token" | "none";
+  /** Secrets for streams no port authenticated. @default "serve" */
+  readonly unauthenticatedSecrets?: "serve" | "withhold";
   /** Publishes `istio-ca-root-cert` when the roots change; none in CA-only tests. */
   readonly publisher?: RootCertPublisher;
   /** Snapshots for the discovery server. @default an empty cache */
@@ -104,6 +106,7 @@ export function startControlPlane(options: ControlPlaneOptions): ControlPlane {
     registry: options.registry ?? new Registry(),
     logger,
     hooks: options.hooks,
+    unauthenticatedSecrets: options.unauthenticatedSecrets,
   });
   const authorizeSecrets = options.authorizeSecrets ?? secretAccessAuthorizer({ logger });
   let xdsPort: number | undefined;

@@ -16,20 +16,28 @@ describe("runsControlPlane", () => {
 });
 
 describe("controlPlaneConfig", () => {
-  it("keeps `rig dev` on loopback, and a watcher's plaintext port closed unless asked", () => {
+  it("keeps `rig dev` on loopback; a watcher serves 15010 and 15012 but withholds Secrets from unauthenticated streams", () => {
     expect(controlPlaneConfig({ PEPR_MODE: "dev" })).toMatchObject({
       xdsAddress: "127.0.0.1:15010",
       xdsTlsAddress: "127.0.0.1:15012",
       tlsAdsAuth: "token",
+      unauthenticatedSecrets: "serve",
     });
     expect(controlPlaneConfig({ PEPR_WATCH_MODE: "true" })).toMatchObject({
-      xdsAddress: undefined,
+      xdsAddress: "0.0.0.0:15010",
       xdsTlsAddress: "0.0.0.0:15012",
+      unauthenticatedSecrets: "withhold",
     });
     expect(
-      controlPlaneConfig({ PEPR_WATCH_MODE: "true", RIGGING_XDS_ADDRESS: "0.0.0.0:15010" })
-        .xdsAddress,
-    ).toBe("0.0.0.0:15010");
+      controlPlaneConfig({ PEPR_WATCH_MODE: "true", RIGGING_XDS_ADDRESS: "off" }).xdsAddress,
+    ).toBeUndefined();
+    expect(
+      controlPlaneConfig({ PEPR_MODE: "dev", RIGGING_XDS_UNAUTHENTICATED_SECRETS: "withhold" })
+        .unauthenticatedSecrets,
+    ).toBe("withhold");
+    expect(() =>
+      controlPlaneConfig({ PEPR_WATCH_MODE: "true", RIGGING_XDS_UNAUTHENTICATED_SECRETS: "yes" }),
+    ).toThrow('RIGGING_XDS_UNAUTHENTICATED_SECRETS: "yes" must be "serve" or "withhold"');
   });
 
   it("serves readiness on istiod's 8080 and applies the Services in a watcher, neither in `rig dev`", () => {

@@ -82,18 +82,27 @@ export function nodeRefusal(
 }
 
 /**
+ * What a server does with Secrets for a caller no port authenticated (plaintext 15010, or TLS
+ * without token auth): `serve` them (tests and `rig dev` on loopback) or `withhold` them, as
+ * istiod does for a proxy without a verified identity (pilot/pkg/xds/sds.go).
+ */
+export type UnauthenticatedSecrets = "serve" | "withhold";
+
+/**
  * What of `snapshot` the caller may receive: everything, except that a caller that may not list
  * Secrets gets no Secret resources (its Listeners still name them; Envoy keeps those waiting for
  * SDS, as with istiod). Returns `snapshot` itself when nothing is withheld, and how many Secrets
- * were withheld otherwise. No caller (a port that does not authenticate) withholds nothing.
+ * were withheld otherwise. No caller (a port that does not authenticate) is treated as
+ * `unauthenticated` says.
  */
 export function visibleToCaller(
   snapshot: Snapshot,
   caller: AuthenticatedCaller | undefined,
+  unauthenticated: UnauthenticatedSecrets = "serve",
 ): { readonly snapshot: Snapshot; readonly withheld: number } {
   const secrets = snapshot.resources.get(TypeUrl.secret);
-  if (!caller || caller.secretsAllowed || !secrets || secrets.size === 0)
-    return { snapshot, withheld: 0 };
+  const allowed = caller ? caller.secretsAllowed : unauthenticated === "serve";
+  if (allowed || !secrets || secrets.size === 0) return { snapshot, withheld: 0 };
   const resources = new Map(snapshot.resources).set(TypeUrl.secret, new Map());
   // A fixed version: every withheld view of the type is the same (empty) content.
   const versions = new Map(snapshot.versions).set(TypeUrl.secret, "withheld");
@@ -101,7 +110,15 @@ export function visibleToCaller(
 }
 
 /** The warning logged when Secrets are withheld: the node, the ServiceAccount and the rule. */
-export function secretsWithheldMessage(nodeId: string, caller: AuthenticatedCaller): string {
+export function secretsWithheldMessage(
+  nodeId: string,
+  caller: AuthenticatedCaller | undefined,
+): string {
+  if (!caller)
+    return (
+      `xDS node ${nodeId}: connected without authentication (plaintext xDS): gateway ` +
+      `credentials withheld; connect over TLS (15012) with a ServiceAccount token`
+    );
   return (
     `xDS node ${nodeId}: ServiceAccount ${caller.namespace}/${caller.serviceAccount ?? "(unknown)"} ` +
     `may not list secrets in namespace ${caller.namespace}: gateway credentials withheld`

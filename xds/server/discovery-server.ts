@@ -31,6 +31,7 @@ import {
   secretsWithheldMessage,
   visibleToCaller,
   type AuthenticatedCaller,
+  type UnauthenticatedSecrets,
 } from "./caller";
 import {
   XdsSession,
@@ -58,6 +59,11 @@ export interface DiscoveryServerOptions {
   readonly limits?: SessionLimits;
   /** Told when proxies connect and disconnect, e.g. to compile a new proxy's snapshot. */
   readonly hooks?: ConnectionHooks;
+  /**
+   * Secrets for a stream no port authenticated: served (tests, `rig dev` on loopback) or
+   * withheld (a cluster's plaintext 15010, as istiod). @default "serve"
+   */
+  readonly unauthenticatedSecrets?: UnauthenticatedSecrets;
 }
 
 type Duplex<Req> = grpc.ServerDuplexStream<Req, Buffer>;
@@ -69,8 +75,8 @@ const failureCodes: Record<FailureKind, grpc.status> = {
 };
 
 // Set only by the TLS port's token check, which strips any value the client sent. A port
-// without that check (plaintext 15010: tests and `rig dev` on loopback, off in a cluster) has no
-// caller and is served as before, Secrets included; istiod would serve it none.
+// without that check (plaintext 15010) has no caller: its Secrets follow `unauthenticatedSecrets`
+// (withheld in a cluster, as istiod does; served on loopback for tests and `rig dev`).
 function callerOf(metadata: grpc.Metadata): AuthenticatedCaller | undefined {
   return authenticatedCaller(key => {
     const value = metadata.get(key)[0];
@@ -104,6 +110,7 @@ export class DiscoveryServer {
       nodeKey: options.nodeKey ?? (node => node.id),
       limits: options.limits,
       hooks: options.hooks,
+      unauthenticatedSecrets: options.unauthenticatedSecrets,
     };
     this.addServicesTo(this.#server);
   }
@@ -240,13 +247,13 @@ export class DiscoveryServer {
       return;
     }
     const cached = this.#ctx.cache.get(this.#ctx.nodeKey(request.node));
-    const view = cached && visibleToCaller(cached, caller);
-    if (view && view.withheld > 0 && caller && typeUrl === TypeUrl.secret) {
+    const view = cached && visibleToCaller(cached, caller, this.#ctx.unauthenticatedSecrets);
+    if (view && view.withheld > 0 && typeUrl === TypeUrl.secret) {
       this.#ctx.logger.warn(
         {
           proxy: request.node.id,
-          namespace: caller.namespace,
-          serviceAccount: caller.serviceAccount,
+          namespace: caller?.namespace,
+          serviceAccount: caller?.serviceAccount,
           withheld: view.withheld,
         },
         secretsWithheldMessage(request.node.id, caller),

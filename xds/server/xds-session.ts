@@ -21,6 +21,7 @@ import {
   nodeRefusal,
   secretsWithheldMessage,
   visibleToCaller,
+  type UnauthenticatedSecrets,
   type AuthenticatedCaller,
 } from "./caller";
 import { ConnectionStatus, type ProxyStatusRegistry } from "./proxy-status";
@@ -43,6 +44,8 @@ export interface SessionContext {
   readonly limits?: SessionLimits;
   /** Told of every stream that identified its node, and of its end (see {@link ConnectionHooks}). */
   readonly hooks?: ConnectionHooks;
+  /** Secrets for a caller no port authenticated. @default "serve" */
+  readonly unauthenticatedSecrets?: UnauthenticatedSecrets;
 }
 
 /**
@@ -244,15 +247,15 @@ export class XdsSession {
    * see the same (empty) Secret type, and nothing withheld is ever recorded as held.
    */
   #visible(snapshot: Snapshot): Snapshot {
-    const view = visibleToCaller(snapshot, this.caller);
-    if (view.withheld > 0 && !this.#warnedWithheld && this.caller) {
+    const view = visibleToCaller(snapshot, this.caller, this.ctx.unauthenticatedSecrets);
+    if (view.withheld > 0 && !this.#warnedWithheld) {
       // Once per stream: every push would repeat it, and the cause (RBAC) is the same each time.
       this.#warnedWithheld = true;
       this.ctx.logger.warn(
         {
           proxy: this.#node?.id,
-          namespace: this.caller.namespace,
-          serviceAccount: this.caller.serviceAccount,
+          namespace: this.caller?.namespace,
+          serviceAccount: this.caller?.serviceAccount,
           withheld: view.withheld,
         },
         secretsWithheldMessage(this.#node?.id ?? "(unknown)", this.caller),

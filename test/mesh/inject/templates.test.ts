@@ -162,9 +162,9 @@ describe("injection templates", () => {
       spec: { containers: [{ name: "app", image: "app:1" }] },
     };
     const pod = inject(plain, values);
-    expect(pod.metadata.labels?.spiffe).toBe("enabled");
+    expect(pod.metadata?.labels?.spiffe).toBe("enabled");
     expect(pod.spec.initContainers?.some(c => c.name === "istio-proxy")).toBe(true);
     // Without the setting, the same pod gets the sidecar alone.
-    expect(inject(plain).metadata.labels?.spiffe).toBeUndefined();
+    expect(inject(plain).metadata?.labels?.spiffe).toBeUndefined();
   });
 });

@@ -67,6 +67,16 @@ describe("visibleToCaller", () => {
     expect(visibleToCaller(none, denied)).toEqual({ snapshot: none, withheld: 0 });
   });
 
+  it("withholds Secrets from a stream without a caller when the server says `withhold`", () => {
+    expect(visibleToCaller(snapshot, undefined, "serve")).toEqual({ snapshot, withheld: 0 });
+    const view = visibleToCaller(snapshot, undefined, "withhold");
+    expect(view.withheld).toBe(1);
+    expect(view.snapshot.resources.get(TypeUrl.secret)?.size).toBe(0);
+    // An authenticated caller is judged by its own access, whatever the setting.
+    const allowed = { ...denied, secretsAllowed: true };
+    expect(visibleToCaller(snapshot, allowed, "withhold").snapshot).toBe(snapshot);
+  });
+
   it("empties the Secret type for a caller that may not list Secrets, keeping the rest", () => {
     const view = visibleToCaller(snapshot, denied);
     expect(view.withheld).toBe(1);

@@ -3,7 +3,8 @@
  * port's interceptor, fed a token per port, with the SubjectAccessReview authorizer answering
  * from a fake review) serves a caller that may not list Secrets the gateway's Listeners but no
  * Secrets — in SotW, Delta and per-type fetch — and one that may, both. A port that does not
- * authenticate (plaintext 15010) serves Secrets as before.
+ * authenticate (plaintext 15010) serves Secrets only when its server is told to (`serve`, for
+ * tests and `rig dev`); in a cluster (`withhold`) it serves none, as istiod.
  */
 import * as grpc from "@grpc/grpc-js";
 import { Registry } from "prom-client";
@@ -260,8 +261,37 @@ describe("gateway Secrets and the caller's right to list them", () => {
     ]);
   });
 
-  it("a port that does not authenticate (plaintext 15010) still serves Secrets", async () => {
+  it("a port that does not authenticate serves Secrets when the server says `serve` (tests, rig dev)", async () => {
     const client = await sotw(plainPort, nodeOf("plaintext"));
     await client.waitFor(() => client.state.get(TypeUrl.secret)?.has(CERT) ?? false);
+  });
+
+  it("a cluster's plaintext 15010 (`withhold`) serves the gateway's Listener but never its key", async () => {
+    const warnings: Array<{ fields: Record<string, unknown>; msg: string }> = [];
+    const plain = new DiscoveryServer({
+      cache,
+      registry: new Registry(),
+      unauthenticatedSecrets: "withhold",
+      logger: {
+        warn: (fields, msg) => void warnings.push({ fields, msg }),
+        info: () => undefined,
+        debug: () => undefined,
+      },
+    });
+    const port = await plain.listen("127.0.0.1:0");
+    try {
+      const nodeId = nodeOf("plaintext-withheld");
+      const client = await sotw(port, nodeId);
+      await settle();
+      expect(client.state.get(TypeUrl.secret)?.size ?? 0).toBe(0);
+      expect(client.responses.filter(r => r.typeUrl === TypeUrl.secret)).toEqual([]);
+      expect(warnings.map(w => w.msg)).toEqual([
+        `xDS node ${nodeId}: connected without authentication (plaintext xDS): gateway ` +
+          "credentials withheld; connect over TLS (15012) with a ServiceAccount token",
+      ]);
+      client.close();
+    } finally {
+      await plain.stop(100);
+    }
   });
 });
