@@ -11,6 +11,7 @@ import {
   kubernetesRootCertWriter,
   RootCertPublisher,
 } from "../../control-plane/root-cert-configmaps";
+import { ISTIO_DEFAULT_DISCOVERY_ADDRESS } from "../../mesh/inject/settings";
 import { recordingLogger } from "../control-plane/fakes";
 import { startTestCluster, type LocalCluster } from "../harness/cluster";
 import {
@@ -156,7 +157,11 @@ describe("the deployed manifests: a Service in front of the control plane", () =
       c => c.name === "istio-proxy",
     )!;
     const env = new Map((proxy.env ?? []).map(e => [e.name, e.value ?? ""]));
-    const discovery = JSON.parse(env.get("PROXY_CONFIG") ?? "{}").discoveryAddress as string;
+    // PROXY_CONFIG omits a discoveryAddress equal to Istio's default, and CA_ADDR defaults to the
+    // discovery address: the sidecar's agent then dials Istio's built-in name, as it would here.
+    const discovery =
+      (JSON.parse(env.get("PROXY_CONFIG") ?? "{}").discoveryAddress as string | undefined) ??
+      ISTIO_DEFAULT_DISCOVERY_ADDRESS;
     const caAddr = env.get("CA_ADDR") ?? discovery;
     expect(discovery).toMatch(/:15012$/);
     for (const address of [discovery, caAddr]) {
@@ -166,8 +171,8 @@ describe("the deployed manifests: a Service in front of the control plane", () =
         service: { name: "pepr-system/rigging", port: 15012, targetPort: 15012 },
       });
     }
-    // Istio's name for the control plane reaches it too, whichever default the injector uses.
-    expect(await resolveToService("istiod.istio-system.svc:15012")).toEqual({
+    // The Service's own name, which a user may set as discoveryAddress, reaches it too.
+    expect(await resolveToService("rigging.pepr-system.svc:15012")).toEqual({
       name: "pepr-system/rigging",
       port: 15012,
       targetPort: 15012,
