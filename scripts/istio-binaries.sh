@@ -3,6 +3,7 @@
 # cache folder keyed by that version. A no-op when they are already there, so tests and CI call it.
 #
 # Usage: scripts/istio-binaries.sh [pilot-agent] [pilot-discovery]   (default: pilot-agent)
+#        scripts/istio-binaries.sh --where   (prints the folder only; builds nothing)
 # Prints the folder holding the binaries on its last line of stdout; progress goes to stderr.
 #
 # No tagged istio.io/istio version is served by the Go module proxy (Istio tags are not Go-module
@@ -23,6 +24,12 @@ die() { printf '[istio-binaries] error: %s\n' "$*" >&2; exit 1; }
 
 [ -n "$ISTIO_MODULE_VERSION" ] || die "tools/istio/go.mod has no 'require istio.io/istio <version>' line"
 bin="$cache_root/bin/istio-$ISTIO_MODULE_VERSION"
+
+if [ "${1:-}" = --where ]; then
+  # For tests, which must not start a many-minute build themselves: where the binaries belong.
+  echo "$bin"
+  exit 0
+fi
 
 wanted=("$@")
 [ ${#wanted[@]} -gt 0 ] || wanted=(pilot-agent)
