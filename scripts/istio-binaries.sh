@@ -42,6 +42,11 @@ done
 
 have_all() {
   for b in "$@"; do [ -x "$bin/$b" ] || return 1; done
+  # pilot-agent needs Envoy's bootstrap template, which the proxyv2 image ships at
+  # /var/lib/istio/envoy/envoy_bootstrap_tmpl.json; it comes from the same module download.
+  for b in "$@"; do
+    if [ "$b" = pilot-agent ] && [ ! -f "$bin/envoy_bootstrap_tmpl.json" ]; then return 1; fi
+  done
   return 0
 }
 
@@ -96,12 +101,19 @@ trap 'rm -rf "$tmp"' EXIT
 
 missing=()
 for b in "${wanted[@]}"; do
-  have_all "$b" || missing+=("istio.io/istio/pilot/cmd/$b")
+  [ -x "$bin/$b" ] || missing+=("istio.io/istio/pilot/cmd/$b")
 done
-v=istio.io/istio/pkg/version
-ldflags="-s -w -X $v.buildVersion=$ISTIO_BUILD_VERSION -X $v.buildGitRevision=${ISTIO_MODULE_VERSION##*-} -X $v.buildStatus=Clean -X $v.buildTag=$ISTIO_MODULE_VERSION -X $v.buildHub=docker.io/istio"
-# CGO off as Istio's own release builds do: static binaries, no C toolchain needed.
-CGO_ENABLED=0 timed_build "${missing[*]##*/} ($ISTIO_MODULE_VERSION)" "$tools" -trimpath -ldflags "$ldflags" -o "$tmp/" "${missing[@]}"
+if [ ${#missing[@]} -gt 0 ]; then
+  v=istio.io/istio/pkg/version
+  ldflags="-s -w -X $v.buildVersion=$ISTIO_BUILD_VERSION -X $v.buildGitRevision=${ISTIO_MODULE_VERSION##*-} -X $v.buildStatus=Clean -X $v.buildTag=$ISTIO_MODULE_VERSION -X $v.buildHub=docker.io/istio"
+  # CGO off as Istio's own release builds do: static binaries, no C toolchain needed.
+  CGO_ENABLED=0 timed_build "${missing[*]##*/} ($ISTIO_MODULE_VERSION)" "$tools" -trimpath -ldflags "$ldflags" -o "$tmp/" "${missing[@]}"
+fi
+if [[ " ${wanted[*]} " == *" pilot-agent "* ]] && [ ! -f "$bin/envoy_bootstrap_tmpl.json" ]; then
+  istio_src=$(cd "$tools" && "$GO" list -m -f '{{.Dir}}' istio.io/istio)
+  cp "$istio_src/tools/packaging/common/envoy_bootstrap.json" "$tmp/envoy_bootstrap_tmpl.json"
+  chmod u+w "$tmp/envoy_bootstrap_tmpl.json"
+fi
 
 # Move into place only after a build succeeded, so a half-built cache is never reused.
 for f in "$tmp"/*; do

@@ -11,9 +11,9 @@
  * `OUTPUT_CERTS` (where proxyless workloads read their certificates).
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { repoRoot } from "./shared";
 
 /** The folder scripts/istio-binaries.sh builds into (it prints it without building). */
@@ -32,7 +32,7 @@ export function istioBinDir(): string {
  */
 export function pilotAgentBinary(): string {
   const path = join(istioBinDir(), "pilot-agent");
-  if (!existsSync(path)) {
+  if (!existsSync(path) || !existsSync(join(istioBinDir(), "envoy_bootstrap_tmpl.json"))) {
     throw new Error(
       `pilot-agent not found at ${path}: build it with \`npm run istio:binaries\` ` +
         "(bash scripts/istio-binaries.sh; `npm test` does this before the tests)",
@@ -63,6 +63,11 @@ export interface AgentSpec {
   readonly statusPort: number;
   /** Istio's `grpc-agent` template (no Envoy) or the `sidecar` template (Envoy expected). */
   readonly template: "grpc-agent" | "sidecar";
+  /**
+   * `PROXY_CONFIG.binaryPath`, the program started as Envoy (sidecar template).
+   * @default Istio's `/usr/local/bin/envoy`
+   */
+  readonly envoyBinary?: string;
   /** Extra environment, e.g. SECRET_TTL. */
   readonly env?: Readonly<Record<string, string>>;
   /** `--log_output_level`. @default "default:info,xdsproxy:debug" (logs every type URL sent). */
@@ -114,6 +119,7 @@ export function agentEnv(spec: AgentSpec, root: string): Record<string, string> 
     discoveryAddress: address,
     configPath: join(root, "etc", "istio", "proxy"),
     statusPort: spec.statusPort,
+    ...(spec.envoyBinary ? { binaryPath: spec.envoyBinary } : {}),
   };
   const common: Record<string, string> = {
     PATH: process.env.PATH ?? "/usr/bin:/bin",
@@ -161,6 +167,11 @@ export function startPilotAgent(spec: AgentSpec): RunningAgent {
   mkdirSync(join(root, "var/run/secrets/workload-spiffe-uds"), { recursive: true });
   mkdirSync(join(root, "var/run/secrets/workload-spiffe-credentials"), { recursive: true });
   mkdirSync(join(root, "var/lib/istio/data"), { recursive: true });
+  // The proxyv2 image's Envoy bootstrap template, from the same Istio module as the binary.
+  put(
+    "var/lib/istio/envoy/envoy_bootstrap_tmpl.json",
+    readFileSync(join(dirname(binary), "envoy_bootstrap_tmpl.json"), "utf8"),
+  );
   const env = agentEnv(spec, root);
   const args = [
     "proxy",

@@ -6,9 +6,10 @@
  * local API server) on loopback; grpc-js-xds clients and servers read nothing but the bootstrap,
  * socket and certificates the agent wrote.
  */
-import { readFileSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { connect } from "node:tls";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { createPrivateKey, X509Certificate } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
 import * as grpcXds from "@grpc/grpc-js-xds";
@@ -400,31 +401,56 @@ describe("Istio's pilot-agent against Rigging's control plane", () => {
   });
 
   describe("sidecar template (Envoy expected, none on this machine)", () => {
-    it("serves the certificate and root over its SDS socket to a gRPC SDS client, then stops where it would start Envoy", async () => {
+    it("gets as far as starting Envoy with its bootstrap, then stops because /usr/local/bin/envoy does not exist", async () => {
       const a = await agent({
         podName: "sidecar",
         serviceAccount: "sidecar",
         ip: "127.0.0.55",
         template: "sidecar",
       });
-      await eventually("the SDS socket", async () => {
+      const stop = await a.waitForLine(/Envoy exited with error|failed to start/);
+      console.log(`sidecar template stops at: ${stop.line}`);
+      expect(stop.line).toContain("/usr/local/bin/envoy");
+      // Istio's agent had written Envoy's bootstrap and was starting Envoy with it.
+      const command = await a.waitForLine(/Envoy command: \[-c \S*envoy-rev\.json/);
+      expect(command.at).toBeLessThanOrEqual(stop.at);
+      // The agent ends with Envoy (status 0: Istio treats it as the proxy having exited).
+      expect(await a.exited).toBe(0);
+    });
+
+    it("with a stand-in process where Envoy would run, serves the workload certificate and root over its SDS socket to a gRPC SDS client", async () => {
+      // Not Envoy: a process that stays up with Envoy's arguments, so the agent keeps serving SDS.
+      const standIn = join(mkdtempSync(join(tmpdir(), "rigging-envoy-")), "envoy");
+      writeFileSync(standIn, `#!/bin/sh\necho "$@" > "$0.args"\nexec sleep 600\n`, { mode: 0o755 });
+      const a = await agent({
+        podName: "sidecar",
+        serviceAccount: "sidecar",
+        ip: "127.0.0.56",
+        template: "sidecar",
+        envoyBinary: standIn,
+      });
+      await eventually("Envoy's stand-in to start", async () => {
         try {
-          return statSync(a.sdsSocket).isSocket() ? true : undefined;
+          return readFileSync(`${standIn}.args`, "utf8");
         } catch {
           return undefined;
         }
-      });
+      }).then(args => expect(args).toMatch(/-c \S*envoy-rev\.json/));
+      const envoyBootstrap = readFileSync(join(a.root, "etc/istio/proxy/envoy-rev.json"), "utf8");
+      // Envoy would fetch xDS through the agent's socket and certificates from its SDS socket.
+      expect(envoyBootstrap).toContain(join(a.root, "etc/istio/proxy/XDS"));
+      expect(envoyBootstrap).toContain("./var/run/secrets/workload-spiffe-uds/socket");
       const [identity, rootCa] = await fetchSecrets(
         a.sdsSocket,
-        `sidecar~127.0.0.55~sidecar.${NS}~${NS}.svc.cluster.local`,
+        `sidecar~127.0.0.56~sidecar.${NS}~${NS}.svc.cluster.local`,
         ["default", "ROOTCA"],
       );
       const leaf = new X509Certificate(pemBlocks(identity!.certificateChain!)[0]!);
       expect(leaf.subjectAltName).toBe(`URI:${spiffe(NS, "sidecar")}`);
       expect(leaf.checkPrivateKey(createPrivateKey(identity!.privateKey!))).toBe(true);
       expect(rootCa!.trustedCa!.trim()).toBe(root.trim());
-      const stop = await a.waitForLine(/envoy/i);
-      console.log(`sidecar template stops at: ${stop.line}`);
+      await a.stop();
+      rmSync(dirname(standIn), { recursive: true, force: true });
     });
   });
 });
