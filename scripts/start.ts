@@ -10,8 +10,10 @@ import { namedClusterDir } from "../cli/local-cluster/paths";
 import { runDev } from "../cli/dev/runner";
 import { progressReporter } from "../cli/output";
 import { runDemo } from "./demo";
+import type { MeshDemo } from "./demo-mesh";
 
 async function main(): Promise<void> {
+  const started = performance.now();
   const progress = progressReporter();
   const binDir = await ensureBinaries(progress);
   const dir = namedClusterDir("default");
@@ -33,7 +35,16 @@ async function main(): Promise<void> {
   const session = await runDev({ log: progress });
   const kubectl = (args: string[], input?: string) =>
     spawnSync(join(binDir, "kubectl"), args, { input, encoding: "utf8", env: process.env });
-  await runDemo(kubectl, line => process.stdout.write(`${line}\n`));
+  let mesh: MeshDemo;
+  try {
+    mesh = await runDemo(kubectl, line => process.stdout.write(`${line}\n`));
+  } catch (err) {
+    await session.stop();
+    throw err;
+  }
+  process.stdout.write(
+    `npm start: ${((performance.now() - started) / 1000).toFixed(1)} s from start to the end of the demo\n`,
+  );
 
   process.stdout.write(
     [
@@ -41,20 +52,24 @@ async function main(): Promise<void> {
       "Rigging is running against the local cluster. In another terminal:",
       `  export KUBECONFIG=${cluster.kubeconfigPath} PATH=${binDir}:$PATH`,
       "  kubectl get pods -A                         # the demo's workloads",
+      "  npx rig proxy-status                        # the demo's pods, connected to Rigging",
+      "  npx rig proxy-config <pod>.shop listeners   # what one of them was sent",
       "  kubectl get validatingwebhookconfigurations  # Rigging's admission hooks",
       "  npx rig cluster status                      # the local cluster's processes",
       "",
-      "Ctrl-C stops Rigging (and removes its webhooks); `npx rig cluster down` stops the cluster.",
+      "Ctrl-C stops the demo's pods and Rigging (and removes its webhooks); `npx rig cluster down` stops the cluster.",
       "",
     ].join("\n"),
   );
   const stop = async () => {
+    mesh.stop();
     await session.stop();
     process.exit(0);
   };
   process.once("SIGINT", () => void stop());
   process.once("SIGTERM", () => void stop());
   const code = await session.exited;
+  mesh.stop();
   await session.stop();
   process.stderr.write(`Rigging exited with code ${code}\n`);
   process.exit(1);

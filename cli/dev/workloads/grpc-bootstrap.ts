@@ -30,6 +30,8 @@ export interface GrpcNode {
    * transport sockets Rigging sends name.
    */
   readonly certDir?: string;
+  /** `node.cluster` (what `rig proxy-status` shows as CLUSTER). @default "test" */
+  readonly cluster?: string;
 }
 
 /** The bootstrap JSON for `node`. */
@@ -45,7 +47,7 @@ export function grpcBootstrap(node: GrpcNode): string {
     // grpc-js-xds requires a locality, even an empty one.
     node: {
       id: node.nodeId,
-      cluster: "test",
+      cluster: node.cluster ?? "test",
       locality: {},
       metadata: {
         GENERATOR: "grpc",
