@@ -4,13 +4,14 @@
 // its webhooks; `npx rig cluster down` stops the cluster.
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { ensureBinaries } from "../cli/local-cluster/binaries";
+import { ensureBinaries, repoRoot } from "../cli/local-cluster/binaries";
 import { loadCluster, startCluster } from "../cli/local-cluster/cluster";
 import { namedClusterDir } from "../cli/local-cluster/paths";
 import { runDev } from "../cli/dev/runner";
 import { progressReporter } from "../cli/output";
 import { runDemo } from "./demo";
 import type { MeshDemo } from "./demo-mesh";
+import { builtModuleIsCurrent } from "./module-freshness";
 
 async function main(): Promise<void> {
   const started = performance.now();
@@ -32,7 +33,9 @@ async function main(): Promise<void> {
   }
   process.env.KUBECONFIG = cluster.kubeconfigPath;
   // The module's JSON logs would drown the demo; `npx rig dev` shows them.
-  const session = await runDev({ log: progress });
+  const build = !builtModuleIsCurrent(repoRoot);
+  if (!build) progress("dist/ is newer than the module's sources: not rebuilding");
+  const session = await runDev({ log: progress, build });
   const kubectl = (args: string[], input?: string) =>
     spawnSync(join(binDir, "kubectl"), args, { input, encoding: "utf8", env: process.env });
   let mesh: MeshDemo;

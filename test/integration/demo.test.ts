@@ -20,6 +20,7 @@ describe("npm start's demo", () => {
   let session: DevSession;
   let mesh: MeshDemo | undefined;
   const printed: string[] = [];
+  const moduleLog: string[] = [];
   let output = "";
   let lines: string[] = [];
 
@@ -28,6 +29,7 @@ describe("npm start's demo", () => {
     process.env.KUBECONFIG = cluster.kubeconfigPath;
     const [xdsPort, tlsPort] = [await freePort(), await freePort()];
     session = await startTestModule({
+      moduleLog: line => moduleLog.push(line),
       env: {
         RIGGING_XDS_ADDRESS: `127.0.0.1:${xdsPort}`,
         RIGGING_XDS_TLS_ADDRESS: `127.0.0.1:${tlsPort}`,
@@ -46,7 +48,10 @@ describe("npm start's demo", () => {
       );
     } catch (err) {
       // What the demo printed up to the failure says which step broke.
-      throw new Error(`${String(err)}\n--- the demo printed:\n${printed.join("\n")}`);
+      throw new Error(
+        `${String(err)}\n--- the demo printed:\n${printed.join("\n")}` +
+          `\n--- the module's last log lines:\n${moduleLog.slice(-60).join("\n")}`,
+      );
     }
     output = printed.join("\n");
     lines = output.split("\n");
