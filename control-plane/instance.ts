@@ -73,6 +73,8 @@ export const meshRuntime = new MeshRuntime({
   ...debounceOrDefaults(process.env),
   jwks: jwksFetcher,
   metrics: meshMetrics,
+  // Under `rig dev` pods run as processes on this host, reached at their host address.
+  storeOptions: { hostAddresses: process.env.PEPR_MODE === "dev" },
 });
 
 // A malformed setting leaves the defaults here; the control plane then refuses to start, naming

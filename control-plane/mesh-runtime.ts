@@ -8,6 +8,7 @@ import {
   sortedValues,
   type MeshStore,
   type StoreEvent,
+  type StoreOptions,
 } from "../mesh/store";
 import { validate } from "../mesh/validation/validate";
 import { createDebouncer, type Debouncer, type Timers } from "../xds/cache/debouncer";
@@ -61,6 +62,8 @@ export interface MeshRuntimeOptions {
   readonly jwks?: JwksSource;
   /** Push metrics. @default none */
   readonly metrics?: Pick<MeshMetrics, "pushDuration" | "proxyPushes">;
+  /** How the store reads what it is fed (pods' host addresses under `rig dev`). @default none */
+  readonly storeOptions?: StoreOptions;
 }
 
 interface ConnectedNode {
@@ -101,6 +104,7 @@ export class MeshRuntime implements ConnectionHooks {
   readonly #encoded = new EncodeCache();
 
   constructor(private readonly options: MeshRuntimeOptions) {
+    this.#store = this.#pushed = createStore(options.storeOptions);
     this.#key = options.nodeKey ?? (node => node.id);
     this.#meshOptions = {
       ...options.meshOptions,

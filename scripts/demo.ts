@@ -1,7 +1,35 @@
 // The demo `npm start` runs once Rigging is up: what the mesh does, shown with kubectl.
 import type { SpawnSyncReturns } from "node:child_process";
+import { runMeshDemo, type MeshDemo, type MeshDemoOptions } from "./demo-mesh";
 
-type Kubectl = (args: string[], input?: string) => SpawnSyncReturns<string>;
+/** Runs kubectl with `args` (and `input` on stdin) against the demo's cluster. */
+export type Kubectl = (args: string[], input?: string) => SpawnSyncReturns<string>;
+
+/**
+ * Prints `# title`, then `$ kubectl <args>` (or `$ kubectl <shown>`), runs it and prints its
+ * output. `quiet` runs kubectl without printing; `say` prints a line.
+ */
+export interface Step {
+  (
+    title: string,
+    args: string[],
+    opts?: { input?: string; shown?: string },
+  ): SpawnSyncReturns<string>;
+  quiet(args: string[]): SpawnSyncReturns<string>;
+  say(line: string): void;
+}
+
+function makeStep(kubectl: Kubectl, print: (line: string) => void): Step {
+  const step = (title: string, args: string[], opts: { input?: string; shown?: string } = {}) => {
+    print(`\n# ${title}`);
+    print(`$ kubectl ${opts.shown ?? args.join(" ")}`);
+    const res = kubectl(args, opts.input);
+    const out = `${res.stdout ?? ""}${res.stderr ?? ""}`.trim();
+    if (out) print(out);
+    return res;
+  };
+  return Object.assign(step, { quiet: (args: string[]) => kubectl(args), say: print });
+}
 
 const namespace = `apiVersion: v1
 kind: Namespace
@@ -28,16 +56,19 @@ spec:
       containers: [{ name: ${name}, image: "example/${name}:1" }]
 `;
 
-/** Runs the demo steps, printing each command and what the cluster answered. */
-export async function runDemo(kubectl: Kubectl, print: (line: string) => void): Promise<void> {
-  const step = (title: string, args: string[], input?: string) => {
-    print(`\n# ${title}`);
-    print(`$ kubectl ${args.join(" ")}`);
-    const res = kubectl(args, input);
-    const out = `${res.stdout ?? ""}${res.stderr ?? ""}`.trim();
-    if (out) print(out);
-    return res;
-  };
+/**
+ * Runs the demo steps, printing each command and what the cluster answered: injection and a
+ * refusal, then a mesh with traffic (see `demo-mesh.ts`). Its host pods run until `stop()`.
+ */
+export async function runDemo(
+  kubectl: Kubectl,
+  print: (line: string) => void,
+  options: MeshDemoOptions = {},
+): Promise<MeshDemo> {
+  const started = performance.now();
+  const base = makeStep(kubectl, print);
+  const step = (title: string, args: string[], input?: string) =>
+    base(title, args, input === undefined ? {} : { input });
   step("A namespace where every pod joins the mesh, and must", ["apply", "-f", "-"], namespace);
   step(
     "A Deployment: its pods get Istio's sidecar, pointed at Rigging",
@@ -65,4 +96,7 @@ export async function runDemo(kubectl: Kubectl, print: (line: string) => void): 
     ["apply", "-f", "-"],
     deployment("legacy", '{ sidecar.istio.io/inject: "false" }'),
   );
+  const mesh = await runMeshDemo(base, options);
+  print(`\ndemo: ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  return mesh;
 }

@@ -4,14 +4,17 @@
 // its webhooks; `npx rig cluster down` stops the cluster.
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { ensureBinaries } from "../cli/local-cluster/binaries";
+import { ensureBinaries, repoRoot } from "../cli/local-cluster/binaries";
 import { loadCluster, startCluster } from "../cli/local-cluster/cluster";
 import { namedClusterDir } from "../cli/local-cluster/paths";
 import { runDev } from "../cli/dev/runner";
 import { progressReporter } from "../cli/output";
 import { runDemo } from "./demo";
+import type { MeshDemo } from "./demo-mesh";
+import { builtModuleIsCurrent } from "./module-freshness";
 
 async function main(): Promise<void> {
+  const started = performance.now();
   const progress = progressReporter();
   const binDir = await ensureBinaries(progress);
   const dir = namedClusterDir("default");
@@ -30,10 +33,21 @@ async function main(): Promise<void> {
   }
   process.env.KUBECONFIG = cluster.kubeconfigPath;
   // The module's JSON logs would drown the demo; `npx rig dev` shows them.
-  const session = await runDev({ log: progress });
+  const build = !builtModuleIsCurrent(repoRoot);
+  if (!build) progress("dist/ is newer than the module's sources: not rebuilding");
+  const session = await runDev({ log: progress, build });
   const kubectl = (args: string[], input?: string) =>
     spawnSync(join(binDir, "kubectl"), args, { input, encoding: "utf8", env: process.env });
-  await runDemo(kubectl, line => process.stdout.write(`${line}\n`));
+  let mesh: MeshDemo;
+  try {
+    mesh = await runDemo(kubectl, line => process.stdout.write(`${line}\n`));
+  } catch (err) {
+    await session.stop();
+    throw err;
+  }
+  process.stdout.write(
+    `npm start: ${((performance.now() - started) / 1000).toFixed(1)} s from start to the end of the demo\n`,
+  );
 
   process.stdout.write(
     [
@@ -41,20 +55,24 @@ async function main(): Promise<void> {
       "Rigging is running against the local cluster. In another terminal:",
       `  export KUBECONFIG=${cluster.kubeconfigPath} PATH=${binDir}:$PATH`,
       "  kubectl get pods -A                         # the demo's workloads",
+      "  npx rig proxy-status                        # the demo's pods, connected to Rigging",
+      "  npx rig proxy-config <pod>.shop listeners   # what one of them was sent",
       "  kubectl get validatingwebhookconfigurations  # Rigging's admission hooks",
       "  npx rig cluster status                      # the local cluster's processes",
       "",
-      "Ctrl-C stops Rigging (and removes its webhooks); `npx rig cluster down` stops the cluster.",
+      "Ctrl-C stops the demo's pods and Rigging (and removes its webhooks); `npx rig cluster down` stops the cluster.",
       "",
     ].join("\n"),
   );
   const stop = async () => {
+    mesh.stop();
     await session.stop();
     process.exit(0);
   };
   process.once("SIGINT", () => void stop());
   process.once("SIGTERM", () => void stop());
   const code = await session.exited;
+  mesh.stop();
   await session.stop();
   process.stderr.write(`Rigging exited with code ${code}\n`);
   process.exit(1);

@@ -7,6 +7,7 @@
  * @see istio/istio pilot/pkg/serviceregistry/serviceentry/conversion.go (endpoints of entries)
  */
 import type { WorkloadEntry } from "../api";
+import { hostAddressOf } from "./host-address";
 import { selectorMatches, type KubePod } from "./kube-types";
 import { getIn, sortedValues, valuesOf } from "./persistent-map";
 import type { ServiceInfo, ServicePortInfo } from "./service-model";
@@ -122,7 +123,7 @@ function selectedPods(
     const ip = podIp(pod);
     if (!ip || !selectorMatches(selector, pod.metadata.labels)) continue;
     out.push({
-      address: ip,
+      address: (store.hostAddresses && hostAddressOf(pod)) || ip,
       port: numericPort(port.targetPort) ?? port.port,
       labels: pod.metadata.labels ?? {},
       serviceAccount: pod.spec?.serviceAccountName,
@@ -150,7 +151,7 @@ function sliceEndpoints(store: MeshStore, svc: ServiceInfo, port: ServicePortInf
             : getIn(store.podsByIp, address);
         const pod = podKey ? getIn(store.pods, podKey) : undefined;
         out.push({
-          address,
+          address: (store.hostAddresses && hostAddressOf(pod)) || address,
           port: slicePort.port,
           labels: pod?.metadata.labels ?? {},
           serviceAccount: pod?.spec?.serviceAccountName,

@@ -54,12 +54,20 @@ export interface MeshStore {
   readonly config: ConfigMaps;
   /** The service registry: host, then source (`Service/ns/name`, `ServiceEntry/ns/name`). */
   readonly registry: PMap<PMap<ServiceInfo>>;
+  /** Whether pods annotated with a host address are reached there (see `host-address.ts`). */
+  readonly hostAddresses?: boolean;
 }
 
 /** Options of a new store. */
 export interface StoreOptions {
   /** @default "cluster.local" */
   readonly domainSuffix?: string;
+  /**
+   * Reach a pod at its `rigging.dev/host-address` annotation instead of its IP: only for a
+   * control plane beside a cluster whose pods run on this host (`rig dev`).
+   * @default false
+   */
+  readonly hostAddresses?: boolean;
 }
 
 /** The empty store. */
@@ -79,6 +87,7 @@ export function createStore(options: StoreOptions = {}): MeshStore {
     tlsSecrets: emptyMap(),
     config,
     registry: emptyMap(),
+    ...(options.hostAddresses ? { hostAddresses: true } : {}),
   };
 }
 

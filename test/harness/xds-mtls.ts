@@ -11,7 +11,7 @@ import { systemClock, systemRandomBytes } from "../../ca/server/node-crypto";
 import { DEFAULT_TTL_POLICY } from "../../ca/ttl";
 import type { ResourceObject } from "../../xds/encode/encode-resource";
 import { makeCsr, rsaKeyPair } from "../ca/fixtures";
-import { bootstrapJson, BOOTSTRAP_OPTION } from "./xds-bootstrap";
+import { grpcBootstrapOptions } from "../../cli/dev/workloads/grpc-bootstrap";
 
 const T = "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.";
 
@@ -64,19 +64,7 @@ export function mtlsBootstrapOptions(
   certDir: string,
   labels?: Record<string, string>,
 ): Record<string, string> {
-  const bootstrap = JSON.parse(bootstrapJson(adsPort, nodeId, labels)) as Record<string, unknown>;
-  bootstrap.certificate_providers = {
-    default: {
-      plugin_name: "file_watcher",
-      config: {
-        certificate_file: `${certDir}/cert-chain.pem`,
-        private_key_file: `${certDir}/key.pem`,
-        ca_certificate_file: `${certDir}/root-cert.pem`,
-        refresh_interval: "1s",
-      },
-    },
-  };
-  return { [BOOTSTRAP_OPTION]: JSON.stringify(bootstrap) };
+  return grpcBootstrapOptions({ xdsAddress: `127.0.0.1:${adsPort}`, nodeId, certDir, labels });
 }
 
 /**

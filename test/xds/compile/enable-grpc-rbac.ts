@@ -1,6 +1,2 @@
-/**
- * grpc-js-xds reads `GRPC_XDS_EXPERIMENTAL_RBAC` once, when it loads, and without it NACKs every
- * listener carrying an RBAC filter. A test imports this module before `@grpc/grpc-js-xds`, so the
- * variable is set in time (imports run in order; Jest gives each test file fresh modules).
- */
-process.env.GRPC_XDS_EXPERIMENTAL_RBAC = "true";
+// Tests import this before `@grpc/grpc-js-xds`; the one copy lives beside the host workloads.
+import "../../../cli/dev/workloads/enable-grpc-rbac";
