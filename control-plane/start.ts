@@ -8,6 +8,7 @@ import { SnapshotCache } from "../xds/cache/snapshot-cache";
 import { DiscoveryServer } from "../xds/server/discovery-server";
 import type { ConnectionHooks } from "../xds/server/xds-session";
 import { requireServiceAccountToken } from "./ads-auth";
+import { caCallObserver } from "./ca-metrics";
 import { secretAccessAuthorizer, type SecretAccessAuthorizer } from "./secret-access";
 import type { ControlPlaneLogger } from "./logger";
 import type { MeshCa, MeshCaDeps } from "./mesh-ca";
@@ -101,13 +102,15 @@ export function defaultServingNames(istiodNamespace = "istio-system"): string[] 
 /** Starts what `options` asks for; never rejects (failures are logged). */
 export function startControlPlane(options: ControlPlaneOptions): ControlPlane {
   const { ca, logger } = options;
+  const registry = options.registry ?? new Registry();
   const discovery = new DiscoveryServer({
     cache: options.cache ?? new SnapshotCache(),
-    registry: options.registry ?? new Registry(),
+    registry,
     logger,
     hooks: options.hooks,
     unauthenticatedSecrets: options.unauthenticatedSecrets,
   });
+  const observeCa = caCallObserver(registry);
   const authorizeSecrets = options.authorizeSecrets ?? secretAccessAuthorizer({ logger });
   let xdsPort: number | undefined;
   let xdsTlsPort: number | undefined;
@@ -175,6 +178,7 @@ export function startControlPlane(options: ControlPlaneOptions): ControlPlane {
       trustDomain: () => ca.trustDomain,
       policy: ca.policy,
       deps: options.deps,
+      observe: observeCa,
     });
     try {
       xdsTlsPort = await new Promise<number>((resolve, reject) =>

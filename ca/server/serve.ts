@@ -17,24 +17,45 @@ import {
  * it on 15012 next to ADS); `startCertificateServer` runs it alone, for `rig dev` and tests.
  */
 
+/**
+ * Told of every answered call: `issued`, or the refusal's gRPC status in lower case
+ * (`unauthenticated`, `invalid_argument`, `unavailable`, `internal`, …), and how long it took.
+ */
+export type CertificateCallObserver = (result: string, seconds: number) => void;
+
 /** Registers `IstioCertificateService` on `server`. */
-export function addCertificateService(server: Server, options: CertificateServiceOptions): void {
+export function addCertificateService(
+  server: Server,
+  options: CertificateServiceOptions & { readonly observe?: CertificateCallObserver },
+): void {
+  const observe = options.observe ?? (() => {});
   server.addService(certificateServiceDefinition(), {
     CreateCertificate: (
       call: ServerUnaryCall<IstioCertificateRequest, IstioCertificateResponse>,
       callback: sendUnaryData<IstioCertificateResponse>,
     ) => {
+      const started = performance.now();
+      const done = (result: string) => observe(result, (performance.now() - started) / 1000);
       const authorization = call.metadata.get("authorization").map(String);
       createCertificate(call.request, authorization, options).then(
-        outcome =>
-          outcome.ok
-            ? callback(null, { cert_chain: outcome.certChain })
-            : callback({ code: outcome.code, details: outcome.message }),
+        outcome => {
+          done(outcome.ok ? "issued" : statusName(outcome.code));
+          if (outcome.ok) callback(null, { cert_chain: outcome.certChain });
+          else callback({ code: outcome.code, details: outcome.message });
+        },
         // Not the exception's text: nothing from inside signing is echoed to a caller.
-        () => callback({ code: status.INTERNAL, details: "internal error while signing" }),
+        () => {
+          done(statusName(status.INTERNAL));
+          callback({ code: status.INTERNAL, details: "internal error while signing" });
+        },
       );
     },
   });
+}
+
+/** `status.INVALID_ARGUMENT` → `invalid_argument`: a label value operators recognise. */
+function statusName(code: status): string {
+  return (status[code] ?? String(code)).toLowerCase();
 }
 
 /** The server's own TLS identity (from `issueServingCertificate`). */

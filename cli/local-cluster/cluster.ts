@@ -70,10 +70,15 @@ export class LocalCluster {
     return this.conn;
   }
 
-  /** One API request; if it fails because a component died, the error carries its log tail. */
+  /**
+   * One API request; if it fails because a component died, the error carries its log tail.
+   * Writes may wait on admission webhooks (Rigging's allow 10 s, the API 30 s at most), so only
+   * reads are cut at 5 s.
+   */
   async api(method: string, path: string, body?: unknown): Promise<ApiResponse> {
+    const timeoutMs = method === "GET" ? 5_000 : 35_000;
     try {
-      return await apiRequest(this.conn, method, path, body);
+      return await apiRequest(this.conn, method, path, body, timeoutMs);
     } catch (err) {
       this.assertHealthy();
       throw err;

@@ -1,6 +1,7 @@
 import { createServer, type Server as NetServer } from "node:net";
 import { connect } from "node:tls";
 import * as grpc from "@grpc/grpc-js";
+import { Registry } from "prom-client";
 import { toSecretData } from "../../ca/secret-data";
 import { createSelfSignedRoot } from "../../ca/self-signed-root";
 import { nodeCaDeps } from "../../ca/server/node-crypto";
@@ -29,10 +30,12 @@ const authenticate = async (token: string) =>
 const store = new MemoryStore();
 const logger = recordingLogger();
 const ca = new MeshCa({ store, logger, deps: nodeCaDeps });
+const registry = new Registry();
 let plane: ControlPlane;
 
 beforeAll(async () => {
   plane = startControlPlane({
+    registry,
     xdsAddress: "127.0.0.1:0",
     xdsTlsAddress: "127.0.0.1:0",
     ca,
@@ -177,6 +180,24 @@ describe("startControlPlane", () => {
       nodeCaDeps.generateKey,
     ).catch(e => e);
     expect(describeError(err)).toBe("UNAUTHENTICATED: authentication: token is expired");
+  });
+
+  it("counts certificate calls by result, and times them, on the registry it was given", async () => {
+    // The two calls above: one issued, one refused for its token.
+    const metrics = await registry.getMetricsAsJSON();
+    const requests = metrics.find(m => m.name === "rigging_ca_certificate_requests_total");
+    expect(requests?.values.map(v => [v.labels.result, v.value]).sort()).toEqual([
+      ["issued", 1],
+      ["unauthenticated", 1],
+    ]);
+    const duration = metrics.find(m => m.name === "rigging_ca_certificate_duration_seconds");
+    const counts = (
+      duration?.values as Array<{ metricName?: string; labels: { result?: string }; value: number }>
+    ).filter(v => v.metricName?.endsWith("_count"));
+    expect(counts.map(v => [v.labels.result, v.value]).sort()).toEqual([
+      ["issued", 1],
+      ["unauthenticated", 1],
+    ]);
   });
 
   it("requires a ServiceAccount token for xDS on the TLS port, not on the plaintext one", async () => {
