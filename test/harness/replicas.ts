@@ -23,6 +23,8 @@ export interface Replica {
   stop(): Promise<void>;
   /** Every proxy connected to it, per CSDS. */
   reports(): Promise<ProxyReport[]>;
+  /** Throws, with its last log lines, when the process has exited. */
+  assertAlive(): void;
 }
 
 /** Starts one replica; `env` adds to (or overrides) the module's environment. */
@@ -58,6 +60,13 @@ export async function startReplica(name: string, env: NodeJS.ProcessEnv = {}): P
       if (!killed) await session.stop();
     },
     reports: () => fetchProxyReports({ xdsAddress: `127.0.0.1:${xdsPort}`, timeout: "5" }),
+    assertAlive: () => {
+      const { exitCode, signalCode } = session.child;
+      if (exitCode !== null || signalCode !== null)
+        throw new Error(
+          `replica ${name} exited (${exitCode ?? signalCode}):\n${log.slice(-30).join("\n")}`,
+        );
+    },
   };
 }
 
