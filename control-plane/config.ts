@@ -52,8 +52,9 @@ export interface ControlPlaneConfig {
   readonly debounce: DebounceConfig;
   /**
    * RIGGING_API_CONTACT_BOUND_MS: how long the replica may go without reaching the Kubernetes
-   * API server before it reports unready and drains its proxies (see `api-contact.ts`).
-   * @default 20000
+   * API server before it reports unready and drains its proxies (see `api-contact.ts`): past
+   * a restart of the API server, and before Pepr's watcher gives up (5 failed resyncs 5 s apart
+   * end the process). @default 10000
    */
   readonly apiContactBoundMs: number;
 }
@@ -96,7 +97,7 @@ export function controlPlaneConfig(env: NodeJS.ProcessEnv): ControlPlaneConfig {
     jwks: jwksConfig(env),
     debounce: debounceConfig(env),
     apiContactBoundMs:
-      positiveInteger("RIGGING_API_CONTACT_BOUND_MS", env.RIGGING_API_CONTACT_BOUND_MS) ?? 20_000,
+      positiveInteger("RIGGING_API_CONTACT_BOUND_MS", env.RIGGING_API_CONTACT_BOUND_MS) ?? 10_000,
   };
 }
 

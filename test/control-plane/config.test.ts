@@ -163,8 +163,8 @@ describe("debounceConfig", () => {
 });
 
 describe("apiContactBoundMs", () => {
-  it("defaults to 20 s and takes RIGGING_API_CONTACT_BOUND_MS", () => {
-    expect(controlPlaneConfig({}).apiContactBoundMs).toBe(20_000);
+  it("defaults to 10 s and takes RIGGING_API_CONTACT_BOUND_MS", () => {
+    expect(controlPlaneConfig({}).apiContactBoundMs).toBe(10_000);
     expect(controlPlaneConfig({ RIGGING_API_CONTACT_BOUND_MS: "3000" }).apiContactBoundMs).toBe(
       3000,
     );
