@@ -12,8 +12,11 @@ export function kubernetesApiProbe(namespace: string): () => Promise<void> {
     try {
       await K8s(kind.Namespace).Get(namespace);
     } catch (err) {
-      // kubernetes-fluent-client throws the response (with `status`) or a plain Error.
-      const status = (err as { status?: number }).status;
+      // kubernetes-fluent-client throws the response: `status` for an answer, but also a
+      // made-up 400 with the transport's exception in `e` when no answer came at all.
+      const failure = err as { status?: number; statusText?: string; e?: unknown };
+      if (failure.e !== undefined) throw new Error(failure.statusText ?? "no answer");
+      const status = failure.status;
       if (typeof status === "number" && status > 0 && status < 500) return;
       throw new Error(
         status ? `HTTP ${status}` : err instanceof Error ? err.message : "request failed",

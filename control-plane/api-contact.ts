@@ -10,7 +10,9 @@
  * and gRPC clients both do), so a drain costs nothing but a new stream; refusing new streams as
  * well would leave proxies without any control plane when every replica is cut off (an API server
  * outage), where serving the last known state, as istiod does, is the better failure. The bound
- * is long enough that an API server restart (a few seconds) drains nobody.
+ * (10 s by default) lets a quick API server restart pass unnoticed, and acts before Pepr's watcher
+ * gives up on its watches (5 failed resyncs 5 s apart) and ends the process, which the kubelet
+ * then restarts: drained proxies have by then moved to a replica that can see the cluster.
  */
 
 /** What the probes found so far. */

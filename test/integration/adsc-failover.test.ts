@@ -118,7 +118,9 @@ describe("Istio's adsc moving to the surviving replica", () => {
     const syncedMs = Date.now() - killedAt;
     for (const t of types) {
       expect([t, after.get(t)!.version]).toEqual([t, before.get(t)!.version]);
-      expect([...after.get(t)!.names].sort()).toEqual([...before.get(t)!.names].sort());
+      expect([...(after.get(t)!.names ?? [])].sort()).toEqual(
+        [...(before.get(t)!.names ?? [])].sort(),
+      );
     }
     expect(ackedVersions(report)).toEqual(ackedVersions(first.report));
     process.stdout.write(
