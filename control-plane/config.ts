@@ -50,6 +50,13 @@ export interface ControlPlaneConfig {
   readonly jwks: JwksConfig;
   /** Push debouncing. */
   readonly debounce: DebounceConfig;
+  /**
+   * RIGGING_API_CONTACT_BOUND_MS: how long the replica may go without reaching the Kubernetes
+   * API server before it reports unready and drains its proxies (see `api-contact.ts`): past
+   * a restart of the API server, and before Pepr's watcher gives up (5 failed resyncs 5 s apart
+   * end the process). @default 10000
+   */
+  readonly apiContactBoundMs: number;
 }
 
 /** How long changes are gathered before a push; unset fields take the runtime's defaults. */
@@ -89,6 +96,8 @@ export function controlPlaneConfig(env: NodeJS.ProcessEnv): ControlPlaneConfig {
     tlsAdsAuth: auth,
     jwks: jwksConfig(env),
     debounce: debounceConfig(env),
+    apiContactBoundMs:
+      positiveInteger("RIGGING_API_CONTACT_BOUND_MS", env.RIGGING_API_CONTACT_BOUND_MS) ?? 10_000,
   };
 }
 

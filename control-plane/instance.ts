@@ -16,6 +16,8 @@ import { MeteredJwksFetcher } from "./metered-jwks-fetcher";
 import { meshConfigWatch } from "./mesh-config-source";
 import { applyControlPlaneServices } from "./apply-services";
 import { peprHealthy, serveReadiness } from "./readiness";
+import { ApiContactMonitor } from "./api-contact";
+import { kubernetesApiProbe } from "./api-contact-probe";
 
 /**
  * The module's one mesh CA and root publisher, shared by the `cert-issuance` capability's
@@ -138,6 +140,23 @@ export function startMeshControlPlane(
   });
   if (config.applyServices)
     void applyControlPlaneServices(config.istiodNamespace, logger).catch(() => undefined);
+  // Losing the API server makes this replica unready and sends its proxies to the others.
+  const apiContact = new ApiContactMonitor({
+    probe: kubernetesApiProbe(config.istiodNamespace),
+    boundMs: config.apiContactBoundMs,
+    onChange: verdict => {
+      if (verdict.reachable) {
+        logger.info({}, "the Kubernetes API server is reachable again; ready");
+        return;
+      }
+      logger.warn(
+        { reason: verdict.reason },
+        "unready: draining xDS connections to other replicas",
+      );
+      plane.drain();
+    },
+  });
+  apiContact.start();
   if (config.readyAddress) {
     const ports = [
       ...(config.xdsAddress ? [{ role: "plaintext ADS", bound: () => !!plane.xdsPort() }] : []),
@@ -150,6 +169,7 @@ export function startMeshControlPlane(
       async () => ({
         ports: ports.map(p => ({ role: p.role, bound: p.bound() })),
         pepr: await peprHealthy(Number(env.RIGGING_ADMISSION_PORT ?? 3000)),
+        api: apiContact.verdict(),
       }),
       logger,
     ).catch(err =>

@@ -7,7 +7,8 @@ import { READINESS_PATH } from "./service-objects";
  * The watcher's readiness: istiod answers `/ready` on 8080 once its discovery server can serve;
  * the watcher's probe asks the same of Rigging, and also of Pepr (its `/healthz` on 3000, which
  * Pepr's own probe uses and which cannot be extended), so a pod joins the `rigging` Service's
- * endpoints only when both the watches and xDS + CA are up.
+ * endpoints only when both the watches and xDS + CA are up, and leaves them when the replica
+ * has lost the API server (`api-contact.ts`).
  */
 
 /** What readiness is decided from. */
@@ -16,12 +17,19 @@ export interface ReadinessState {
   readonly ports: ReadonlyArray<{ readonly role: string; readonly bound: boolean }>;
   /** Whether Pepr's `/healthz` answered 200. */
   readonly pepr: boolean;
+  /**
+   * Whether the Kubernetes API server was reached within its bound (see `api-contact.ts`), with
+   * the reason when not; absent when not monitored.
+   */
+  readonly api?: { readonly reachable: boolean; readonly reason?: string };
 }
 
 /** Ready, or not with the reasons (shown in the probe's body, so `kubectl describe` has them). */
 export function readinessVerdict(state: ReadinessState): { ready: boolean; reasons: string[] } {
   const reasons = state.ports.filter(p => !p.bound).map(p => `${p.role} is not listening`);
   if (!state.pepr) reasons.push("Pepr's /healthz on 3000 does not answer 200");
+  if (state.api && !state.api.reachable)
+    reasons.push(state.api.reason ?? "the Kubernetes API server is not reachable");
   return { ready: reasons.length === 0, reasons };
 }
 

@@ -87,6 +87,8 @@ export interface ControlPlane {
   readonly xdsTlsPort: () => number | undefined;
   /** Resolves when every configured port was bound or failed to bind (and was logged). */
   readonly ready: Promise<void>;
+  /** Sends every connected proxy elsewhere, keeping the ports open (see `DiscoveryServer.drain`). */
+  drain(graceMs?: number): void;
   /** Stops the servers and timers. */
   stop(): Promise<void>;
 }
@@ -237,6 +239,11 @@ export function startControlPlane(options: ControlPlaneOptions): ControlPlane {
     xdsPort: () => xdsPort,
     xdsTlsPort: () => xdsTlsPort,
     ready: Promise.all([plaintext, tls]).then(() => undefined),
+    drain(graceMs = 1_000) {
+      const host = options.xdsTlsAddress?.slice(0, options.xdsTlsAddress.lastIndexOf(":"));
+      if (tlsServer && xdsTlsPort) tlsServer.drain(`${host}:${xdsTlsPort}`, graceMs);
+      discovery.drain(graceMs);
+    },
     async stop() {
       stopped = true;
       clearInterval(timer);

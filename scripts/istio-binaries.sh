@@ -2,13 +2,16 @@
 # Builds Istio's own binaries from Istio's Go module (pinned in tools/istio/go.mod), once, into a
 # cache folder keyed by that version. A no-op when they are already there, so tests and CI call it.
 #
-# Usage: scripts/istio-binaries.sh [pilot-agent] [pilot-discovery]   (default: pilot-agent)
-#        scripts/istio-binaries.sh --where   (prints the folder only; builds nothing)
+# Usage: scripts/istio-binaries.sh [pilot-agent] [pilot-discovery] [adsc-watch]   (default: pilot-agent)
+#        scripts/istio-binaries.sh --where [name]   (prints the folder, or a binary's path; builds nothing)
 # Prints the folder holding the binaries on its last line of stdout; progress goes to stderr.
 #
 # No tagged istio.io/istio version is served by the Go module proxy (Istio tags are not Go-module
 # semver), so tools/istio pins a pseudo-version of master; its VERSION file says 1.31, the same
 # minor as the proxyv2 image that Rigging injects.
+#
+# adsc-watch is Rigging's own small program over Istio's ADS client (tools/istio/cmd/adsc-watch):
+# its binary name carries a hash of its source, so an edit rebuilds it.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -24,10 +27,16 @@ die() { printf '[istio-binaries] error: %s\n' "$*" >&2; exit 1; }
 
 [ -n "$ISTIO_MODULE_VERSION" ] || die "tools/istio/go.mod has no 'require istio.io/istio <version>' line"
 bin="$cache_root/bin/istio-$ISTIO_MODULE_VERSION"
+adsc_src_hash=$(cat "$tools"/cmd/adsc-watch/*.go | sha256sum | cut -c1-12)
+# The file a wanted name is built into (adsc-watch's carries its source hash).
+bin_file() { if [ "$1" = adsc-watch ]; then echo "adsc-watch-$adsc_src_hash"; else echo "$1"; fi; }
+# The package a wanted name is built from.
+package_of() { if [ "$1" = adsc-watch ]; then echo ./cmd/adsc-watch; else echo "istio.io/istio/pilot/cmd/$1"; fi; }
 
 if [ "${1:-}" = --where ]; then
-  # For tests, which must not start a many-minute build themselves: where the binaries belong.
-  echo "$bin"
+  # For tests, which must not start a many-minute build themselves: where the binaries belong
+  # (with a name: where that binary belongs).
+  if [ -n "${2:-}" ]; then echo "$bin/$(bin_file "$2")"; else echo "$bin"; fi
   exit 0
 fi
 
@@ -35,13 +44,13 @@ wanted=("$@")
 [ ${#wanted[@]} -gt 0 ] || wanted=(pilot-agent)
 for b in "${wanted[@]}"; do
   case $b in
-    pilot-agent | pilot-discovery) ;;
-    *) die "unknown binary '$b': this script builds pilot-agent and pilot-discovery" ;;
+    pilot-agent | pilot-discovery | adsc-watch) ;;
+    *) die "unknown binary '$b': this script builds pilot-agent, pilot-discovery and adsc-watch" ;;
   esac
 done
 
 have_all() {
-  for b in "$@"; do [ -x "$bin/$b" ] || return 1; done
+  for b in "$@"; do [ -x "$bin/$(bin_file "$b")" ] || return 1; done
   # pilot-agent needs Envoy's bootstrap template, which the proxyv2 image ships at
   # /var/lib/istio/envoy/envoy_bootstrap_tmpl.json; it comes from the same module download.
   for b in "$@"; do
@@ -101,7 +110,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 missing=()
 for b in "${wanted[@]}"; do
-  [ -x "$bin/$b" ] || missing+=("istio.io/istio/pilot/cmd/$b")
+  [ -x "$bin/$(bin_file "$b")" ] || missing+=("$(package_of "$b")")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   v=istio.io/istio/pkg/version
@@ -114,6 +123,8 @@ if [[ " ${wanted[*]} " == *" pilot-agent "* ]] && [ ! -f "$bin/envoy_bootstrap_t
   cp "$istio_src/tools/packaging/common/envoy_bootstrap.json" "$tmp/envoy_bootstrap_tmpl.json"
   chmod u+w "$tmp/envoy_bootstrap_tmpl.json"
 fi
+
+[ ! -e "$tmp/adsc-watch" ] || mv "$tmp/adsc-watch" "$tmp/adsc-watch-$adsc_src_hash"
 
 # Move into place only after a build succeeded, so a half-built cache is never reused.
 for f in "$tmp"/*; do

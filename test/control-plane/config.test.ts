@@ -161,3 +161,18 @@ describe("debounceConfig", () => {
     expect(() => controlPlaneConfig(env)).toThrow(message);
   });
 });
+
+describe("apiContactBoundMs", () => {
+  it("defaults to 10 s and takes RIGGING_API_CONTACT_BOUND_MS", () => {
+    expect(controlPlaneConfig({}).apiContactBoundMs).toBe(10_000);
+    expect(controlPlaneConfig({ RIGGING_API_CONTACT_BOUND_MS: "3000" }).apiContactBoundMs).toBe(
+      3000,
+    );
+  });
+
+  it("refuses a malformed bound naming the variable", () => {
+    expect(() => controlPlaneConfig({ RIGGING_API_CONTACT_BOUND_MS: "0" })).toThrow(
+      /RIGGING_API_CONTACT_BOUND_MS: "0" must be a positive whole number/,
+    );
+  });
+});

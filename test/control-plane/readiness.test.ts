@@ -22,6 +22,16 @@ describe("readinessVerdict", () => {
       false,
       ["TLS ADS + CA is not listening", "Pepr's /healthz on 3000 does not answer 200"],
     ],
+    [{ ports: [], pepr: true, api: { reachable: true } }, true, []],
+    [
+      {
+        ports: [],
+        pepr: true,
+        api: { reachable: false, reason: "no contact with the Kubernetes API server for 21.0s" },
+      },
+      false,
+      ["no contact with the Kubernetes API server for 21.0s"],
+    ],
   ])("%j → ready %s", (state, ready, reasons) =>
     expect(readinessVerdict(state)).toEqual({ ready, reasons }),
   );

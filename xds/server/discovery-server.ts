@@ -93,6 +93,8 @@ export class DiscoveryServer {
   readonly #server = new grpc.Server();
   readonly #ctx: SessionContext;
   readonly #streams = new Set<{ session: XdsSession; call: Duplex<unknown> }>();
+  /** Bound `host:port`s of the own server, as grpc-js names them for `drain`. */
+  readonly #bound: string[] = [];
 
   constructor(options: DiscoveryServerOptions) {
     this.metrics = createXdsMetrics(options.registry);
@@ -163,6 +165,7 @@ export class DiscoveryServer {
       this.#server.bindAsync(address, credentials, (err, port) => {
         if (err) reject(err);
         else {
+          this.#bound.push(`${address.slice(0, address.lastIndexOf(":"))}:${port}`);
           this.#ctx.logger.info({ address, port }, "xDS server listening");
           resolve(port);
         }
@@ -171,10 +174,17 @@ export class DiscoveryServer {
   }
 
   /**
-   * Drains and stops: every stream is ended with OK (so proxies reconnect, to a new instance or
-   * a replica), then the server waits up to `graceMs` for calls to finish before forcing.
+   * Sends proxies elsewhere without stopping: every connection of the own server gets a GOAWAY
+   * (so new streams need a new connection, which a Service gives to a ready replica), then every
+   * stream, on any server this one registered with, is ended with OK so that proxies reconnect
+   * now; connections still open after `graceMs` are cut. The server keeps listening.
    */
-  async stop(graceMs = 5_000): Promise<void> {
+  drain(graceMs = 1_000): void {
+    for (const port of this.#bound) this.#server.drain(port, graceMs);
+    this.#endStreams();
+  }
+
+  #endStreams(): void {
     for (const { session, call } of [...this.#streams]) {
       session.close();
       try {
@@ -184,6 +194,14 @@ export class DiscoveryServer {
       }
     }
     this.#streams.clear();
+  }
+
+  /**
+   * Drains and stops: every stream is ended with OK (so proxies reconnect, to a new instance or
+   * a replica), then the server waits up to `graceMs` for calls to finish before forcing.
+   */
+  async stop(graceMs = 5_000): Promise<void> {
+    this.#endStreams();
     await new Promise<void>(resolve => {
       const timer = setTimeout(() => {
         this.#server.forceShutdown();
