@@ -9,6 +9,7 @@ import { PeerAuthentication } from "./capabilities/peer-authentication";
 import { runsControlPlane } from "./control-plane/config";
 import { startMeshControlPlane } from "./control-plane/instance";
 import { watchInjectorConfig } from "./control-plane/injector-config-watch";
+import { watchNamespaces } from "./control-plane/namespace-cache";
 
 /**
  * Rigging's entry point: the mesh capabilities, in the order a request meets them.
@@ -30,6 +31,8 @@ if (process.env.PEPR_MODE !== "build") {
   // Every process that admits pods follows the injection ConfigMaps itself: Pepr runs Watch
   // actions only in the watcher, but the admission pods are the ones that inject.
   watchInjectorConfig();
+  // And Namespaces, which every pod admission reads (a cache, not a GET per webhook call).
+  watchNamespaces();
   // The watcher (or a dev process) owns the Istio CRDs; a failure is logged, not fatal, so
   // admission keeps serving whatever CRDs the cluster already has.
   if (installsCrds())

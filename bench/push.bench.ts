@@ -1,33 +1,34 @@
 /**
  * Push cost in the mesh runtime: the synthetic mesh of 1,000 services × 10 endpoints
  * (Kubernetes Services, EndpointSlices and Pods; 300 VirtualServices, 300 DestinationRules) and
- * 50 connected Envoy sidecars, each in its own namespace. Three pushes, timed end to end
- * (plan, compile, encode, check, publish):
+ * 50 connected Envoy sidecars: 10 workloads (Deployments), one per namespace `team-0`…`team-9`,
+ * with 5 replicas each (same labels and service account, own pod name and IP). Three pushes,
+ * timed end to end (plan, compile, encode, check, publish):
  *
- * - full: a Namespace event, which recompiles every proxy — the baseline, measured in this run;
+ * - full: a Namespace event, which recompiles every proxy;
  * - endpoint-only: one EndpointSlice gains an endpoint;
  * - VirtualService: one VirtualService's weights change.
  *
- * Twice: without Sidecars (every proxy sees every service), and with a Sidecar per proxy
+ * Twice: without Sidecars (every proxy sees every service), and with a Sidecar per workload
  * namespace importing its own namespace and one of the ten service namespaces (each proxy sees
- * 100 services; a host is seen by 5 proxies). Ratios are full ÷ incremental. The runtime
- * encodes through its encode cache; the split below shows where a full push's time goes
- * without it (compile vs encode + check) and what the cache saves on the same resources.
+ * 100 services). Each twice again, in a child process of its own (so each RSS is its own):
+ * compiling per proxy (the baseline: what the runtime did before views) and compiling once per
+ * view (`xds/compile/proxy-view.ts`), with the ratio baseline ÷ views.
  *
- * Run: npx tsx bench/push.bench.ts [proxies=50] [runs=3]
+ * Run: npx tsx bench/push.bench.ts [proxies=50] [runs=3] [replicas=5]
  */
 import { MeshRuntime } from "../control-plane/mesh-runtime";
 import type { ControlPlaneLogger } from "../control-plane/logger";
 import type { StoreObject } from "../mesh/store";
-import { EncodeCache } from "../xds/cache/encode-cache";
-import { createSnapshot } from "../xds/cache/snapshot";
+import { execFileSync } from "node:child_process";
 import { SnapshotCache } from "../xds/cache/snapshot-cache";
-import { allResources, compile } from "../xds/compile";
 import type { NodeInfo } from "../xds/server/messages";
 import { endpointSlice, namespaceOf, synthetic, virtualService } from "./synthetic-mesh";
 
 const PROXIES = Number(process.argv[2] ?? 50);
 const RUNS = Number(process.argv[3] ?? 3);
+const REPLICAS = Number(process.argv[4] ?? 5);
+const WORKLOADS = Math.ceil(PROXIES / REPLICAS);
 
 /** A debouncer clock the bench advances by hand, so a push runs exactly when asked. */
 function handTimers() {
@@ -54,19 +55,27 @@ const quiet: ControlPlaneLogger = {
   debug: () => undefined,
 };
 
-const proxyNode = (p: number): NodeInfo => ({
-  id: `sidecar~10.200.${p >> 8}.${p & 255}~app-${p}.team-${p}~team-${p}.svc.cluster.local`,
-  cluster: "bench",
-  metadata: { NAMESPACE: `team-${p}`, LABELS: { app: `app-${p}` } },
-  userAgent: "bench",
-});
+/** Replica `p % REPLICAS` of workload `floor(p / REPLICAS)`. */
+const proxyNode = (p: number): NodeInfo => {
+  const w = Math.floor(p / REPLICAS);
+  return {
+    id: `sidecar~10.200.${p >> 8}.${p & 255}~app-${w}-${p}.team-${w}~team-${w}.svc.cluster.local`,
+    cluster: "bench",
+    metadata: {
+      NAMESPACE: `team-${w}`,
+      SERVICE_ACCOUNT: `app-${w}`,
+      LABELS: { app: `app-${w}`, "pod-template-hash": `h${w}` },
+    },
+    userAgent: "bench",
+  };
+};
 
-const sidecarFor = (p: number): StoreObject =>
+const sidecarFor = (w: number): StoreObject =>
   ({
     apiVersion: "networking.istio.io/v1",
     kind: "Sidecar",
-    metadata: { name: "default", namespace: `team-${p}` },
-    spec: { egress: [{ hosts: ["./*", `${namespaceOf(p)}/*`, "istio-system/*"] }] },
+    metadata: { name: "default", namespace: `team-${w}` },
+    spec: { egress: [{ hosts: ["./*", `${namespaceOf(w)}/*`, "istio-system/*"] }] },
   }) as unknown as StoreObject;
 
 const vs = (i: number, weight: number): StoreObject =>
@@ -78,30 +87,46 @@ const vs = (i: number, weight: number): StoreObject =>
   }) as unknown as StoreObject;
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const fmt = (ms: number) => `${ms.toFixed(1).padStart(8)} ms`;
 
-function scenario(name: string, withSidecars: boolean): void {
+/** One scenario's figures, as a child process reports them. */
+interface Figures {
+  readonly visible: number;
+  readonly objects: number;
+  /** Each [wall ms, CPU ms]. */
+  readonly connect: [number, number];
+  readonly full: [number, number];
+  readonly eds: [number, number];
+  readonly route: [number, number];
+  readonly rssMiB: number;
+}
+
+function scenario(withSidecars: boolean, shareViews: boolean): Figures {
   const cache = new SnapshotCache();
   const timers = handTimers();
-  const runtime = new MeshRuntime({ cache, logger: quiet, timers });
+  const runtime = new MeshRuntime({ cache, logger: quiet, timers, shareViews });
   const objects = synthetic({ endpoints: "EndpointSlice" });
-  if (withSidecars) for (let p = 0; p < PROXIES; p++) objects.push(sidecarFor(p));
+  if (withSidecars) for (let w = 0; w < WORKLOADS; w++) objects.push(sidecarFor(w));
   for (const object of objects) runtime.apply({ type: "ADDED", object });
   timers.fire();
   const nodes = Array.from({ length: PROXIES }, (_, p) => proxyNode(p));
-  let t0 = performance.now();
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   for (const n of nodes) runtime.onConnect(n);
   const connectMs = performance.now() - t0;
+  const connectCpu = process.cpuUsage(cpu0);
 
-  const push = (type: "ADDED" | "MODIFIED", object: StoreObject): number => {
+  // Wall and CPU time: on a shared machine the CPU time is what the push itself costs.
+  const push = (type: "ADDED" | "MODIFIED", object: StoreObject): [number, number] => {
     runtime.apply({ type, object });
     const start = performance.now();
+    const cpu = process.cpuUsage();
     timers.fire();
-    return performance.now() - start;
+    const used = process.cpuUsage(cpu);
+    return [performance.now() - start, (used.user + used.system) / 1000];
   };
-  const full: number[] = [];
-  const eds: number[] = [];
-  const route: number[] = [];
+  const full: [number, number][] = [];
+  const eds: [number, number][] = [];
+  const route: [number, number][] = [];
   for (let r = 0; r < RUNS; r++) {
     full.push(
       push("ADDED", { kind: "Namespace", metadata: { name: `bench-${r}` } } as StoreObject),
@@ -115,50 +140,65 @@ function scenario(name: string, withSidecars: boolean): void {
       ?.resources.get("type.googleapis.com/envoy.config.cluster.v3.Cluster" as never)
       ?.has("outbound|8080||svc-5.ns5.svc.cluster.local"),
   ).length;
-  console.log(
-    `${name}: ${PROXIES} proxies (${visible} see svc-5), ${objects.length} objects; connect all ${connectMs.toFixed(0)} ms`,
-  );
-  console.log(`  full push            ${fmt(mean(full))}   (baseline)`);
-  console.log(
-    `  endpoint-only push   ${fmt(mean(eds))}   full/endpoint ${(mean(full) / mean(eds)).toFixed(1)}x`,
-  );
-  console.log(
-    `  VirtualService push  ${fmt(mean(route))}   full/VirtualService ${(mean(full) / mean(route)).toFixed(1)}x`,
-  );
-
-  // Where a full push goes: compile, then encode + consistency check, for the same proxies.
-  t0 = performance.now();
-  const compiled = nodes.map(n => compile(runtime.store, { id: n.id, metadata: n.metadata }));
-  const compileMs = performance.now() - t0;
-  t0 = performance.now();
-  let resources = 0;
-  for (const c of compiled) {
-    if (!c.ok) throw new Error(c.errors.join());
-    const all = allResources(c.value);
-    resources += all.length;
-    createSnapshot(all);
-  }
-  const encodeMs = performance.now() - t0;
-  // How many of those resources are byte-identical across proxies (what the encode cache saves).
-  const distinct = new Set(
-    compiled.flatMap(c => (c.ok ? allResources(c.value).map(r => JSON.stringify(r)) : [])),
-  );
-  const encoder = new EncodeCache();
-  t0 = performance.now();
-  for (const c of compiled) if (c.ok) createSnapshot(allResources(c.value), encoder.encode);
-  const cachedMs = performance.now() - t0;
-  console.log(
-    `  full push split (no encode cache): compile ${compileMs.toFixed(0)} ms, encode+check ` +
-      `${encodeMs.toFixed(0)} ms (${((100 * encodeMs) / (compileMs + encodeMs)).toFixed(0)}%); ` +
-      `${resources} resources, ${distinct.size} distinct (${((100 * distinct.size) / resources).toFixed(0)}%)`,
-  );
-  console.log(
-    `  encode+check of the same through the encode cache ${cachedMs.toFixed(0)} ms ` +
-      `(uncached/cached ${(encodeMs / cachedMs).toFixed(1)}x)`,
-  );
   runtime.stop();
+  return {
+    visible,
+    objects: objects.length,
+    connect: [connectMs, (connectCpu.user + connectCpu.system) / 1000],
+    full: [mean(full.map(f => f[0])), mean(full.map(f => f[1]))],
+    eds: [mean(eds.map(f => f[0])), mean(eds.map(f => f[1]))],
+    route: [mean(route.map(f => f[0])), mean(route.map(f => f[1]))],
+    rssMiB: process.memoryUsage().rss / 2 ** 20,
+  };
 }
 
-scenario("no Sidecars", false);
-scenario("a Sidecar per proxy namespace", true);
-console.log(`RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`);
+// Each measurement in a process of its own, so neither heats or bloats the other's heap.
+function measure(withSidecars: boolean, shareViews: boolean): Figures {
+  const out = execFileSync(
+    process.execPath,
+    [...process.execArgv, process.argv[1]!, ...process.argv.slice(2)],
+    {
+      env: { ...process.env, PUSH_BENCH_CHILD: JSON.stringify({ withSidecars, shareViews }) },
+      encoding: "utf8",
+      maxBuffer: 1 << 20,
+    },
+  );
+  return JSON.parse(out.trim().split("\n").pop()!) as Figures;
+}
+
+function report(name: string, withSidecars: boolean): void {
+  const base = measure(withSidecars, false);
+  const views = measure(withSidecars, true);
+  console.log(
+    `${name}: ${PROXIES} proxies = ${WORKLOADS} workloads × ${REPLICAS} replicas ` +
+      `(${views.visible} see svc-5), ${views.objects} objects`,
+  );
+  console.log(
+    `  ${"".padEnd(20)} ${"per proxy (baseline)".padStart(24)} ${"per view".padStart(24)}   baseline/views`,
+  );
+  const cell = ([wall, cpu]: [number, number]) =>
+    `${wall.toFixed(1).padStart(9)} ms (CPU ${cpu.toFixed(0).padStart(6)})`;
+  const row = (label: string, b: [number, number], v: [number, number]) =>
+    console.log(
+      `  ${label.padEnd(20)} ${cell(b)} ${cell(v)}   ${(b[0] / v[0]).toFixed(1).padStart(5)}x (CPU ${(b[1] / v[1]).toFixed(1)}x)`,
+    );
+  row("connect all", base.connect, views.connect);
+  row("full push", base.full, views.full);
+  row("endpoint-only push", base.eds, views.eds);
+  row("VirtualService push", base.route, views.route);
+  console.log(
+    `  ${"RSS".padEnd(20)} ${base.rssMiB.toFixed(0).padStart(9)} MiB ${"".padEnd(13)}${views.rssMiB.toFixed(0).padStart(9)} MiB ${"".padEnd(13)}  ${(base.rssMiB / views.rssMiB).toFixed(1).padStart(5)}x`,
+  );
+}
+
+const child = process.env.PUSH_BENCH_CHILD;
+if (child) {
+  const { withSidecars, shareViews } = JSON.parse(child) as {
+    withSidecars: boolean;
+    shareViews: boolean;
+  };
+  console.log(JSON.stringify(scenario(withSidecars, shareViews)));
+} else {
+  report("no Sidecars", false);
+  report("a Sidecar per workload namespace", true);
+}

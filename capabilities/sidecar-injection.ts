@@ -1,8 +1,10 @@
-import { a, Capability, K8s, kind, type PeprMutateRequest, type PeprValidateRequest } from "pepr";
+import { a, Capability, kind, type PeprMutateRequest, type PeprValidateRequest } from "pepr";
+import { alreadyInjected } from "../mesh/admission/injected";
 import { checkMeshRequired } from "../mesh/admission/mesh-required";
 import type { KubeObject } from "../mesh/admission/workload";
 import { injectPod, type Pod } from "../mesh/inject";
 import { injectorSettings } from "../control-plane/injector-config-watch";
+import { namespaces } from "../control-plane/namespace-cache";
 
 /**
  * Sidecar injection: Pods that join the mesh get Istio's sidecar, rendered with the settings of
@@ -29,10 +31,10 @@ When(a.ReplicaSet).IsCreatedOrUpdated().Validate(refuseOutsideMesh);
 When(a.Job).IsCreatedOrUpdated().Validate(refuseOutsideMesh);
 When(a.CronJob).IsCreatedOrUpdated().Validate(refuseOutsideMesh);
 
-/** Runs the injector on an admitted pod, with its namespace read from the cluster. */
+/** Runs the injector on an admitted pod, with its namespace from the watched cache. */
 async function injectAdmitted(raw: kind.Pod, requestNamespace: string | undefined) {
   const nsName = requestNamespace ?? raw.metadata?.namespace ?? "default";
-  const namespace = await K8s(kind.Namespace).Get(nsName);
+  const namespace = await namespaces.get(nsName);
   const pod = { ...raw, metadata: { ...raw.metadata, namespace: nsName } } as Pod;
   const { mesh, values } = await injectorSettings();
   return injectPod(pod, namespace as Parameters<typeof injectPod>[1], mesh, values);
@@ -51,8 +53,12 @@ async function injectSidecar(req: PeprMutateRequest<kind.Pod>) {
   req.Raw.spec = injected.spec;
 }
 
-/** Refuses a pod whose injection annotations the injector cannot honour, saying which and why. */
+/**
+ * Refuses a pod whose injection annotations the injector cannot honour, saying which and why.
+ * A pod the mutating webhook injected was accepted by the injector already: not run twice.
+ */
 async function refuseMalformedInjection(req: PeprValidateRequest<kind.Pod>) {
+  if (alreadyInjected(req.Raw)) return req.Approve();
   const result = await injectAdmitted(req.Raw, req.Request.namespace);
   return result.ok ? req.Approve() : req.Deny(result.errors.join("; "), 400);
 }
@@ -60,7 +66,7 @@ async function refuseMalformedInjection(req: PeprValidateRequest<kind.Pod>) {
 /** Reads the workload's namespace and applies the mesh-required rule to the workload. */
 async function refuseOutsideMesh(req: PeprValidateRequest<KubeObject & object>) {
   const nsName = req.Request.namespace ?? req.Raw.metadata?.namespace ?? "default";
-  const namespace = await K8s(kind.Namespace).Get(nsName);
+  const namespace = await namespaces.get(nsName);
   const verdict = checkMeshRequired({ ...req.Raw, kind: req.Request.kind.kind }, namespace);
   if (verdict.action === "deny") return req.Deny(verdict.message, 403);
   if (verdict.action === "warn") return req.Approve([verdict.message]);

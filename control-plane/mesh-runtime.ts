@@ -13,17 +13,23 @@ import {
 import { validate } from "../mesh/validation/validate";
 import { createDebouncer, type Debouncer, type Timers } from "../xds/cache/debouncer";
 import {
+  absorbPushRequest,
   configChange,
   endpointChange,
-  mergePushRequests,
   type PushRequest,
 } from "../xds/cache/push-request";
 import { EncodeCache } from "../xds/cache/encode-cache";
 import { planPush, type ProxyPushPlan } from "../xds/cache/push-scope";
-import { createSnapshot, updateResources, type SnapshotResult } from "../xds/cache/snapshot";
+import {
+  createSnapshot,
+  updateResources,
+  type Snapshot,
+  type SnapshotResult,
+} from "../xds/cache/snapshot";
 import type { SnapshotCache } from "../xds/cache/snapshot-cache";
 import { allResources, compile, parseProxy, type MeshOptions, type Proxy } from "../xds/compile";
 import { meshConfigOf } from "../xds/compile/scope";
+import { proxyView, type ProxyView } from "../xds/compile/proxy-view";
 import { compileEndpointUpdate } from "../xds/compile/endpoint-update";
 import type { NodeInfo } from "../xds/server/messages";
 import type { ConnectionHooks } from "../xds/server/xds-session";
@@ -64,12 +70,20 @@ export interface MeshRuntimeOptions {
   readonly metrics?: Pick<MeshMetrics, "pushDuration" | "proxyPushes">;
   /** How the store reads what it is fed (pods' host addresses under `rig dev`). @default none */
   readonly storeOptions?: StoreOptions;
+  /**
+   * Compile, encode and check one snapshot per view (see `xds/compile/proxy-view.ts`) and
+   * publish it to every proxy of the view. Off compiles per proxy (the benchmark's baseline).
+   * @default true
+   */
+  readonly shareViews?: boolean;
 }
 
 interface ConnectedNode {
   node: NodeInfo;
   /** The parsed node, or undefined when it cannot be parsed (every compile then fails). */
   proxy?: Proxy;
+  /** What it is compiled as: its view, or (sharing off) a view of its own. */
+  view?: ProxyView;
   /**
    * Whether the published snapshot may lag the store by more than the next batch's changes
    * (its last compile or publish failed, or none succeeded): the next push recompiles it fully.
@@ -102,6 +116,14 @@ export class MeshRuntime implements ConnectionHooks {
   #meshOptions: MeshOptions;
   /** Resources identical across proxies are encoded once per push. */
   readonly #encoded = new EncodeCache();
+  /**
+   * Snapshots compiled from the current store, by view key: every proxy of a view gets the
+   * same one. Emptied whenever what a compile reads changes (store, mesh config, key sets).
+   */
+  #compiled = new Map<string, { result: SnapshotResult; warnings: readonly string[] }>();
+  #compiledFrom: MeshStore | undefined;
+  /** This push's endpoint updates, by view key and the snapshot they were applied to. */
+  #updated = new Map<string, Map<Snapshot, SnapshotResult | "unchanged">>();
 
   constructor(private readonly options: MeshRuntimeOptions) {
     this.#store = this.#pushed = createStore(options.storeOptions);
@@ -115,7 +137,8 @@ export class MeshRuntime implements ConnectionHooks {
       timers: options.timers,
       quietMs: options.quietMs,
       maxDelayMs: options.maxDelayMs,
-      merge: mergePushRequests,
+      // The runtime creates each request and hands it over: the batch may absorb in place.
+      merge: absorbPushRequest,
       flush: (request, info) => this.#push(request, info.events, info.waitedMs),
     });
   }
@@ -143,6 +166,7 @@ export class MeshRuntime implements ConnectionHooks {
   setMeshConfig(config: MeshConfig, source: string): boolean {
     if (isDeepStrictEqual(config, this.meshConfig)) return false;
     this.#meshOptions = { ...config, jwks: this.#meshOptions.jwks };
+    this.#compiled.clear();
     // A kind planPush does not know: every proxy is recompiled.
     this.#debouncer.push(configChange(`MeshConfig/${source}`, "MeshConfig"));
     return true;
@@ -205,6 +229,8 @@ export class MeshRuntime implements ConnectionHooks {
 
   // A key set changed: recompile the workloads whose RequestAuthentications name it.
   #jwksChanged(uri: string): void {
+    // The lookup the compiler reads now answers differently: nothing compiled before holds.
+    this.#compiled.clear();
     for (const ra of this.#requestAuthentications()) {
       if (!jwksUrisOf(ra).includes(uri)) continue;
       this.#debouncer.push(
@@ -225,6 +251,7 @@ export class MeshRuntime implements ConnectionHooks {
     this.#nodes.set(key, {
       node,
       proxy: parsed.ok ? parsed.value : undefined,
+      view: parsed.ok ? this.#viewOf(key, parsed.value) : undefined,
       stale: true,
       streams: 1,
     });
@@ -250,10 +277,20 @@ export class MeshRuntime implements ConnectionHooks {
     this.#debouncer.cancel();
   }
 
+  // Sharing off: a view of the node's own (its key is the node key, it compiles as itself).
+  #viewOf(key: string, proxy: Proxy): ProxyView {
+    return this.options.shareViews === false ? { key: `node ${key}`, proxy } : proxyView(proxy);
+  }
+
   #push(request: PushRequest, events: number, waitedMs: number): void {
     const started = this.options.timers.now();
-    const plan = this.#plan(request);
+    // Planning reads the batch against the stores; with nobody connected (start-up) it is moot.
+    const plan =
+      this.#nodes.size > 0
+        ? this.#plan(request)
+        : (): ProxyPushPlan => ({ action: "full", why: "first push" });
     this.#pushed = this.#store;
+    this.#updated = new Map();
     const actions = { full: 0, endpoints: 0, unchanged: 0, failed: 0 };
     for (const [key, known] of this.#nodes) {
       // A throw for one proxy (a compiler bug) must not leave the others behind the store,
@@ -270,6 +307,7 @@ export class MeshRuntime implements ConnectionHooks {
       }
     }
     this.#encoded.rotate();
+    this.#updated = new Map();
     const elapsedMs = this.options.timers.now() - started;
     const metrics = this.options.metrics;
     if (metrics) {
@@ -295,10 +333,17 @@ export class MeshRuntime implements ConnectionHooks {
     );
   }
 
-  // What each proxy needs; should planning itself fail, everyone is recompiled (correct, slow).
-  #plan(request: PushRequest): (proxy: Proxy) => ProxyPushPlan {
+  // What each proxy needs, once per view (the plan reads only what the view holds); should
+  // planning itself fail, everyone is recompiled (correct, slow).
+  #plan(request: PushRequest): (view: ProxyView) => ProxyPushPlan {
     try {
-      return planPush(request, this.#pushed, this.#store, this.#meshOptions);
+      const plan = planPush(request, this.#pushed, this.#store, this.#meshOptions);
+      const planned = new Map<string, ProxyPushPlan>();
+      return view => {
+        let step = planned.get(view.key);
+        if (!step) planned.set(view.key, (step = plan(view.proxy)));
+        return step;
+      };
     } catch (err) {
       this.options.logger.error(
         { err: err instanceof Error ? err.message : String(err) },
@@ -311,9 +356,9 @@ export class MeshRuntime implements ConnectionHooks {
   #pushOne(
     key: string,
     known: ConnectedNode,
-    plan: (proxy: Proxy) => ProxyPushPlan,
+    plan: (view: ProxyView) => ProxyPushPlan,
   ): "full" | "endpoints" | "unchanged" | "failed" {
-    const step = known.stale || !known.proxy ? { action: "full" as const } : plan(known.proxy);
+    const step = known.stale || !known.view ? { action: "full" as const } : plan(known.view);
     if (step.action === "unchanged") return "unchanged";
     if (step.action === "endpoints") return this.#publishEndpoints(key, known, step.hosts);
     return this.#publish(key, known.node) ? "full" : "failed";
@@ -327,12 +372,21 @@ export class MeshRuntime implements ConnectionHooks {
     hosts?: ReadonlySet<string>,
   ): "full" | "endpoints" | "unchanged" | "failed" {
     const previous = this.options.cache.get(key);
-    if (!previous || !known.proxy) return this.#publish(key, known.node) ? "full" : "failed";
-    const update = compileEndpointUpdate(this.#store, known.proxy, this.#meshOptions, hosts);
-    if (update.length === 0) return "unchanged";
-    return this.#check(key, known.node, updateResources(previous, update, this.#encoded.encode))
-      ? "endpoints"
-      : "failed";
+    const view = known.view;
+    if (!previous || !view) return this.#publish(key, known.node) ? "full" : "failed";
+    // Members of a view hold the same snapshot (unless one failed and was recompiled alone):
+    // the update is compiled and applied once per snapshot they hold.
+    let byBase = this.#updated.get(view.key);
+    if (!byBase) this.#updated.set(view.key, (byBase = new Map()));
+    let updated = byBase.get(previous);
+    if (!updated) {
+      const update = compileEndpointUpdate(this.#store, view.proxy, this.#meshOptions, hosts);
+      updated =
+        update.length === 0 ? "unchanged" : updateResources(previous, update, this.#encoded.encode);
+      byBase.set(previous, updated);
+    }
+    if (updated === "unchanged") return "unchanged";
+    return this.#check(key, known.node, updated) ? "endpoints" : "failed";
   }
 
   // Logs what the compiler left out (e.g. a gateway server whose Secret is missing) when it
@@ -349,27 +403,36 @@ export class MeshRuntime implements ConnectionHooks {
     );
   }
 
-  // Compiles and publishes one node's snapshot; false (and the old snapshot kept) on any error.
+  // Compiles (once per view and store) and publishes one node's snapshot; false (and the old
+  // snapshot kept) on any error.
   #publish(key: string, node: NodeInfo): boolean {
-    const compiled = compile(
-      this.#store,
-      { id: node.id, metadata: node.metadata, locality: node.locality },
-      this.#meshOptions,
-    );
-    if (!compiled.ok) {
+    const view = this.#nodes.get(key)?.view;
+    if (!view) {
+      const parsed = parseProxy({ id: node.id, metadata: node.metadata });
       this.#markStale(key);
       this.options.logger.warn(
-        { proxy: node.id, errors: compiled.errors },
+        { proxy: node.id, errors: parsed.ok ? [] : parsed.errors },
         "cannot compile for this proxy",
       );
       return false;
     }
-    this.#warn(key, node, compiled.value.warnings);
-    return this.#check(
-      key,
-      node,
-      createSnapshot(allResources(compiled.value), this.#encoded.encode),
-    );
+    if (this.#compiledFrom !== this.#store) {
+      this.#compiled = new Map();
+      this.#compiledFrom = this.#store;
+    }
+    let shared = this.#compiled.get(view.key);
+    if (!shared) {
+      const compiled = compile(this.#store, view.proxy, this.#meshOptions);
+      // A view's proxy always parses: compile fails only for nodes parseProxy rejects.
+      if (!compiled.ok) throw new Error(compiled.errors.join("; "));
+      shared = {
+        result: createSnapshot(allResources(compiled.value), this.#encoded.encode),
+        warnings: compiled.value.warnings,
+      };
+      this.#compiled.set(view.key, shared);
+    }
+    this.#warn(key, node, shared.warnings);
+    return this.#check(key, node, shared.result);
   }
 
   #markStale(key: string, stale = true): void {

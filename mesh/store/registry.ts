@@ -200,8 +200,27 @@ function entryEndpoints(store: MeshStore, svc: ServiceInfo, port: ServicePortInf
   return out;
 }
 
+// Every proxy's compile asks for the same services' endpoints; stores and the ServiceInfos of
+// their registry are immutable, so the answer is kept for as long as both live.
+const endpointMemo = new WeakMap<MeshStore, WeakMap<ServiceInfo, Map<string, EndpointInfo[]>>>();
+
 /** The endpoints serving `port` of `svc`, sorted by address then port. */
 export function endpointsOf(
+  store: MeshStore,
+  svc: ServiceInfo,
+  port: ServicePortInfo,
+): EndpointInfo[] {
+  let byService = endpointMemo.get(store);
+  if (!byService) endpointMemo.set(store, (byService = new WeakMap()));
+  let byPort = byService.get(svc);
+  if (!byPort) byService.set(svc, (byPort = new Map()));
+  const key = JSON.stringify([port.name, port.port, port.protocol, port.targetPort ?? null]);
+  let found = byPort.get(key);
+  if (!found) byPort.set(key, (found = computeEndpoints(store, svc, port)));
+  return [...found];
+}
+
+function computeEndpoints(
   store: MeshStore,
   svc: ServiceInfo,
   port: ServicePortInfo,

@@ -163,4 +163,104 @@ describe("MeshRuntime", () => {
     // No log line carries key material.
     expect(JSON.stringify(lines)).not.toMatch(/PRIVATE KEY|BEGIN CERTIFICATE/);
   });
+
+  describe("one compile per view", () => {
+    const node = (ip: string, pod: string, labels: Record<string, string>): NodeInfo => ({
+      id: `sidecar~${ip}~${pod}.default~default.svc.cluster.local`,
+      cluster: "test",
+      metadata: { NAMESPACE: "default", LABELS: labels },
+      userAgent: "test",
+    });
+    const replicaA = node("10.0.0.1", "web-1", { app: "web" });
+    const replicaB = node("10.0.0.2", "web-2", { app: "web" });
+    const other = node("10.0.0.3", "api-1", { app: "api" });
+    // A route only the web workload gets (sourceLabels): views must keep them apart.
+    const routed = (weight: number): StoreObject =>
+      ({
+        apiVersion: "networking.istio.io/v1",
+        kind: "VirtualService",
+        metadata: { name: "echo", namespace: "default" },
+        spec: {
+          hosts: ["echo.default.svc.cluster.local"],
+          http: [
+            {
+              match: [{ sourceLabels: { app: "web" } }],
+              route: [{ destination: { host: "echo.default.svc.cluster.local" }, weight }],
+              timeout: `${weight}s`,
+            },
+          ],
+        },
+      }) as unknown as StoreObject;
+    const route = (cache: SnapshotCache, n: NodeInfo) =>
+      JSON.stringify(cache.get(n.id)?.resources.get(TypeUrl.route)?.get("7070")?.object ?? {});
+
+    it.each([true, false])(
+      "replicas share one snapshot and other workloads get theirs (sharing %s)",
+      share => {
+        const cache = new SnapshotCache();
+        const timers = manualTimers();
+        const runtime = new MeshRuntime({
+          cache,
+          logger: recordingLogger().logger,
+          timers,
+          shareViews: share,
+        });
+        runtime.apply({ type: "ADDED", object: serviceEntry });
+        runtime.apply({ type: "ADDED", object: routed(100) });
+        timers.advance(100);
+        for (const n of [replicaA, replicaB, other]) runtime.onConnect(n);
+        const [a, b, c] = [replicaA, replicaB, other].map(n => cache.get(n.id));
+        expect(a === b).toBe(share);
+        expect(a?.versions).toEqual(b?.versions);
+        expect(route(cache, replicaA)).toContain('"seconds":100');
+        expect(route(cache, other)).not.toContain('"seconds":100');
+        expect(c).not.toBe(a);
+
+        // A change reaches every member of the view, and still not the other workload.
+        runtime.apply({ type: "MODIFIED", object: routed(100 - 1) });
+        timers.advance(100);
+        expect(route(cache, replicaA)).toContain('"seconds":99');
+        expect(route(cache, replicaB)).toContain('"seconds":99');
+        expect(route(cache, other)).not.toContain('"seconds":99');
+        expect(cache.get(replicaA.id) === cache.get(replicaB.id)).toBe(share);
+
+        // So does an endpoint change.
+        runtime.apply({
+          type: "MODIFIED",
+          object: {
+            ...serviceEntry,
+            spec: {
+              ...(serviceEntry as unknown as { spec: object }).spec,
+              endpoints: [{ address: "127.0.0.22" }],
+            },
+          } as unknown as StoreObject,
+        });
+        timers.advance(100);
+        for (const n of [replicaA, replicaB, other]) {
+          const eds = cache.get(n.id)?.resources.get(TypeUrl.endpoint);
+          expect(JSON.stringify([...(eds?.values() ?? [])].map(r => r.object))).toContain(
+            "127.0.0.22",
+          );
+        }
+        runtime.stop();
+      },
+    );
+
+    it("a replica connecting later gets the view's snapshot of the current store", () => {
+      const cache = new SnapshotCache();
+      const timers = manualTimers();
+      const runtime = new MeshRuntime({ cache, logger: recordingLogger().logger, timers });
+      runtime.apply({ type: "ADDED", object: serviceEntry });
+      runtime.apply({ type: "ADDED", object: routed(100) });
+      timers.advance(100);
+      runtime.onConnect(replicaA);
+      runtime.apply({ type: "MODIFIED", object: routed(42) });
+      // Before the push: the newcomer compiles against the store as it is now.
+      runtime.onConnect(replicaB);
+      expect(route(cache, replicaB)).toContain('"seconds":42');
+      timers.advance(100);
+      expect(cache.get(replicaA.id)).toBe(cache.get(replicaB.id));
+      runtime.stop();
+    });
+  });
 });

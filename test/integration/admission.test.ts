@@ -86,6 +86,28 @@ describe("the module's admission webhooks on a real API server", () => {
     }
   });
 
+  // Namespaces come from a watched cache: a label change must reach the next admissions.
+  it("follows a namespace's injection label as it is turned on and off", async () => {
+    await namespace("switched", {});
+    let n = 0;
+    const injectedPod = async () => {
+      const name = `pod-${n++}`;
+      await create(cluster, "/api/v1/namespaces/switched/pods", pod(name));
+      const stored = await getJson<PodView>(cluster, `/api/v1/namespaces/switched/pods/${name}`);
+      return names(stored.spec.initContainers).includes("istio-proxy");
+    };
+    expect(await injectedPod()).toBe(false);
+    for (const [value, want] of [
+      ["enabled", true],
+      ["disabled", false],
+    ] as const) {
+      kubectl(["label", "namespace", "switched", `istio-injection=${value}`, "--overwrite"]);
+      await eventually(`pods injected: ${want}`, async () =>
+        (await injectedPod()) === want ? true : undefined,
+      );
+    }
+  });
+
   it("does not inject twice when an injected pod is applied again", async () => {
     const first = await getJson<PodView & { metadata: Record<string, unknown> }>(
       cluster,

@@ -52,3 +52,20 @@ export function mergePushRequests(a: PushRequest, b: PushRequest): PushRequest {
     reasons: new Set([...a.reasons, ...b.reasons]),
   };
 }
+
+/**
+ * {@link mergePushRequests} for an accumulator: adds `b`'s objects and reasons to `a`'s sets in
+ * place and returns `a` (or a copy of it marked full, sharing its sets). Merging n events one by
+ * one is then O(n), where copying the sets each time is O(n²) — minutes for the 20,000 watch
+ * events of a large mesh's first list. Only for an `a` its caller owns alone (the debouncer's
+ * pending batch, built from requests handed over to it): `a` is changed.
+ */
+export function absorbPushRequest(a: PushRequest, b: PushRequest): PushRequest {
+  for (const [into, from] of [
+    [a.endpoints, b.endpoints],
+    [a.configs, b.configs],
+    [a.reasons, b.reasons],
+  ] as const)
+    for (const x of from) (into as Set<string>).add(x);
+  return a.full || !b.full ? a : { ...a, full: true };
+}

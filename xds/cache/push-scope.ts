@@ -223,31 +223,71 @@ function podIps(pod: KubePod): string[] {
   );
 }
 
+/** Who backs what in one store: built once per store, read for every Pod of a batch. */
+interface PodIndex {
+  /** Services with a selector, by namespace. */
+  readonly selecting: ReadonlyMap<
+    string,
+    readonly { hostname: string; selector: Record<string, string> }[]
+  >;
+  /** Hosts of the EndpointSlices naming a Pod (`namespace/name`) or an address. */
+  readonly byPod: ReadonlyMap<string, ReadonlySet<string>>;
+  readonly byAddress: ReadonlyMap<string, ReadonlySet<string>>;
+}
+
+// Stores are immutable snapshots: an index stays right for as long as its store lives.
+const podIndexes = new WeakMap<MeshStore, PodIndex>();
+
+function addTo(map: Map<string, Set<string>>, key: string, host: string): void {
+  let set = map.get(key);
+  if (!set) map.set(key, (set = new Set()));
+  set.add(host);
+}
+
+function podIndex(store: MeshStore): PodIndex {
+  const known = podIndexes.get(store);
+  if (known) return known;
+  const selecting = new Map<string, { hostname: string; selector: Record<string, string> }[]>();
+  for (const bucket of valuesOf(store.registry)) {
+    for (const svc of valuesOf(bucket)) {
+      if (!svc.selector || Object.keys(svc.selector).length === 0) continue;
+      const list = selecting.get(svc.namespace) ?? [];
+      list.push({ hostname: svc.hostname, selector: svc.selector });
+      selecting.set(svc.namespace, list);
+    }
+  }
+  const byPod = new Map<string, Set<string>>();
+  const byAddress = new Map<string, Set<string>>();
+  for (const slice of valuesOf(store.endpointSlices)) {
+    const host = sliceHost(slice, store.domainSuffix);
+    if (!host) continue;
+    for (const ep of slice.endpoints ?? []) {
+      if (ep.targetRef?.kind === "Pod")
+        addTo(
+          byPod,
+          `${ep.targetRef.namespace ?? slice.metadata.namespace}/${ep.targetRef.name}`,
+          host,
+        );
+      for (const a of ep.addresses) addTo(byAddress, a, host);
+    }
+  }
+  const index = { selecting, byPod, byAddress };
+  podIndexes.set(store, index);
+  return index;
+}
+
 /**
  * Hosts whose endpoints a Pod backs: services of its namespace selecting it (a Service's
  * selector, a ServiceEntry's workloadSelector), and services whose EndpointSlices name it by
  * reference or address (their endpoints carry its labels and service account).
  */
 function podHosts(store: MeshStore, pod: KubePod, key: string, into: Set<string>): void {
-  const ns = pod.metadata.namespace ?? "default";
+  const index = podIndex(store);
   const labels = pod.metadata.labels ?? {};
-  for (const bucket of valuesOf(store.registry)) {
-    for (const svc of valuesOf(bucket)) {
-      if (svc.namespace !== ns || !svc.selector || Object.keys(svc.selector).length === 0) continue;
-      if (selectorMatches(svc.selector, labels)) into.add(svc.hostname);
-    }
-  }
-  const ips = new Set(podIps(pod));
-  for (const slice of valuesOf(store.endpointSlices)) {
-    const names = (slice.endpoints ?? []).some(
-      ep =>
-        (ep.targetRef?.kind === "Pod" &&
-          `${ep.targetRef.namespace ?? slice.metadata.namespace}/${ep.targetRef.name}` === key) ||
-        ep.addresses.some(a => ips.has(a)),
-    );
-    const host = names ? sliceHost(slice, store.domainSuffix) : undefined;
-    if (host) into.add(host);
-  }
+  for (const svc of index.selecting.get(pod.metadata.namespace ?? "default") ?? [])
+    if (selectorMatches(svc.selector, labels)) into.add(svc.hostname);
+  for (const host of index.byPod.get(key) ?? []) into.add(host);
+  for (const ip of podIps(pod)) for (const host of index.byAddress.get(ip) ?? []) into.add(host);
 }
 
 /** Hosts whose Clusters and EDS an endpoint change touches; undefined when it may be any. */
