@@ -1,4 +1,8 @@
+import { spawn } from "node:child_process";
 import { X509Certificate } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { certificateServiceClient } from "../../ca/server/proto";
 import { runDev, type DevSession } from "../../cli/dev/runner";
@@ -7,6 +11,7 @@ import { PUBLISHED_BY_ANNOTATION } from "../../control-plane/root-cert-configmap
 import { makeCsr, rsaKeyPair } from "../ca/fixtures";
 import { startTestCluster, type LocalCluster } from "../harness/cluster";
 import { create, createNamespace, eventually, getJson } from "../harness/kube";
+import { repoRoot } from "../harness/shared";
 import { requestToken } from "../harness/tokens";
 import { freeLoopbackPort } from "../harness/xds-echo";
 
@@ -148,6 +153,56 @@ describe("two control-plane replicas", () => {
         root.fingerprint256,
       );
     }
+  });
+
+  it("creating the root at the same instant: the API server takes one create, both end with its root", async () => {
+    // Released together by a barrier file, each contender reads no Secret, generates a root and
+    // creates it: one create wins, the other gets 409 and adopts the winner's root. A namespace of
+    // its own, so the running replicas' Secret watch stays out of it.
+    await createNamespace(cluster, "race");
+    const dir = mkdtempSync(join(tmpdir(), "rigging-ca-race-"));
+    const barrier = join(dir, "go");
+    const contender = () => {
+      const child = spawn(
+        join(repoRoot, "node_modules", ".bin", "tsx"),
+        [join(repoRoot, "test", "harness", "ca-race-child.ts"), barrier, "race"],
+        { cwd: repoRoot, env: { ...process.env, KUBECONFIG: cluster.kubeconfigPath } },
+      );
+      let out = "";
+      let err = "";
+      child.stdout.on("data", c => (out += c));
+      child.stderr.on("data", c => (err += c));
+      return new Promise<{ root: string; log: string }>((resolve, reject) =>
+        child.on("close", code =>
+          code === 0
+            ? resolve({ root: (JSON.parse(out) as { root: string }).root, log: err })
+            : reject(new Error(`contender exited ${code}: ${err}`)),
+        ),
+      );
+    };
+    const running = [contender(), contender()];
+    // tsx takes a few seconds to load; both are waiting on the barrier by then.
+    await new Promise(r => setTimeout(r, 8_000));
+    writeFileSync(barrier, "");
+    const [a, b] = await Promise.all(running);
+    rmSync(dir, { recursive: true, force: true });
+    const outcome = [a!, b!].map(c =>
+      c.log.includes("generated a self-signed root CA and persisted it")
+        ? "created"
+        : c.log.includes("another replica created the self-signed root first")
+          ? "lost the create (409)"
+          : "read it",
+    );
+    console.log(`CA race at a barrier: ${JSON.stringify(outcome)}`);
+    expect(outcome.filter(o => o === "created")).toHaveLength(1);
+    // Both read "absent" and both created: the conflict path, not a late read, decided it.
+    expect(outcome).toContain("lost the create (409)");
+    expect(a!.root).toBe(b!.root);
+    const secret = await getJson<{ data: Record<string, string> }>(
+      cluster,
+      "/api/v1/namespaces/race/secrets/rigging-ca",
+    );
+    expect(Buffer.from(secret.data["root-cert.pem"]!, "base64").toString()).toBe(a!.root);
   });
 
   it("elect one leader that alone publishes the roots; after SIGKILL the other takes over within the lease", async () => {
