@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { Log } from "pepr";
 import { nodeCaDeps } from "../ca/server/node-crypto";
 import { kubernetesCaSecretStore, CONTROL_PLANE_NAMESPACE } from "./ca-secrets";
@@ -18,6 +19,9 @@ import { applyControlPlaneServices } from "./apply-services";
 import { peprHealthy, serveReadiness } from "./readiness";
 import { ApiContactMonitor } from "./api-contact";
 import { kubernetesApiProbe } from "./api-contact-probe";
+import { LeaderElector } from "./leader-elector";
+import { leaderIdentity, leaseDurationSeconds } from "./leader-config";
+import { kubernetesLeaseStore } from "./lease-store";
 
 /**
  * The module's one mesh CA and root publisher, shared by the `cert-issuance` capability's
@@ -97,11 +101,21 @@ export const applyMeshConfigMap = meshConfigWatch({
   loads: meshMetrics.meshConfigLoads,
 });
 
-/** Keeps `istio-ca-root-cert` in every namespace. */
+/**
+ * This process's side of the control-plane Lease, once {@link startMeshControlPlane} runs. Every
+ * replica serves xDS and signs with the shared root; only the leader publishes the roots.
+ */
+let elector: LeaderElector | undefined;
+
+/**
+ * Keeps `istio-ca-root-cert` in every namespace, while this process leads (a process whose
+ * control plane did not start never does).
+ */
 export const rootCertPublisher = new RootCertPublisher(
   () => meshCa.bundle(),
   kubernetesRootCertWriter,
   logger,
+  { mayPublish: () => elector?.isLeader() ?? false, publishedBy: () => elector?.identity },
 );
 
 /**
@@ -112,8 +126,10 @@ export function startMeshControlPlane(
   env: NodeJS.ProcessEnv = process.env,
 ): ControlPlane | undefined {
   let config;
+  let leaseSeconds;
   try {
     config = controlPlaneConfig(env);
+    leaseSeconds = leaseDurationSeconds(env);
   } catch (err) {
     logger.error({ err: (err as Error).message }, "control plane not started");
     return undefined;
@@ -138,6 +154,7 @@ export function startMeshControlPlane(
     hooks: meshRuntime,
     jwks: jwksFetcher,
   });
+  const election = startElection(leaseSeconds, registry);
   if (config.applyServices)
     void applyControlPlaneServices(config.istiodNamespace, logger).catch(() => undefined);
   // Losing the API server makes this replica unready and sends its proxies to the others.
@@ -179,5 +196,38 @@ export function startMeshControlPlane(
       ),
     );
   }
-  return plane;
+  return {
+    ...plane,
+    async stop() {
+      apiContact.stop();
+      await election.stop();
+      await plane.stop();
+    },
+  };
+}
+
+/**
+ * Joins the election on the Lease in the control plane's namespace. The new leader publishes
+ * the roots everywhere at once (what it missed while following); on SIGTERM (a rollout, a scale
+ * down) the leader releases the Lease so the next one need not wait for it to expire.
+ */
+function startElection(seconds: number, registry: Registry): LeaderElector {
+  const running = new LeaderElector({
+    store: kubernetesLeaseStore(CONTROL_PLANE_NAMESPACE),
+    identity: leaderIdentity(randomBytes(4).toString("hex")),
+    leaseDurationSeconds: seconds,
+    logger,
+    registry,
+    onStartedLeading: () =>
+      void meshCa
+        .bootstrap()
+        .then(() => rootCertPublisher.publishEverywhere())
+        .catch(err =>
+          logger.warn({ err: (err as Error).message }, "new leader: could not publish the roots"),
+        ),
+  });
+  elector = running;
+  running.start();
+  process.once("SIGTERM", () => void running.stop());
+  return running;
 }

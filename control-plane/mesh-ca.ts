@@ -174,6 +174,10 @@ export class MeshCa {
     const winner = await store.read(SELF_SIGNED_CA_SECRET);
     if (winner === undefined)
       throw new Error(`Secret ${SELF_SIGNED_CA_SECRET} vanished after a conflict`);
+    logger.info(
+      { secret: `${store.namespace}/${SELF_SIGNED_CA_SECRET}` },
+      "another replica created the self-signed root first; signing under its root",
+    );
     return this.#load(SELF_SIGNED_CA_SECRET, winner);
   }
 

@@ -11,11 +11,13 @@ import type { ControlPlaneLogger } from "./logger";
 export const ROOT_CERT_CONFIGMAP = "istio-ca-root-cert";
 /** The key holding the PEM bundle. */
 export const ROOT_CERT_KEY = "root-cert.pem";
+/** Annotation naming the control-plane replica (its Lease identity) that last wrote the roots. */
+export const PUBLISHED_BY_ANNOTATION = "rigging.io/published-by";
 
 /** Writes and reads the ConfigMaps; an interface so the publisher is tested without a cluster. */
 export interface RootCertWriter {
-  /** Creates or updates the ConfigMap in `namespace` to hold `bundle`. */
-  write(namespace: string, bundle: string): Promise<void>;
+  /** Creates or updates the ConfigMap in `namespace` to hold `bundle`, written by `publishedBy`. */
+  write(namespace: string, bundle: string, publishedBy?: string): Promise<void>;
   /** The bundle currently published in `namespace`, if any. */
   read(namespace: string): Promise<string | undefined>;
   /** Names of namespaces that are not being deleted. */
@@ -24,13 +26,14 @@ export interface RootCertWriter {
 
 /** A {@link RootCertWriter} on the cluster, by server-side apply (idempotent, no read first). */
 export const kubernetesRootCertWriter: RootCertWriter = {
-  async write(namespace, bundle) {
+  async write(namespace, bundle, publishedBy) {
     await K8s(kind.ConfigMap).Apply(
       {
         metadata: {
           name: ROOT_CERT_CONFIGMAP,
           namespace,
           labels: { "istio.io/config": "true", "app.kubernetes.io/managed-by": "rigging" },
+          ...(publishedBy ? { annotations: { [PUBLISHED_BY_ANNOTATION]: publishedBy } } : {}),
         },
         data: { [ROOT_CERT_KEY]: bundle },
       },
@@ -59,25 +62,47 @@ export function isActiveNamespace(ns: kind.Namespace): boolean {
   );
 }
 
+/**
+ * Who may publish. With replicas, only the Lease holder writes (`leader-elector.ts`): replicas
+ * that started at different times may hold different bundles (one still retiring a root the
+ * other never saw), and two writers would undo each other through the repair watch.
+ */
+export interface PublishGate {
+  /** Whether this process publishes now. */
+  mayPublish(): boolean;
+  /** The name written in {@link PUBLISHED_BY_ANNOTATION}. */
+  publishedBy(): string | undefined;
+}
+
 /** Keeps `istio-ca-root-cert` current in every namespace. */
 export class RootCertPublisher {
   readonly #writer: RootCertWriter;
   readonly #logger: ControlPlaneLogger;
   readonly #bundle: () => string;
+  readonly #gate: PublishGate | undefined;
 
-  /** `bundle` returns the current bundle ("" while there is none: nothing is written). */
-  constructor(bundle: () => string, writer: RootCertWriter, logger: ControlPlaneLogger) {
+  /**
+   * `bundle` returns the current bundle ("" while there is none: nothing is written); without a
+   * `gate` this process always publishes (a single control plane).
+   */
+  constructor(
+    bundle: () => string,
+    writer: RootCertWriter,
+    logger: ControlPlaneLogger,
+    gate?: PublishGate,
+  ) {
     this.#bundle = bundle;
     this.#writer = writer;
     this.#logger = logger;
+    this.#gate = gate;
   }
 
   /** Publishes the current bundle in one namespace (a new namespace, or a ConfigMap edited away). */
   async publishTo(namespace: string): Promise<boolean> {
     const bundle = this.#bundle();
-    if (!bundle) return false;
+    if (!bundle || this.#gate?.mayPublish() === false) return false;
     try {
-      await this.#writer.write(namespace, bundle);
+      await this.#writer.write(namespace, bundle, this.#gate?.publishedBy());
       return true;
     } catch (err) {
       this.#logger.warn(
@@ -97,6 +122,7 @@ export class RootCertPublisher {
 
   /** Publishes the current bundle in every active namespace (after the roots changed). */
   async publishEverywhere(): Promise<{ written: number; failed: number }> {
+    if (this.#gate?.mayPublish() === false) return { written: 0, failed: 0 };
     const namespaces = await this.#writer.activeNamespaces();
     const results = await Promise.all(namespaces.map(ns => this.publishTo(ns)));
     const written = results.filter(Boolean).length;

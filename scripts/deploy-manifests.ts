@@ -1,8 +1,10 @@
 /**
  * What `npm run build` adds to the manifests and the Helm chart `pepr build` writes, which Pepr
  * 1.1.4 generates from fixed templates with no hook (its watcher declares only port 3000 and its
- * Services only 443): the control-plane Services, the watcher's xDS ports and a readiness probe
- * that reflects xDS. Pure text and object transforms; scripts/post-build.ts does the I/O. Each is
+ * Services only 443): the control-plane Services, the watcher's xDS ports, a readiness probe
+ * that reflects xDS, and the watcher as replicas (a rolling update, a PodDisruptionBudget and a
+ * CPU autoscaler; control-plane/availability-objects.ts says why the watcher is the control
+ * plane). Pure text and object transforms; scripts/post-build.ts does the I/O. Each is
  * idempotent, so a second run over patched output changes nothing.
  */
 import { parseDocument, stringify } from "yaml";
@@ -16,6 +18,14 @@ import {
   WATCHER_NAME,
   type ManifestObject,
 } from "../control-plane/service-objects";
+import {
+  CONTROL_PLANE_MAX_REPLICAS,
+  CONTROL_PLANE_REPLICAS,
+  CONTROL_PLANE_TARGET_CPU,
+  controlPlaneAutoscaler,
+  controlPlaneDisruptionBudget,
+  watcherStrategy,
+} from "../control-plane/availability-objects";
 
 /** The watcher container's ports: Pepr's 3000 (named, for readers) and the control plane's. */
 export function watcherContainerPorts(): Array<{
@@ -72,10 +82,15 @@ export function patchManifestDocs(docs: readonly Doc[], istiodNamespace = "istio
   }
   container.ports = watcherContainerPorts();
   container.readinessProbe = watcherReadinessProbe();
+  const spec = (watcher as { spec: Record<string, unknown> }).spec;
+  spec.replicas = CONTROL_PLANE_REPLICAS;
+  spec.strategy = watcherStrategy();
   const added: ManifestObject[] = [
     riggingService(),
     istiodNamespaceObject(istiodNamespace),
     istiodAlias(istiodNamespace),
+    controlPlaneDisruptionBudget(),
+    controlPlaneAutoscaler(),
   ];
   const has = (o: ManifestObject) =>
     out.some(
@@ -103,8 +118,41 @@ export function patchManifestYaml(text: string, istiodNamespace = "istio-system"
 /** Pepr's watcher template declares one port; this replaces that block with ours. */
 const PEPR_PORTS_BLOCK = /^( +)ports:\n\1 {2}- containerPort: 3000\n/m;
 
-/** The chart's templates/watcher-deployment.yaml with the watcher's ports declared. */
+/** Pepr's watcher template: one replica, recreated on every rollout. */
+const PEPR_REPLICAS_BLOCK = /^( +)replicas: 1\n\1strategy:\n\1 {2}type: Recreate\n/m;
+
+/**
+ * The chart's templates/watcher-deployment.yaml with the watcher's ports declared and its
+ * replicas (`watcher.replicas`, left to the autoscaler when `watcher.autoscaling.enabled`)
+ * rolled one at a time.
+ */
 export function patchWatcherTemplate(text: string): string {
+  return patchWatcherReplicas(patchWatcherPorts(text));
+}
+
+function patchWatcherReplicas(text: string): string {
+  if (text.includes(".Values.watcher.replicas")) return text;
+  const m = PEPR_REPLICAS_BLOCK.exec(text);
+  if (!m) {
+    throw new Error(
+      "templates/watcher-deployment.yaml: `replicas: 1` with `strategy: Recreate` was not found; Pepr's template changed",
+    );
+  }
+  const i = m[1]!;
+  const strategy = stringify({ strategy: watcherStrategy() })
+    .trimEnd()
+    .split("\n")
+    .map(l => `${i}${l}`);
+  const lines = [
+    `${i}{{- if not .Values.watcher.autoscaling.enabled }}`,
+    `${i}replicas: {{ .Values.watcher.replicas }}`,
+    `${i}{{- end }}`,
+    ...strategy,
+  ];
+  return text.replace(PEPR_REPLICAS_BLOCK, `${lines.join("\n")}\n`);
+}
+
+function patchWatcherPorts(text: string): string {
   if (text.includes(`containerPort: ${CONTROL_PLANE_PORTS[1]!.containerPort}`)) return text;
   const m = PEPR_PORTS_BLOCK.exec(text);
   if (!m) {
@@ -128,8 +176,59 @@ export function patchValues(text: string): string {
     throw new Error("values.yaml: watcher.readinessProbe not found; Pepr's chart changed");
   }
   doc.setIn(["watcher", "readinessProbe"], doc.createNode(watcherReadinessProbe()));
+  const defaults: Array<[string, unknown]> = [
+    ["replicas", CONTROL_PLANE_REPLICAS],
+    ["podDisruptionBudget", { enabled: true, minAvailable: 1 }],
+    [
+      "autoscaling",
+      {
+        enabled: true,
+        minReplicas: CONTROL_PLANE_REPLICAS,
+        maxReplicas: CONTROL_PLANE_MAX_REPLICAS,
+        targetCPUUtilizationPercentage: CONTROL_PLANE_TARGET_CPU,
+      },
+    ],
+  ];
+  // Values a user already set (a second run, or an edited chart) are kept.
+  for (const [key, value] of defaults)
+    if (!doc.hasIn(["watcher", key])) doc.setIn(["watcher", key], doc.createNode(value));
   return doc.toString({ lineWidth: 0 });
 }
+
+/**
+ * The chart's template for the control plane's PodDisruptionBudget and autoscaler, each behind
+ * its switch in values.yaml (`watcher.podDisruptionBudget`, `watcher.autoscaling`).
+ */
+export function helmAvailabilityTemplate(): string {
+  const pdb = controlPlaneDisruptionBudget();
+  pdb.spec!.minAvailable = "{{ .Values.watcher.podDisruptionBudget.minAvailable }}";
+  const hpa = controlPlaneAutoscaler();
+  Object.assign(hpa.spec!, {
+    minReplicas: "{{ .Values.watcher.autoscaling.minReplicas }}",
+    maxReplicas: "{{ .Values.watcher.autoscaling.maxReplicas }}",
+  });
+  const cpu = (hpa.spec!.metrics as Array<{ resource: { target: Record<string, unknown> } }>)[0]!;
+  cpu.resource.target.averageUtilization =
+    "{{ .Values.watcher.autoscaling.targetCPUUtilizationPercentage }}";
+  // Helm templates are text: the quoted placeholders become numbers once rendered.
+  const unquote = (t: string) => t.replace(/["']({{ [^}]+ }})["']/g, "$1");
+  return [
+    "{{- if .Values.watcher.enabled }}",
+    "{{- if .Values.watcher.podDisruptionBudget.enabled }}",
+    "---",
+    unquote(stringify(pdb)).trimEnd(),
+    "{{- end }}",
+    "{{- if .Values.watcher.autoscaling.enabled }}",
+    "---",
+    unquote(stringify(hpa)).trimEnd(),
+    "{{- end }}",
+    "{{- end }}",
+    "",
+  ].join("\n");
+}
+
+/** Where the availability template goes in the chart. */
+export const HELM_AVAILABILITY_TEMPLATE = "templates/control-plane-availability.yaml";
 
 /**
  * The chart's template for the control-plane Services (gated like the watcher). istio-system is

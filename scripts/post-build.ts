@@ -1,9 +1,11 @@
 // Runs after `pepr build` (scripts/build.mjs calls it): adds the control-plane Services, the
-// watcher's xDS ports and its xDS-aware readiness probe to dist/pepr-module-rigging.yaml and to
-// the Helm chart in dist/rigging-chart (see deploy-manifests.ts for why Pepr cannot).
+// watcher's xDS ports, its xDS-aware readiness probe and its replicas (PDB, autoscaler) to
+// dist/pepr-module-rigging.yaml and to the Helm chart in dist/rigging-chart (see deploy-manifests.ts for why Pepr cannot).
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
+  HELM_AVAILABILITY_TEMPLATE,
+  helmAvailabilityTemplate,
   HELM_SERVICES_TEMPLATE,
   helmServicesTemplate,
   patchManifestYaml,
@@ -22,6 +24,7 @@ patch(join(dist, "pepr-module-rigging.yaml"), text => patchManifestYaml(text));
 patch(join(chart, "templates", "watcher-deployment.yaml"), patchWatcherTemplate);
 patch(join(chart, "values.yaml"), patchValues);
 writeFileSync(join(chart, HELM_SERVICES_TEMPLATE), helmServicesTemplate());
+writeFileSync(join(chart, HELM_AVAILABILITY_TEMPLATE), helmAvailabilityTemplate());
 console.log(
-  `post-build: control-plane Services, watcher ports 15010/15012 and /ready probe added to ${dist}/pepr-module-rigging.yaml and ${chart}`,
+  `post-build: control-plane Services, watcher ports 15010/15012, /ready probe, replicas, PodDisruptionBudget and autoscaler added to ${dist}/pepr-module-rigging.yaml and ${chart}`,
 );

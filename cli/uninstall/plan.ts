@@ -4,6 +4,7 @@ import {
   RIGGING_SERVICE,
   WATCHER_NAME,
 } from "../../control-plane/service-objects";
+import { LEADER_LEASE } from "../../control-plane/lease-store";
 
 /**
  * What `rig uninstall` removes and what it keeps, in the order it acts: webhooks first (so that
@@ -19,6 +20,9 @@ export interface UninstallTarget {
     | "MutatingWebhookConfiguration"
     | "ValidatingWebhookConfiguration"
     | "Deployment"
+    | "PodDisruptionBudget"
+    | "HorizontalPodAutoscaler"
+    | "Lease"
     | "Service"
     | "Secret"
     | "ServiceAccount"
@@ -61,7 +65,22 @@ export function uninstallPlan(options: { purge: boolean; istiodNamespace: string
     { kind: "MutatingWebhookConfiguration", name: MODULE, why: "sidecar injection" },
     { kind: "ValidatingWebhookConfiguration", name: MODULE, why: "config validation" },
     { kind: "Deployment", namespace: ns, name: MODULE, why: "admission" },
+    // The autoscaler first: it would otherwise recreate replicas of the Deployment's last scale.
+    {
+      kind: "HorizontalPodAutoscaler",
+      namespace: ns,
+      name: WATCHER_NAME,
+      selector: OURS,
+      why: "the control plane's autoscaler",
+    },
     { kind: "Deployment", namespace: ns, name: WATCHER_NAME, why: "watcher and control plane" },
+    {
+      kind: "PodDisruptionBudget",
+      namespace: ns,
+      name: WATCHER_NAME,
+      selector: OURS,
+      why: "the control plane's disruption budget",
+    },
     { kind: "Service", namespace: ns, name: MODULE, why: pepr },
     { kind: "Service", namespace: ns, name: WATCHER_NAME, why: pepr },
     { kind: "Service", namespace: ns, name: RIGGING_SERVICE, selector: OURS, why: "xDS + CA" },
@@ -84,6 +103,13 @@ export function uninstallPlan(options: { purge: boolean; istiodNamespace: string
       name: "*",
       selector: OURS,
       why: "istio-ca-root-cert in every namespace, written by the control plane",
+    },
+    {
+      kind: "Lease",
+      namespace: ns,
+      name: LEADER_LEASE,
+      selector: OURS,
+      why: "the control plane's leader election, written by the replicas",
     },
     { kind: "ClusterRoleBinding", name: MODULE, why: pepr },
     { kind: "ClusterRole", name: MODULE, why: pepr },

@@ -1,5 +1,6 @@
 import { K8s, kind, type GenericClass } from "kubernetes-fluent-client";
 import { Store } from "../dev/pepr-store-kind";
+import { Lease } from "../../control-plane/lease-store";
 import { WATCHER_POD_LABELS } from "../../control-plane/service-objects";
 import { targetName, type UninstallPlan, type UninstallTarget } from "./plan";
 
@@ -14,6 +15,9 @@ const models: Record<UninstallTarget["kind"], GenericClass> = {
   MutatingWebhookConfiguration: kind.MutatingWebhookConfiguration,
   ValidatingWebhookConfiguration: kind.ValidatingWebhookConfiguration,
   Deployment: kind.Deployment,
+  PodDisruptionBudget: kind.PodDisruptionBudget,
+  HorizontalPodAutoscaler: kind.HorizontalPodAutoscaler,
+  Lease,
   Service: kind.Service,
   Secret: kind.Secret,
   ServiceAccount: kind.ServiceAccount,

@@ -7,6 +7,8 @@ import { nodeCaDeps } from "../../ca/server/node-crypto";
 import { applyControlPlaneServices } from "../../control-plane/apply-services";
 import { kubernetesCaSecretStore } from "../../control-plane/ca-secrets";
 import { MeshCa } from "../../control-plane/mesh-ca";
+import { LeaderElector } from "../../control-plane/leader-elector";
+import { kubernetesLeaseStore } from "../../control-plane/lease-store";
 import {
   kubernetesRootCertWriter,
   RootCertPublisher,
@@ -108,12 +110,52 @@ describe("the deployed manifests: a Service in front of the control plane", () =
     expect(container.readinessProbe?.httpGet).toMatchObject({ path: "/ready", port: 8080 });
   });
 
-  it("selects exactly the watcher pods, and each Service port targets a port they declare", async () => {
-    const pods = await eventually("the watcher pod", async () => {
-      const list = await watcherPods();
-      return list.items.length > 0 ? list : undefined;
+  it("runs the control plane as two rolling replicas, under a disruption budget and an autoscaler the controllers act on", async () => {
+    const watcher = await getJson<{ spec: { replicas: number; strategy: unknown } }>(
+      cluster,
+      "/apis/apps/v1/namespaces/pepr-system/deployments/pepr-rigging-watcher",
+    );
+    expect(watcher.spec.replicas).toBe(2);
+    expect(watcher.spec.strategy).toEqual({
+      type: "RollingUpdate",
+      rollingUpdate: { maxUnavailable: 0, maxSurge: 1 },
     });
-    expect(pods.items.map(p => p.metadata.labels?.["pepr.dev/controller"])).toEqual(["watcher"]);
+    // The disruption controller resolves the budget's selector to the Deployment's pods.
+    const pdb = await eventually("the PodDisruptionBudget's status", async () => {
+      const got = await getJson<{ status?: { expectedPods?: number } }>(
+        cluster,
+        "/apis/policy/v1/namespaces/pepr-system/poddisruptionbudgets/pepr-rigging-watcher",
+      );
+      return got.status?.expectedPods === 2 ? got : undefined;
+    });
+    expect(pdb.status?.expectedPods).toBe(2);
+    // The autoscaler controller reaches the Deployment's scale (there is no metrics server here,
+    // so it cannot read CPU; that is its ScalingActive condition, not this one).
+    const hpa = await eventually(
+      "the autoscaler's AbleToScale condition",
+      async () => {
+        const got = await getJson<{
+          status?: { conditions?: Array<{ type: string; status: string; reason: string }> };
+        }>(
+          cluster,
+          "/apis/autoscaling/v2/namespaces/pepr-system/horizontalpodautoscalers/pepr-rigging-watcher",
+        );
+        return got.status?.conditions?.find(c => c.type === "AbleToScale");
+      },
+      90_000,
+    );
+    expect(hpa).toMatchObject({ status: "True", reason: "SucceededGetScale" });
+  });
+
+  it("selects exactly the watcher pods, and each Service port targets a port they declare", async () => {
+    const pods = await eventually("the watcher pods (two replicas)", async () => {
+      const list = await watcherPods();
+      return list.items.length === 2 ? list : undefined;
+    });
+    expect(pods.items.map(p => p.metadata.labels?.["pepr.dev/controller"])).toEqual([
+      "watcher",
+      "watcher",
+    ]);
     const service = await getJson<ServiceView>(
       cluster,
       "/api/v1/namespaces/pepr-system/services/rigging",
@@ -140,9 +182,12 @@ describe("the deployed manifests: a Service in front of the control plane", () =
         cluster,
         "/apis/discovery.k8s.io/v1/namespaces/pepr-system/endpointslices?labelSelector=kubernetes.io%2Fservice-name%3Drigging",
       );
-      return slices.items.find(s => (s.endpoints ?? []).length > 0);
+      // Both replicas: the Service spreads proxies across them.
+      return slices.items.find(s => (s.endpoints ?? []).length === 2);
     });
-    expect(slice.endpoints!.map(e => e.targetRef?.name)).toEqual([pods.items[0]!.metadata.name]);
+    expect(slice.endpoints!.map(e => e.targetRef?.name).sort()).toEqual(
+      pods.items.map(p => p.metadata.name).sort(),
+    );
     expect(slice.ports!.map(p => p.port).sort()).toEqual([15010, 15012, 3000].sort());
   });
 
@@ -257,6 +302,15 @@ describe("the deployed manifests: a Service in front of the control plane", () =
     ).publishEverywhere();
     expect(published.written).toBeGreaterThanOrEqual(5);
     await installIstioCrds();
+    // A replica's leader election writes the Lease.
+    const elector = new LeaderElector({
+      store: kubernetesLeaseStore("pepr-system"),
+      identity: "replica-under-test",
+      leaseDurationSeconds: 15,
+      logger,
+    });
+    await elector.tick();
+    expect(elector.isLeader()).toBe(true);
 
     const started = Date.now();
     const out = rig(["uninstall"]);
@@ -266,6 +320,11 @@ describe("the deployed manifests: a Service in front of the control plane", () =
     console.log(`rig uninstall: ${seconds.toFixed(1)}s\n${out.stdout}`);
     expect(out.stdout).toMatch(/^deleted +ConfigMap shop\/istio-ca-root-cert/m);
     expect(out.stdout).toMatch(/^deleted +Service istio-system\/istiod/m);
+    for (const kind of ["HorizontalPodAutoscaler", "PodDisruptionBudget"])
+      expect(out.stdout).toMatch(
+        new RegExp(`^deleted +${kind} pepr-system/pepr-rigging-watcher`, "m"),
+      );
+    expect(out.stdout).toMatch(/^deleted +Lease pepr-system\/rigging-control-plane-leader/m);
 
     // What remains, listed the way a user would check.
     const remaining = (args: string[]) => {
@@ -285,14 +344,14 @@ describe("the deployed manifests: a Service in front of the control plane", () =
     ]);
     const ours = remaining([
       "get",
-      "configmaps,services,secrets",
+      "configmaps,services,secrets,leases,poddisruptionbudgets,horizontalpodautoscalers",
       "-A",
       "-l",
       "app.kubernetes.io/managed-by=rigging",
     ]);
     const inPeprSystem = remaining([
       "get",
-      "deployments,services,secrets,serviceaccounts,roles,rolebindings",
+      "deployments,services,secrets,serviceaccounts,roles,rolebindings,leases,poddisruptionbudgets,horizontalpodautoscalers",
       "-n",
       "pepr-system",
     ]);

@@ -1,5 +1,6 @@
 import { parse, parseAllDocuments } from "yaml";
 import {
+  helmAvailabilityTemplate,
   helmServicesTemplate,
   patchManifestYaml,
   patchValues,
@@ -21,6 +22,9 @@ metadata:
   name: pepr-rigging-watcher
   namespace: pepr-system
 spec:
+  replicas: 1
+  strategy:
+    type: Recreate
   selector:
     matchLabels:
       app: pepr-rigging-watcher
@@ -43,7 +47,16 @@ spec:
             - containerPort: 3000
 `;
 
-const template = `      containers:
+const template = `spec:
+  replicas: 1
+  strategy:
+    type: Recreate
+  selector:
+    matchLabels:
+      app: {{ .Values.uuid }}-watcher
+  template:
+    spec:
+      containers:
         - name: watcher
           readinessProbe:
             {{- toYaml .Values.watcher.readinessProbe | nindent 12 }}
@@ -119,6 +132,31 @@ describe("post-processing the manifests pepr build writes", () => {
     expect(order.indexOf("Namespace/istio-system")).toBeLessThan(order.indexOf("Service/istiod"));
   });
 
+  it("runs the watcher as replicas rolled one at a time, with a disruption budget and a CPU autoscaler", () => {
+    const watcher = find(patched, "Deployment", "pepr-rigging-watcher", "pepr-system")!;
+    expect(watcher.spec.replicas).toBe(2);
+    expect(watcher.spec.strategy).toEqual({
+      type: "RollingUpdate",
+      rollingUpdate: { maxUnavailable: 0, maxSurge: 1 },
+    });
+    const selector = watcher.spec.selector.matchLabels;
+    const pdb = find(patched, "PodDisruptionBudget", "pepr-rigging-watcher", "pepr-system")!;
+    expect(pdb.spec).toEqual({ minAvailable: 1, selector: { matchLabels: selector } });
+    const hpa = find(patched, "HorizontalPodAutoscaler", "pepr-rigging-watcher", "pepr-system")!;
+    expect(hpa).toMatchObject({ apiVersion: "autoscaling/v2" });
+    expect(hpa.spec).toEqual({
+      scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "pepr-rigging-watcher" },
+      minReplicas: 2,
+      maxReplicas: 5,
+      metrics: [
+        {
+          type: "Resource",
+          resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 80 } },
+        },
+      ],
+    });
+  });
+
   it("changes nothing on a second run", () => {
     const once = patchManifestYaml(manifest);
     expect(patchManifestYaml(once)).toBe(once);
@@ -143,6 +181,31 @@ describe("post-processing the Helm chart pepr build writes", () => {
     expect(patchWatcherTemplate(out)).toBe(out);
   });
 
+  it("templates the replicas (left to the autoscaler when it is on) and a rolling update", () => {
+    const out = patchWatcherTemplate(template);
+    expect(out).toContain(
+      [
+        "spec:",
+        "  {{- if not .Values.watcher.autoscaling.enabled }}",
+        "  replicas: {{ .Values.watcher.replicas }}",
+        "  {{- end }}",
+        "  strategy:",
+        "    type: RollingUpdate",
+        "    rollingUpdate:",
+        "      maxUnavailable: 0",
+        "      maxSurge: 1",
+        "  selector:",
+      ].join("\n"),
+    );
+    expect(out).not.toContain("Recreate");
+  });
+
+  it("refuses a template without Pepr's replicas block, naming the file", () => {
+    expect(() => patchWatcherTemplate(template.replace("replicas: 1", "replicas: 3"))).toThrow(
+      /templates\/watcher-deployment.yaml: `replicas: 1` with `strategy: Recreate` was not found/,
+    );
+  });
+
   it("refuses a template whose ports block moved, naming the file", () => {
     expect(() => patchWatcherTemplate("containers: []\n")).toThrow(
       /templates\/watcher-deployment.yaml: the watcher's `ports:` block/,
@@ -159,6 +222,39 @@ describe("post-processing the Helm chart pepr build writes", () => {
     });
     expect(parsed.watcher.livenessProbe.httpGet.path).toBe("/healthz");
     expect(out.startsWith("# values\n")).toBe(true);
+    expect(parsed.watcher).toMatchObject({
+      replicas: 2,
+      podDisruptionBudget: { enabled: true, minAvailable: 1 },
+      autoscaling: {
+        enabled: true,
+        minReplicas: 2,
+        maxReplicas: 5,
+        targetCPUUtilizationPercentage: 80,
+      },
+    });
+    // A user's own setting survives a second run.
+    expect(parse(patchValues(out.replace("replicas: 2", "replicas: 4"))).watcher.replicas).toBe(4);
+  });
+
+  it("templates the disruption budget and the autoscaler behind their switches", () => {
+    const text = helmAvailabilityTemplate();
+    expect(text).toContain("{{- if .Values.watcher.podDisruptionBudget.enabled }}");
+    expect(text).toContain("{{- if .Values.watcher.autoscaling.enabled }}");
+    expect(text).toContain(
+      "averageUtilization: {{ .Values.watcher.autoscaling.targetCPUUtilizationPercentage }}",
+    );
+    // What helm renders with the defaults of values.yaml.
+    const rendered = text
+      .split("\n")
+      .filter(l => !l.startsWith("{{"))
+      .join("\n")
+      .replace("{{ .Values.watcher.podDisruptionBudget.minAvailable }}", "1")
+      .replace("{{ .Values.watcher.autoscaling.minReplicas }}", "2")
+      .replace("{{ .Values.watcher.autoscaling.maxReplicas }}", "5")
+      .replace("{{ .Values.watcher.autoscaling.targetCPUUtilizationPercentage }}", "80");
+    const docs = docsOf(rendered);
+    expect(docs.map(d => d.kind)).toEqual(["PodDisruptionBudget", "HorizontalPodAutoscaler"]);
+    expect(docs[1]!.spec).toMatchObject({ minReplicas: 2, maxReplicas: 5 });
   });
 
   it("templates the Services behind the watcher switch, and istio-system only when missing", () => {

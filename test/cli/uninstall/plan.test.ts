@@ -18,6 +18,21 @@ describe("rig uninstall's plan", () => {
     });
   });
 
+  it("removes the autoscaler before the watcher, and its disruption budget and Lease, ours only", () => {
+    const plan = uninstallPlan({ purge: false, istiodNamespace: "istio-system" });
+    const first = names(plan.first);
+    expect(first.indexOf("HorizontalPodAutoscaler pepr-system/pepr-rigging-watcher")).toBeLessThan(
+      first.indexOf("Deployment pepr-system/pepr-rigging-watcher"),
+    );
+    expect(first).toContain("PodDisruptionBudget pepr-system/pepr-rigging-watcher");
+    // The Lease is written by the running replicas: it goes once they are gone.
+    expect(names(plan.afterWatcher)).toContain("Lease pepr-system/rigging-control-plane-leader");
+    for (const t of [...plan.first, ...plan.afterWatcher].filter(t =>
+      ["HorizontalPodAutoscaler", "PodDisruptionBudget", "Lease"].includes(t.kind),
+    ))
+      expect(t.selector).toBe("app.kubernetes.io/managed-by=rigging");
+  });
+
   it("deletes the istiod alias only when it carries our label", () => {
     const plan = uninstallPlan({ purge: false, istiodNamespace: "mesh-system" });
     expect(plan.first.find(t => t.name === "istiod")).toMatchObject({
