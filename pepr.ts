@@ -6,6 +6,7 @@ import { installIstioCrds, installsCrds } from "./capabilities/istio-crds";
 import { CertIssuance } from "./capabilities/cert-issuance";
 import { RouteCompilation } from "./capabilities/route-compilation";
 import { PeerAuthentication } from "./capabilities/peer-authentication";
+import { Telemetry } from "./capabilities/telemetry";
 import { runsControlPlane } from "./control-plane/config";
 import { startMeshControlPlane } from "./control-plane/instance";
 import { watchInjectorConfig } from "./control-plane/injector-config-watch";
@@ -20,7 +21,14 @@ import { watchNamespaces } from "./control-plane/namespace-cache";
  */
 const mesh = new PeprModule(
   cfg,
-  [SidecarInjection, ConfigValidation, CertIssuance, RouteCompilation, PeerAuthentication],
+  [
+    SidecarInjection,
+    ConfigValidation,
+    CertIssuance,
+    RouteCompilation,
+    PeerAuthentication,
+    Telemetry,
+  ],
   {
     deferStart: true,
   },

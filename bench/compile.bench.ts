@@ -4,7 +4,9 @@
  * synthetic mesh of 1,000 services × 10 endpoints with 300 VirtualServices and 300
  * DestinationRules. Baseline, measured in the same run: `JSON.stringify` of the compiled
  * resources (the least any serializer must do with them); the ratio is compile ÷ baseline.
- * Also: one incremental EDS update (store event + endpoint recompile).
+ * Also: one incremental EDS update (store event + endpoint recompile), and the cost of telemetry
+ * per proxy (no metrics provider and no Telemetry, against the default prometheus metrics plus a
+ * mesh-wide Telemetry with access logs and a metrics override), both in this run.
  * Run: npx tsx bench/compile.bench.ts [services=100]
  */
 import { readdirSync, readFileSync } from "node:fs";
@@ -107,6 +109,45 @@ if (proxy.ok) {
   const full = time(() => compile(apply.value, proxy.value));
   console.log(
     `incremental: store event ${(apply.ms * 1000).toFixed(0)} µs, EDS-only recompile ${eds.ms.toFixed(1)} ms, full recompile ${full.ms.toFixed(1)} ms (ratio ${(full.ms / eds.ms).toFixed(1)}x)`,
+  );
+}
+// Telemetry per proxy: the same sidecar compiled without and with it.
+{
+  const mesh = {
+    apiVersion: "telemetry.istio.io/v1",
+    kind: "Telemetry",
+    metadata: { name: "mesh-default", namespace: "istio-system" },
+    spec: {
+      accessLogging: [
+        { providers: [{ name: "envoy" }], filter: { expression: "response.code >= 400" } },
+      ],
+      metrics: [
+        {
+          overrides: [
+            {
+              match: { metric: "REQUEST_COUNT" },
+              tagOverrides: { request_host: { value: "request.host" } },
+            },
+          ],
+        },
+      ],
+    },
+  } as unknown as StoreObject;
+  const withTelemetry = applyEvent(big.value, { type: "ADDED", object: mesh });
+  // Both sides pass mesh options of the same shape: only the metrics provider differs.
+  const off = { defaultProviders: { metrics: [], tracing: [], accessLogging: [] } };
+  const on = { defaultProviders: { metrics: ["prometheus"], tracing: [], accessLogging: [] } };
+  // Alternated rounds, best of each, so warm-up and a busy machine do not favour one side.
+  const a: number[] = [];
+  const b: number[] = [];
+  for (let round = 0; round < 8; round++) {
+    a.push(time(() => compile(big.value, NODES.sidecar, off), 2).ms);
+    b.push(time(() => compile(withTelemetry, NODES.sidecar, on), 2).ms);
+  }
+  const without = Math.min(...a);
+  const withIt = Math.min(...b);
+  console.log(
+    `telemetry per sidecar (synthetic, best of 8): without ${without.toFixed(1)} ms, with ${withIt.toFixed(1)} ms (${(((withIt - without) / without) * 100).toFixed(1)}%)`,
   );
 }
 console.log(`RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`);

@@ -10,13 +10,22 @@
  *
  * Run: `npx tsx scripts/gen-xds-protos.ts` (prints the output size). Commit the output.
  */
-import { mkdirSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import protobuf from "protobufjs";
+import { EXTRA_PROTOS } from "./xds-extra-protos";
 
 const repo = resolve(__dirname, "..");
 const deps = join(repo, "node_modules/@grpc/grpc-js-xds/deps");
+// The declarations grpc-js-xds does not ship, written out so imports resolve to them.
+const extraDir = mkdtempSync(join(tmpdir(), "rigging-protos-"));
+for (const [path, text] of Object.entries(EXTRA_PROTOS)) {
+  mkdirSync(dirname(join(extraDir, path)), { recursive: true });
+  writeFileSync(join(extraDir, path), text);
+}
 const includeDirs = [
+  extraDir,
   join(deps, "envoy-api"),
   join(deps, "xds"),
   join(deps, "googleapis"),
@@ -57,6 +66,13 @@ const files = [
   "envoy/extensions/transport_sockets/raw_buffer/v3/raw_buffer.proto",
   "envoy/service/discovery/v3/discovery.proto",
   "envoy/service/status/v3/csds.proto",
+  "envoy/extensions/access_loggers/file/v3/file.proto",
+  "envoy/extensions/access_loggers/filters/cel/v3/cel.proto",
+  "envoy/extensions/access_loggers/open_telemetry/v3/logs_service.proto",
+  "envoy/config/trace/v3/zipkin.proto",
+  "envoy/config/trace/v3/opentelemetry.proto",
+  "envoy/config/trace/v3/datadog.proto",
+  "istio/stats/plugin_config.proto",
 ];
 
 /** Types kept with everything they reach; anything else is pruned. */
@@ -105,6 +121,15 @@ const rootTypes = [
   "envoy.service.discovery.v3.DeltaDiscoveryResponse",
   "envoy.service.status.v3.ClientStatusRequest",
   "envoy.service.status.v3.ClientStatusResponse",
+  // Telemetry (issue 14): file and OpenTelemetry access logs with their CEL filter, the
+  // zipkin/opentelemetry/datadog tracers, and proxyv2's `istio.stats` filter config.
+  "envoy.extensions.access_loggers.file.v3.FileAccessLog",
+  "envoy.extensions.access_loggers.filters.cel.v3.ExpressionFilter",
+  "envoy.extensions.access_loggers.open_telemetry.v3.OpenTelemetryAccessLogConfig",
+  "envoy.config.trace.v3.ZipkinConfig",
+  "envoy.config.trace.v3.OpenTelemetryConfig",
+  "envoy.config.trace.v3.DatadogConfig",
+  "stats.PluginConfig",
   // Nested `Any` payloads that Envoy resources commonly carry.
   "google.protobuf.Struct",
   "google.protobuf.Duration",
@@ -214,6 +239,7 @@ function snakeCaseValue(root: protobuf.Root): void {
 
 async function main(): Promise<void> {
   const root = load();
+  rmSync(extraDir, { recursive: true, force: true });
   snakeCaseValue(root);
   const keep = reachable(root);
   prune(root, keep);

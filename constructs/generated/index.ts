@@ -16,3 +16,4 @@ export * from "./envoy-filter";
 export * from "./peer-authentication";
 export * from "./request-authentication";
 export * from "./authorization-policy";
+export * from "./telemetry";

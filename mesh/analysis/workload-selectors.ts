@@ -3,7 +3,7 @@
  * usually a typo in a label. Reported only when the workloads are known (a live cluster, or
  * input that has Pods or controllers). Istio: NoMatchingWorkloadsFound (IST0127).
  */
-import { NETWORKING_GROUP, SECURITY_GROUP } from "../api/kinds";
+import { NETWORKING_GROUP, SECURITY_GROUP, TELEMETRY_GROUP } from "../api/kinds";
 import { makeMessage, type AnalysisMessage } from "./message";
 import { ofKind, originOf, specOf, type Inventory, type Resource } from "./resources";
 
@@ -20,6 +20,7 @@ const SELECTORS: readonly {
   { kind: "Sidecar", group: NETWORKING_GROUP, field: "workloadSelector", key: "labels" },
   { kind: "EnvoyFilter", group: NETWORKING_GROUP, field: "workloadSelector", key: "labels" },
   { kind: "DestinationRule", group: NETWORKING_GROUP, field: "workloadSelector", key: "labels" },
+  { kind: "Telemetry", group: TELEMETRY_GROUP, field: "selector", key: "matchLabels" },
 ];
 
 function labelsOf(r: Resource, field: string, key: string): Record<string, string> | undefined {

@@ -15,6 +15,7 @@ export * from "./request-authentication";
 export * from "./schema";
 export * from "./service-entry";
 export * from "./sidecar";
+export * from "./telemetry";
 export * from "./tls";
 export * from "./traffic-policy";
 export * from "./virtual-service";

@@ -11,6 +11,7 @@ import { RequestAuthenticationSpec } from "./request-authentication";
 import type { Infer, ObjectNode } from "./schema";
 import { ServiceEntrySpec } from "./service-entry";
 import { SidecarSpec } from "./sidecar";
+import { TelemetrySpec } from "./telemetry";
 import { VirtualServiceSpec } from "./virtual-service";
 import { WorkloadEntrySpec } from "./workload-entry";
 import { WorkloadGroupSpec } from "./workload-group";
@@ -19,6 +20,8 @@ import { WorkloadGroupSpec } from "./workload-group";
 export const NETWORKING_GROUP = "networking.istio.io";
 /** The API group of security kinds. */
 export const SECURITY_GROUP = "security.istio.io";
+/** The API group of the Telemetry kind. */
+export const TELEMETRY_GROUP = "telemetry.istio.io";
 
 /** A `kubectl get` column. */
 export interface PrinterColumn {
@@ -89,6 +92,23 @@ function security<S extends ObjectNode>(
     group: SECURITY_GROUP,
     categories: ["istio-io", "security-istio-io"],
     versions: SECURITY_VERSIONS,
+    ...extra,
+    spec,
+  };
+}
+
+function telemetry<S extends ObjectNode>(
+  kind: string,
+  plural: string,
+  spec: S,
+  extra: Partial<Omit<KindInfo, "spec">> = {},
+): KindInfo & { readonly spec: S } {
+  return {
+    ...networking(kind, plural, spec, extra),
+    group: TELEMETRY_GROUP,
+    categories: ["istio-io", "telemetry-istio-io"],
+    versions: ["v1", "v1alpha1"],
+    storageVersion: "v1alpha1",
     ...extra,
     spec,
   };
@@ -217,6 +237,10 @@ export const KINDS = {
       ],
     },
   ),
+  Telemetry: telemetry("Telemetry", "telemetries", TelemetrySpec, {
+    shortNames: ["telemetry"],
+    printerColumns: [AGE],
+  }),
 } as const satisfies Record<string, KindInfo>;
 
 /** The name of an Istio kind Rigging serves. */
@@ -279,3 +303,5 @@ export type PeerAuthentication = IstioObject<"PeerAuthentication">;
 export type RequestAuthentication = IstioObject<"RequestAuthentication">;
 /** An AuthorizationPolicy object. */
 export type AuthorizationPolicy = IstioObject<"AuthorizationPolicy">;
+/** A Telemetry object. */
+export type Telemetry = IstioObject<"Telemetry">;

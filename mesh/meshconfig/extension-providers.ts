@@ -1,7 +1,8 @@
 /**
  * MeshConfig `extensionProviders`: each entry has a unique, non-empty name and exactly one
- * provider kind. Only the ext_authz kinds are acted on (CUSTOM authorization); the others
- * (tracing, metrics, access logs, SDS) are kept by name only, so names stay unique and a CUSTOM
+ * provider kind. The ext_authz kinds are acted on (CUSTOM authorization), and the telemetry
+ * kinds of telemetry-providers.ts (Telemetry); the others (lightstep, stackdriver, skywalking,
+ * gRPC access log services, SDS) are kept by name only, so names stay unique and a CUSTOM
  * policy naming one gets a clear "not an ext_authz provider" error when it is compiled.
  *
  * Rules: Istio's validateExtensionProvider (pkg/config/validation/agent/extensionprovider.go).
@@ -17,6 +18,12 @@ import {
 import { didYouMean } from "./field-names";
 import { NOT_ACTED_ON, shown, type Findings } from "./findings";
 import { fieldsOf, readMapping, readString } from "./read-values";
+import {
+  readTelemetryProvider,
+  TELEMETRY_PROVIDER_KINDS,
+  type TelemetryProvider,
+  type TelemetryProviderKind,
+} from "./telemetry-providers";
 
 /** Provider kinds Rigging accepts but does not act on (the rest of the proto's `oneof provider`). */
 const OTHER_KINDS = [
@@ -47,7 +54,12 @@ const isExtAuthz = (kind: string): kind is ExtAuthzKind =>
 interface Entry {
   readonly name?: string;
   readonly provider?: ExtensionProvider;
+  /** The telemetry provider (metrics, access logs, tracing), when it is one Rigging compiles. */
+  readonly telemetry?: TelemetryProvider;
 }
+
+const isTelemetry = (kind: string): kind is TelemetryProviderKind =>
+  (TELEMETRY_PROVIDER_KINDS as readonly string[]).includes(kind);
 
 function readName(findings: Findings, path: string, value: unknown): string | undefined {
   const name = value === undefined ? "" : readString(findings, path, value);
@@ -78,6 +90,15 @@ function readEntry(findings: Findings, path: string, item: unknown): Entry {
   }
   const kind = kinds[0] as string;
   const body = fields.get(kind) as { path: string; value: unknown };
+  if (isTelemetry(kind)) {
+    const telemetry =
+      name === undefined
+        ? undefined
+        : readTelemetryProvider(findings, body.path, name, kind, body.value);
+    return findings.errors.length > before || name === undefined || !telemetry
+      ? { name }
+      : { name, provider: { name }, telemetry };
+  }
   if (!isExtAuthz(kind)) {
     if (readMapping(findings, body.path, body.value) !== undefined)
       findings.note(body.path, `${NOT_ACTED_ON} (kept by name only)`);
@@ -100,11 +121,15 @@ function readEntry(findings: Findings, path: string, item: unknown): Entry {
   return refusals.length > 0 ? { name } : { name, provider };
 }
 
-/** Reads `extensionProviders` at `path`; the list holds only entries without errors. */
+/**
+ * Reads `extensionProviders` at `path`; the list holds only entries without errors. Telemetry
+ * providers Rigging compiles are also pushed onto `telemetry`.
+ */
 export function readExtensionProviders(
   findings: Findings,
   path: string,
   value: unknown,
+  telemetry: TelemetryProvider[] = [],
 ): ExtensionProvider[] {
   if (!Array.isArray(value)) {
     findings.error(path, `must be a list of extension providers, got ${shown(value)}`);
@@ -113,8 +138,10 @@ export function readExtensionProviders(
   const providers: ExtensionProvider[] = [];
   const firstIndex = new Map<string, number>();
   for (const [i, item] of value.entries()) {
-    const { name, provider } = readEntry(findings, idx(path, i), item);
+    const entry = readEntry(findings, idx(path, i), item);
+    const { name, provider } = entry;
     if (provider) providers.push(provider);
+    if (entry.telemetry) telemetry.push(entry.telemetry);
     if (name === undefined) continue;
     const first = firstIndex.get(name);
     if (first === undefined) firstIndex.set(name, i);

@@ -1,3 +1,4 @@
 /** Istio's MeshConfig: the typed settings Rigging acts on, and their parser. */
 export * from "./mesh-config";
 export * from "./parse-mesh-config";
+export * from "./telemetry-providers";

@@ -8,6 +8,7 @@
  */
 import type { LocalityLbSetting } from "../api/traffic-policy";
 import type { ExtensionProvider } from "../authz/ext-authz";
+import type { DefaultProviders, TelemetryProvider } from "./telemetry-providers";
 
 /** The ConfigMap istiod reads its mesh config from, and the key holding it. */
 export const MESH_CONFIGMAP = "istio";
@@ -29,6 +30,18 @@ export interface MeshConfig {
   readonly localityLbSetting?: LocalityLbSetting;
   /** Extension providers; only `envoyExtAuthzHttp`/`envoyExtAuthzGrpc` ones are acted on (CUSTOM). */
   readonly extensionProviders: readonly ExtensionProvider[];
+  /** The extension providers Telemetry compiles (prometheus, access logs, tracers), by name. */
+  readonly telemetryProviders: readonly TelemetryProvider[];
+  /** Providers used where no Telemetry names any. @default metrics: prometheus (Istio's chart) */
+  readonly defaultProviders: DefaultProviders;
+  /** Mesh-wide Envoy access log path; "" is off. @default "" */
+  readonly accessLogFile: string;
+  /** The access log format (text with `%…%` operators, or JSON for JSON encoding). @default Istio's */
+  readonly accessLogFormat: string;
+  /** `TEXT` or `JSON`. @default "TEXT" */
+  readonly accessLogEncoding: "TEXT" | "JSON";
+  /** Whether proxies trace (Telemetry tracing applies only when true). @default true */
+  readonly enableTracing: boolean;
 }
 
 /** Istio's defaults: what the mesh runs with when the ConfigMap is absent or has no `mesh`. */
@@ -39,4 +52,16 @@ export const DEFAULT_MESH_CONFIG: MeshConfig = {
   outboundTrafficPolicy: "ALLOW_ANY",
   enableAutoMtls: true,
   extensionProviders: [],
+  // Istio's DefaultMeshConfig declares these three; a mesh config's entry of the same name
+  // replaces one (pkg/config/mesh/mesh.go).
+  telemetryProviders: [
+    { name: "prometheus", kind: "prometheus" },
+    { name: "envoy", kind: "envoyFileAccessLog", path: "/dev/stdout" },
+  ],
+  // What Istio's istiod chart writes into the mesh config (templates/configmap.yaml).
+  defaultProviders: { metrics: ["prometheus"], tracing: [], accessLogging: [] },
+  accessLogFile: "",
+  accessLogFormat: "",
+  accessLogEncoding: "TEXT",
+  enableTracing: true,
 };

@@ -19,6 +19,7 @@ import { didYouMean, MESH_CONFIG_FIELDS, REMOVED_MESH_CONFIG_FIELDS } from "./fi
 import { Findings, isMapping, NOT_ACTED_ON, shown } from "./findings";
 import { DEFAULT_MESH_CONFIG, MESH_CONFIGMAP_KEY, type MeshConfig } from "./mesh-config";
 import { fieldsOf, readBoolean, readMapping, readString, readStringList } from "./read-values";
+import { readDefaultProviders, type TelemetryProvider } from "./telemetry-providers";
 
 /** A mesh config with the notes about what was accepted but not acted on, or every error found. */
 export type MeshConfigResult =
@@ -111,6 +112,18 @@ function readOutboundTrafficPolicy(
   return undefined;
 }
 
+/** `accessLogEncoding`: TEXT or JSON (the proto enum, by name). */
+function readEncoding(
+  findings: Findings,
+  path: string,
+  value: unknown,
+): "TEXT" | "JSON" | undefined {
+  const text = readString(findings, path, value);
+  if (text === "TEXT" || text === "JSON" || text === undefined) return text;
+  findings.error(path, `must be TEXT or JSON, got ${shown(text)}`);
+  return undefined;
+}
+
 /** Drops nulls (protobuf JSON's "not set") so the value has its declared type. */
 function withoutNulls(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutNulls);
@@ -184,8 +197,32 @@ function readMeshConfig(findings: Findings, doc: Record<string, unknown>): MeshC
       case "localityLbSetting":
         config.localityLbSetting = readLocalityLbSetting(findings, path, value);
         break;
-      case "extensionProviders":
-        config.extensionProviders = readExtensionProviders(findings, path, value);
+      case "extensionProviders": {
+        const telemetry: TelemetryProvider[] = [];
+        config.extensionProviders = readExtensionProviders(findings, path, value, telemetry);
+        // Istio's built-ins stay unless an entry of the same name replaces them.
+        const named = new Set(config.extensionProviders.map(p => p.name));
+        config.telemetryProviders = [
+          ...DEFAULT_MESH_CONFIG.telemetryProviders.filter(p => !named.has(p.name)),
+          ...telemetry,
+        ];
+        break;
+      }
+      case "defaultProviders":
+        config.defaultProviders =
+          readDefaultProviders(findings, path, value) ?? config.defaultProviders;
+        break;
+      case "accessLogFile":
+        config.accessLogFile = readString(findings, path, value) ?? config.accessLogFile;
+        break;
+      case "accessLogFormat":
+        config.accessLogFormat = readString(findings, path, value) ?? config.accessLogFormat;
+        break;
+      case "accessLogEncoding":
+        config.accessLogEncoding = readEncoding(findings, path, value) ?? config.accessLogEncoding;
+        break;
+      case "enableTracing":
+        config.enableTracing = readBoolean(findings, path, value) ?? config.enableTracing;
         break;
       default:
         // Sidecar injection reads these for new pods (mesh/inject/injector-mesh-config.ts).

@@ -109,11 +109,17 @@ export const SECURITY_KINDS = [
 /** One of {@link SECURITY_KINDS}. */
 export type SecurityKind = (typeof SECURITY_KINDS)[number];
 
+/** The Istio telemetry kinds the store keeps (metrics, access logs, tracing). */
+export const TELEMETRY_KINDS = ["Telemetry"] as const satisfies readonly KindName[];
+
+/** One of {@link TELEMETRY_KINDS}. */
+export type TelemetryKind = (typeof TELEMETRY_KINDS)[number];
+
 /** Every Istio kind the store keeps in `store.config`. */
-export const CONFIG_KINDS = [...NETWORKING_KINDS, ...SECURITY_KINDS] as const;
+export const CONFIG_KINDS = [...NETWORKING_KINDS, ...SECURITY_KINDS, ...TELEMETRY_KINDS] as const;
 
 /** One of {@link CONFIG_KINDS}. */
-export type ConfigKind = NetworkingKind | SecurityKind;
+export type ConfigKind = NetworkingKind | SecurityKind | TelemetryKind;
 
 /** Any object the store accepts. */
 export type StoreObject = KubeObject | IstioObject<ConfigKind>;

@@ -11,6 +11,11 @@ export interface ValidateOptions {
   readonly defaultNamespace?: string;
   /** The mesh root namespace, where mesh-wide policies live (Istio's default: istio-system). */
   readonly rootNamespace?: string;
+  /**
+   * Names of the mesh config's `extensionProviders`, when known: a Telemetry naming another
+   * provider (not one of Istio's built-ins) gets a warning. @default unknown, no provider check
+   */
+  readonly extensionProviders?: readonly string[];
 }
 
 /** The validation context of one object. */

@@ -18,6 +18,7 @@ export { validatePeerAuthentication } from "./peer-authentication";
 export { validateRequestAuthentication } from "./request-authentication";
 export { validateServiceEntry } from "./service-entry";
 export { validateSidecar } from "./sidecar";
+export { BUILTIN_TELEMETRY_PROVIDERS, validateTelemetry } from "./telemetry";
 export { validate, VALIDATORS, type Validator } from "./validate";
 export { validateVirtualService } from "./virtual-service";
 export { validateWorkloadEntry } from "./workload-entry";

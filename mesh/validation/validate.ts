@@ -12,6 +12,7 @@ import { validatePeerAuthentication } from "./peer-authentication";
 import { validateRequestAuthentication } from "./request-authentication";
 import { validateServiceEntry } from "./service-entry";
 import { validateSidecar } from "./sidecar";
+import { validateTelemetry } from "./telemetry";
 import { validateVirtualService } from "./virtual-service";
 import { validateWorkloadEntry } from "./workload-entry";
 import { validateWorkloadGroup } from "./workload-group";
@@ -32,6 +33,7 @@ export const VALIDATORS: Readonly<Record<KindName, Validator>> = {
   PeerAuthentication: validatePeerAuthentication,
   RequestAuthentication: validateRequestAuthentication,
   AuthorizationPolicy: validateAuthorizationPolicy,
+  Telemetry: validateTelemetry,
 };
 
 /**

@@ -29,7 +29,8 @@ const sameShapes: [
   Same<SpecOf<"PeerAuthentication">, l1.PeerAuthenticationSpec>,
   Same<SpecOf<"RequestAuthentication">, l1.RequestAuthenticationSpec>,
   Same<SpecOf<"AuthorizationPolicy">, l1.AuthorizationPolicySpec>,
-] = [true, true, true, true, true, true, true, true, true, true, true];
+  Same<SpecOf<"Telemetry">, l1.TelemetrySpec>,
+] = [true, true, true, true, true, true, true, true, true, true, true, true];
 
 /** Every L1 class, by kind and version. */
 const classes = KIND_NAMES.flatMap(kind =>
@@ -62,6 +63,7 @@ const minimal: { [K in (typeof KIND_NAMES)[number]]: SpecOf<K> } = {
   PeerAuthentication: { mtls: { mode: "STRICT" } },
   RequestAuthentication: { jwtRules: [{ issuer: "me", jwksUri: "https://example.com/jwks" }] },
   AuthorizationPolicy: { action: "ALLOW", rules: [{}] },
+  Telemetry: { accessLogging: [{ providers: [{ name: "envoy" }] }] },
 };
 
 describe("generated L1 classes", () => {

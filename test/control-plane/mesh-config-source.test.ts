@@ -158,9 +158,9 @@ describe("mesh config ConfigMap", () => {
     const s = setup();
     s.watch(configMap(undefined), "ADDED");
     expect(s.runtime.meshConfig.trustDomain).toBe("cluster.local");
-    s.watch(configMap("accessLogFile: /dev/stdout\ntrustDomian: x\n"), "MODIFIED");
+    s.watch(configMap("ingressClass: istio\ntrustDomian: x\n"), "MODIFIED");
     const notes = s.logger.lines.find(l => l.includes("mesh config fields not acted on"))!;
-    expect(notes).toContain("data.mesh: accessLogFile");
+    expect(notes).toContain("data.mesh: ingressClass");
     expect(notes).toContain("trustDomian");
   });
 });

@@ -12,7 +12,7 @@
  *   reaches proxies routing to its host (a route's hash policy comes from the destination's
  *   rule). Gateways: VirtualServices bound to a gateway, and every other change but Sidecars.
  * - Sidecar: the proxies of its namespace; all of them for the root namespace.
- * - AuthorizationPolicy, RequestAuthentication: the workloads they select (all of them from the
+ * - AuthorizationPolicy, RequestAuthentication, Telemetry: the workloads they select (all of them from the
  *   root namespace; a `targetRef` policy, every workload of its namespace), and gateways.
  * - PeerAuthentication: every proxy — clients read it too (auto-mTLS is plaintext to a
  *   destination whose namespace's mode is DISABLE).
@@ -84,6 +84,7 @@ const POLICY_KINDS = new Set([
   "PeerAuthentication",
   "AuthorizationPolicy",
   "RequestAuthentication",
+  "Telemetry",
 ]);
 
 /** `Kind/namespace/name` → its parts (namespace `default` when empty, as the store keys it). */

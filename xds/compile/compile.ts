@@ -12,6 +12,7 @@ import { buildListenerSet } from "./listeners";
 import { parseProxy, type NodeDescription, type Proxy } from "./proxy";
 import { buildRoutes } from "./routes";
 import { buildScope, type MeshOptions, type ProxyScope } from "./scope";
+import { proxyTelemetry, withTelemetry } from "./telemetry/decorate";
 import { upstreamTlsWarnings } from "./upstream-tls-plan";
 
 /** A proxy's resources, by xDS type. */
@@ -56,16 +57,29 @@ export function compile(
   const proxy = toProxy(node);
   if ("ok" in proxy) return proxy;
   const scope = buildScope(store, proxy, options);
+  // Access logs, istio.stats and tracing, resolved from Telemetry once for the whole proxy.
+  const telemetry = proxyTelemetry(scope);
+  const telemetryWarnings = telemetry?.warnings.map(w => `Telemetry: ${w}`) ?? [];
   // Gateways (router) are built from Gateway servers, not from the services they can reach.
   if (proxy.kind === "router") {
     const gateway = compileGateway(scope);
-    return { ok: true, value: { ...gateway, warnings: [...scope.warnings, ...gateway.warnings] } };
+    return {
+      ok: true,
+      value: {
+        ...gateway,
+        listeners: withTelemetry(gateway.listeners, telemetry) as ResourceObject[],
+        warnings: [...scope.warnings, ...gateway.warnings, ...telemetryWarnings],
+      },
+    };
   }
   const listeners = buildListenerSet(scope);
   return {
     ok: true,
     value: {
-      listeners: listeners.listeners as ResourceObject[],
+      listeners: withTelemetry(
+        listeners.listeners as ResourceObject[],
+        telemetry,
+      ) as ResourceObject[],
       routes: buildRoutes(scope) as ResourceObject[],
       clusters: buildClusters(scope) as ResourceObject[],
       endpoints: compileEndpoints(scope),
@@ -74,6 +88,7 @@ export function compile(
         ...scope.warnings,
         ...listeners.warnings,
         ...upstreamTlsWarnings(outboundClusters(scope)),
+        ...telemetryWarnings,
       ],
     },
   };

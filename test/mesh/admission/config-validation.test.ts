@@ -55,7 +55,14 @@ describe("admitConfig", () => {
   );
 
   it("lists every served version with the CRD plural", () => {
-    expect(CONFIG_KIND_VERSIONS.length).toBe(8 * 3 - 2 + 3 * 2);
+    // Networking (3 versions, EnvoyFilter 1), security (2 each), Telemetry (v1, v1alpha1).
+    expect(CONFIG_KIND_VERSIONS.length).toBe(8 * 3 - 2 + 3 * 2 + 2);
+    expect(CONFIG_KIND_VERSIONS).toContainEqual({
+      group: "telemetry.istio.io",
+      version: "v1alpha1",
+      kind: "Telemetry",
+      plural: "telemetries",
+    });
     expect(CONFIG_KIND_VERSIONS).toContainEqual({
       group: "networking.istio.io",
       version: "v1alpha3",

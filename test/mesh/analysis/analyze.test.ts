@@ -71,6 +71,12 @@ describe("rig analyze: each cross-resource problem in a fixture built for it", (
       ],
     ],
     [
+      "telemetry-provider-not-found.yaml",
+      [
+        'Warning [IST0101] (Telemetry shop/traces) Referenced extension provider not found: "zipkn" (spec.tracing[0].providers[0].name; the mesh config declares "zipkin"): it is ignored',
+      ],
+    ],
+    [
       "mesh-config-invalid.yaml",
       [
         "Error [IST0106] (ConfigMap istio-system/istio) Schema validation error: data.mesh: extensionProviders[0].envoyExtAuthzHttp.port: must be a port number 1-65535, got 99999",

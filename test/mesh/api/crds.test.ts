@@ -57,9 +57,9 @@ function specSchema(crd: Crd, version: string): JsonSchema {
 describe("generated CRDs", () => {
   const ours = generateCrds();
 
-  it("cover the eleven Istio kinds, one CRD each", () => {
+  it("cover the twelve Istio kinds, one CRD each", () => {
     expect(ours.map(c => c.spec.names.kind)).toEqual(KIND_NAMES);
-    expect(ours).toHaveLength(11);
+    expect(ours).toHaveLength(12);
   });
 
   it.each(KIND_NAMES)(

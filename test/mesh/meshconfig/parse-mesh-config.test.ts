@@ -58,6 +58,15 @@ describe("defaults", () => {
       outboundTrafficPolicy: "ALLOW_ANY",
       enableAutoMtls: true,
       extensionProviders: [],
+      telemetryProviders: [
+        { name: "prometheus", kind: "prometheus" },
+        { name: "envoy", kind: "envoyFileAccessLog", path: "/dev/stdout" },
+      ],
+      defaultProviders: { metrics: ["prometheus"], tracing: [], accessLogging: [] },
+      accessLogFile: "",
+      accessLogFormat: "",
+      accessLogEncoding: "TEXT",
+      enableTracing: true,
     });
   });
 
@@ -219,7 +228,7 @@ describe("good configs", () => {
       },
     ],
     [
-      "other provider kinds, kept by name only",
+      "telemetry provider kinds, read for Telemetry",
       [
         "extensionProviders:",
         "- {name: prom, prometheus: {}}",
@@ -235,6 +244,35 @@ describe("good configs", () => {
           { name: "log" },
           { name: "My.Tracer" },
         ],
+        telemetryProviders: [
+          ...DEFAULT_MESH_CONFIG.telemetryProviders,
+          { name: "prom", kind: "prometheus" },
+          {
+            name: "zipkin",
+            kind: "zipkin",
+            service: "zipkin.istio-system.svc.cluster.local",
+            port: 9411,
+          },
+          { name: "log", kind: "envoyFileAccessLog", path: "/dev/stdout" },
+          { name: "My.Tracer", kind: "opentelemetry", service: "otel.svc", port: 4317 },
+        ],
+      },
+    ],
+    [
+      "mesh-wide access logs, tracing switch and default providers",
+      [
+        "accessLogFile: /dev/stdout",
+        "accessLogEncoding: JSON",
+        'accessLogFormat: \'{"code": "%RESPONSE_CODE%"}\'',
+        "enableTracing: false",
+        "defaultProviders: {metrics: [prometheus], accessLogging: [envoy]}",
+      ].join("\n"),
+      {
+        accessLogFile: "/dev/stdout",
+        accessLogEncoding: "JSON",
+        accessLogFormat: '{"code": "%RESPONSE_CODE%"}',
+        enableTracing: false,
+        defaultProviders: { metrics: ["prometheus"], tracing: [], accessLogging: ["envoy"] },
       },
     ],
   ];
@@ -648,7 +686,7 @@ describe("notes", () => {
       "discoverySelectors: [{matchLabels: {mesh: yes}}]",
     ].join("\n");
     expect(notesOf(text)).toEqual(
-      ["accessLogFile", "meshMTLS", "defaultProviders", "ingressClass", "discoverySelectors"].map(
+      ["meshMTLS", "ingressClass", "discoverySelectors"].map(
         field => `${SOURCE}: ${field}: accepted, not acted on by Rigging`,
       ),
     );
@@ -666,12 +704,12 @@ describe("notes", () => {
     const text = [
       "outboundTrafficPolicy: {mode: ALLOW_ANY, tls: {mode: SIMPLE}}",
       "extensionProviders:",
-      "- {name: otel, envoyOtelAls: {service: otel.svc, port: 4317}}",
+      "- {name: otel, envoyOtelAls: {service: otel.svc, port: 4317, resourceAttributes: {}}}",
       "- {name: authz, envoyExtAuthzGrpc: {service: a.svc, port: 9000, clearRouteCache: true}}",
     ].join("\n");
     expect(notesOf(text)).toEqual([
       `${SOURCE}: outboundTrafficPolicy.tls: accepted, not acted on by Rigging`,
-      `${SOURCE}: extensionProviders[0].envoyOtelAls: accepted, not acted on by Rigging (kept by name only)`,
+      `${SOURCE}: extensionProviders[0].envoyOtelAls.resourceAttributes: accepted, not acted on by Rigging`,
       `${SOURCE}: extensionProviders[1].envoyExtAuthzGrpc.clearRouteCache: accepted, not acted on by Rigging`,
     ]);
   });
@@ -712,11 +750,11 @@ describe("meshConfigFromConfigMap", () => {
   });
 
   it("names them in notes and YAML errors too", () => {
-    expect(meshConfigFromConfigMap(configMap({ mesh: "accessLogFile: /dev/stdout" }))).toEqual({
+    expect(meshConfigFromConfigMap(configMap({ mesh: "ingressClass: istio" }))).toEqual({
       ok: true,
       value: DEFAULT_MESH_CONFIG,
       notes: [
-        "ConfigMap istio-system/istio: data.mesh: accessLogFile: accepted, not acted on by Rigging",
+        "ConfigMap istio-system/istio: data.mesh: ingressClass: accepted, not acted on by Rigging",
       ],
     });
     expect(meshConfigFromConfigMap(configMap({ mesh: "a: [" }))).toEqual({
@@ -770,9 +808,7 @@ describe("Istio's own mesh configs", () => {
     const { value, notes } = load(read(file), file);
     expect(value).toEqual(DEFAULT_MESH_CONFIG);
     expect(notes).toEqual(
-      ["enableTracing", "ingressService"].map(
-        f => `${file}: ${f}: accepted, not acted on by Rigging`,
-      ),
+      ["ingressService"].map(f => `${file}: ${f}: accepted, not acted on by Rigging`),
     );
   });
 
@@ -815,8 +851,17 @@ describe("Istio's own mesh configs", () => {
       "otel-tracing",
       "jaeger",
     ]);
-    expect(notes).toContain(`${file}: accessLogFile: accepted, not acted on by Rigging`);
-    expect(notes).toHaveLength(5);
+    expect(value.accessLogFile).toBe("/dev/stdout");
+    expect(value.telemetryProviders.map(p => p.name)).toEqual([
+      "prometheus",
+      "envoy",
+      "otel",
+      "otel-tracing",
+      "jaeger",
+    ]);
+    expect(notes).toContain(
+      `${file}: extensionProviders[1].skywalking: accepted, not acted on by Rigging (kept by name only)`,
+    );
   });
 
   it("the SPIRE sample's IstioOperator sets the trust domain", () => {
@@ -836,10 +881,6 @@ describe("Istio's own mesh configs", () => {
     const file = "istioctl/pkg/kubeinject/testdata/istio-operator.yaml";
     const { value, notes } = load(meshConfigBlock(file), file);
     expect(value).toEqual(DEFAULT_MESH_CONFIG);
-    expect(notes.map(n => n.split(": ")[1])).toEqual([
-      "enableTracing",
-      "ingressService",
-      "connectTimeout",
-    ]);
+    expect(notes.map(n => n.split(": ")[1])).toEqual(["ingressService", "connectTimeout"]);
   });
 });

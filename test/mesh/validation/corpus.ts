@@ -27,11 +27,11 @@ export interface Unparseable {
 export interface Corpus {
   readonly objects: CorpusObject[];
   readonly unparseable: Unparseable[];
-  /** Objects of other Istio kinds (Telemetry, WasmPlugin, ...) Rigging does not serve, by kind. */
+  /** Objects of other Istio kinds (WasmPlugin, ProxyConfig, ...) Rigging does not serve, by kind. */
   readonly otherKinds: Record<string, number>;
 }
 
-const ISTIO_GROUPS = ["networking.istio.io", "security.istio.io"];
+const ISTIO_GROUPS = ["networking.istio.io", "security.istio.io", "telemetry.istio.io"];
 const SERVED = new Set<string>(KIND_NAMES);
 
 function walk(dir: string, out: string[] = []): string[] {

@@ -25,6 +25,7 @@ import {
   named,
   sidecarNode,
   storeObjects,
+  WITHOUT_STATS,
 } from "./fixtures";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- decoded protobuf JSON, asserted field by field */
@@ -77,7 +78,7 @@ const delegate = (http: Json[], ns = "team", extra: Json = {}) =>
 const REF = { delegate: { name: "pp-routes", namespace: "team" } };
 
 function build(objects: StoreObject[], node: { id: string; metadata: Json } = SIDECAR) {
-  const result = compile(storeOf([...SERVICES, ...objects]), node);
+  const result = compile(storeOf([...SERVICES, ...objects]), node, WITHOUT_STATS);
   if (!result.ok) throw new Error(result.errors.join("\n"));
   checkedSnapshot(result.value); // every resource encodes, every reference resolves
   return result.value;
@@ -414,7 +415,7 @@ describe("delegate VirtualServices (gateway)", () => {
     );
 
   function gatewayBuild(objects: StoreObject[]) {
-    const result = compile(storeOf([...storeObjects(docs), ...objects]), ROUTER);
+    const result = compile(storeOf([...storeObjects(docs), ...objects]), ROUTER, WITHOUT_STATS);
     if (!result.ok) throw new Error(result.errors.join("\n"));
     checkedSnapshot(result.value);
     return result.value;
@@ -590,10 +591,14 @@ describe("CORS", () => {
       ...loadYaml(istioPath("samples/bookinfo/platform/kube/bookinfo.yaml")),
       ...loadYaml(istioPath("samples/bookinfo/networking/bookinfo-gateway.yaml")),
     ];
-    const result = compile(storeOf(storeObjects(docs)), {
-      id: "router~10.1.2.9~ingressgateway-xyz.istio-system~istio-system.svc.cluster.local",
-      metadata: { NAMESPACE: "istio-system", LABELS: { istio: "ingressgateway" } },
-    });
+    const result = compile(
+      storeOf(storeObjects(docs)),
+      {
+        id: "router~10.1.2.9~ingressgateway-xyz.istio-system~istio-system.svc.cluster.local",
+        metadata: { NAMESPACE: "istio-system", LABELS: { istio: "ingressgateway" } },
+      },
+      WITHOUT_STATS,
+    );
     if (!result.ok) throw new Error(result.errors.join("\n"));
     const l = dec(named(result.value.listeners, "0.0.0.0_8080"));
     expect(filterNames(l.filter_chains[0].filters[0].typed_config)).toEqual(ENVOY_FILTERS);

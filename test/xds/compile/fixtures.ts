@@ -128,3 +128,12 @@ export function istioObject(
     spec,
   } as unknown as StoreObject;
 }
+
+/**
+ * Mesh options without the default `prometheus` metrics provider, for tests about authorization
+ * and routing: their filter lists stay about that. The `istio.stats` filter every listener gets
+ * by default is tested in telemetry.test.ts.
+ */
+export const WITHOUT_STATS = {
+  defaultProviders: { metrics: [], tracing: [], accessLogging: [] },
+} as const;

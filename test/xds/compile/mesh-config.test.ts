@@ -8,7 +8,15 @@
  */
 import { storeOf, type StoreObject } from "../../../mesh/store";
 import { compile, type CompiledResources, type MeshOptions } from "../../../xds/compile";
-import { checkedSnapshot, decoded, grpcNode, named, sidecarNode, istioObject } from "./fixtures";
+import {
+  checkedSnapshot,
+  decoded,
+  grpcNode,
+  named,
+  sidecarNode,
+  istioObject,
+  WITHOUT_STATS,
+} from "./fixtures";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- decoded protobuf JSON, asserted field by field */
 type Json = Record<string, any>;
@@ -39,7 +47,10 @@ function service(name: string, namespace: string, ports: Json[], selector?: Json
 
 /** Compiles for `node` with `mesh`; the snapshot (encoder and reference check) must build. */
 function build(objects: StoreObject[], node: object, mesh: MeshOptions = {}): CompiledResources {
-  const r = compile(storeOf(objects), node as Parameters<typeof compile>[1], mesh);
+  const r = compile(storeOf(objects), node as Parameters<typeof compile>[1], {
+    ...WITHOUT_STATS,
+    ...mesh,
+  });
   if (!r.ok) throw new Error(r.errors.join("\n"));
   checkedSnapshot(r.value);
   return r.value;

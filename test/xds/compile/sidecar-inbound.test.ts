@@ -12,7 +12,15 @@
 import { FAIL_CLOSED_JWKS } from "../../../mesh/authn";
 import { storeOf, type StoreObject } from "../../../mesh/store";
 import { compile, type MeshOptions } from "../../../xds/compile";
-import { checkedSnapshot, decoded, grpcNode, named, sidecarNode, istioObject } from "./fixtures";
+import {
+  checkedSnapshot,
+  decoded,
+  grpcNode,
+  named,
+  sidecarNode,
+  istioObject,
+  WITHOUT_STATS,
+} from "./fixtures";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- decoded protobuf JSON, asserted field by field */
 type Json = Record<string, any>;
@@ -62,9 +70,7 @@ function compiled(objects: StoreObject[], labels: Json = { app: "web" }, jwks = 
   const r = compile(
     storeOf([WEB, ...objects]),
     sidecarNode("10.0.0.5", "web-0", "default", labels),
-    {
-      jwks,
-    },
+    { ...WITHOUT_STATS, jwks },
   );
   if (!r.ok) throw new Error(r.errors.join("\n"));
   checkedSnapshot(r.value); // every resource passes the encoder and the reference check
