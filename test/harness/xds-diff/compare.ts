@@ -136,7 +136,11 @@ export function compareDumps(istiod: XdsDump, rigging: XdsDump): TypeComparison[
 
 /** A path with positions generalised: `filter_chains[3].filters[0]` → `filter_chains[].filters[]`. */
 export function pathClass(path: string): string {
-  return path.replace(/\[\d+\]/g, "[]");
+  // Virtual hosts and routes are named after services and hosts; filters keep their names
+  // (they say which filter differs).
+  return path
+    .replace(/\[\d+\]/g, "[]")
+    .replace(/(virtual_hosts|routes|clusters)\[name=[^\]]*\]/g, "$1[name=*]");
 }
 
 /**

@@ -5,7 +5,9 @@
  * traffic Rigging is responsible for. Anything else that differs is a difference, and is listed
  * with its verdict in test/integration/xds-diff.known.json.
  */
-import type { DiffType } from "./dump";
+import protobuf from "protobufjs";
+import { findMessageType } from "../../../xds/encode/proto-root";
+import { DIFF_TYPES, type DiffType } from "./dump";
 
 type Json = Record<string, unknown>;
 
@@ -36,6 +38,47 @@ const withoutKeys =
     return out;
   };
 
+/** Whether a decoded scalar or enum value is its proto3 default (0, "0", false, "", the 0 enum). */
+function isProto3Default(field: protobuf.Field, value: unknown): boolean {
+  if (field.resolvedType instanceof protobuf.Enum) {
+    return value === 0 || value === field.resolvedType.valuesById[0];
+  }
+  return value === 0 || value === "0" || value === false || value === "";
+}
+
+/**
+ * Drops, walking the message's own descriptor (and each Any's), every singular scalar or enum
+ * field holding its proto3 default outside a oneof and without explicit presence.
+ */
+function dropDefaults(type: protobuf.Type, json: Json): Json {
+  const out: Json = {};
+  for (const [key, value] of Object.entries(json)) {
+    const field = type.fields[key];
+    if (!field) {
+      out[key] = value;
+      continue;
+    }
+    field.resolve();
+    const child = (v: unknown): unknown => {
+      if (!v || typeof v !== "object" || Array.isArray(v)) return v;
+      const o = v as Json;
+      const anyType =
+        typeof o["@type"] === "string"
+          ? findMessageType(String(o["@type"]).split("/").pop()!)
+          : undefined;
+      if (anyType) return { "@type": o["@type"], ...dropDefaults(anyType, o) };
+      return field.resolvedType instanceof protobuf.Type ? dropDefaults(field.resolvedType, o) : v;
+    };
+    if (field.repeated) out[key] = Array.isArray(value) ? value.map(child) : value;
+    else if (field.map) {
+      out[key] = Object.fromEntries(Object.entries(value as Json).map(([k, v]) => [k, child(v)]));
+    } else if (field.resolvedType instanceof protobuf.Type) out[key] = child(value);
+    else if (field.partOf || field.options?.proto3_optional || !isProto3Default(field, value))
+      out[key] = value;
+  }
+  return out;
+}
+
 /** Istio's telemetry and peer-metadata filters (HTTP and network), by their filter names. */
 const TELEMETRY_FILTERS = new Set([
   "istio.stats",
@@ -55,6 +98,15 @@ const isTelemetryFilter = (f: unknown): boolean =>
 /** The rules, applied in order. */
 export const NORMALISATION: readonly NormaliseRule[] = [
   {
+    name: "proto3-defaults",
+    reason:
+      'protobufjs writes a proto3 scalar that was set to its default (0, false, "", the 0 enum) onto the wire, Go\'s protobuf omits it; a decoder cannot tell the two apart, so they are the same resource. Fields in a oneof or with explicit presence (wrappers, optional) are kept: there presence is meaning.',
+    apply: (t, r) => {
+      const type = findMessageType(DIFF_TYPES[t].split("/").pop()!);
+      return type ? { "@type": r["@type"], ...dropDefaults(type, r) } : r;
+    },
+  },
+  {
     name: "telemetry-filters",
     reason:
       "Istio's stats, metadata-exchange, peer-metadata and ALPN-override filters produce metrics and peer labels; they are Istio's telemetry (Rigging's Telemetry API work is separate) and do not route, secure or authorise traffic.",
@@ -64,7 +116,10 @@ export const NORMALISATION: readonly NormaliseRule[] = [
         for (const key of ["http_filters", "filters", "listener_filters"]) {
           const list = out[key];
           if (Array.isArray(list) && list.some(isTelemetryFilter)) {
-            out = { ...out, [key]: list.filter(f => !isTelemetryFilter(f)) };
+            const kept = list.filter(f => !isTelemetryFilter(f));
+            out = { ...out, [key]: kept };
+            // A list left empty is the same as no list (repeated fields have no presence).
+            if (kept.length === 0) delete out[key];
           }
         }
         return out;
@@ -98,9 +153,12 @@ export const NORMALISATION: readonly NormaliseRule[] = [
   {
     name: "access-logs-and-tracing",
     reason:
-      "Access logs and tracing are telemetry (Istio's default mesh writes none to a file, but adds its tracing and request-id settings); they do not change what a request reaches.",
+      "Access logs and tracing (HCM `tracing`, `request_id_extension`, a route's `decorator`, the span name) are telemetry; they do not change what a request reaches.",
     apply: (_t, r) =>
-      mapObjects(r, withoutKeys(["access_log", "tracing", "request_id_extension"])) as Json,
+      mapObjects(
+        r,
+        withoutKeys(["access_log", "tracing", "request_id_extension", "decorator"]),
+      ) as Json,
   },
 ];
 

@@ -40,6 +40,9 @@ describe("xDS diff suite parts", () => {
       { path: "extra", kind: "rigging-only", rigging: true },
     ]);
     expect(pathClass("filter_chains[3].filters[0].name")).toBe("filter_chains[].filters[].name");
+    expect(pathClass("virtual_hosts[name=a:80].routes[name=r].x")).toBe(
+      "virtual_hosts[name=*].routes[name=*].x",
+    );
   });
 
   it("drops Istio's telemetry filters, config back-references and stat names, but keeps the mTLS endpoint match", () => {
