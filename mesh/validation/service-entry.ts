@@ -141,12 +141,8 @@ function checkDynamicDns(report: Report, spec: ServiceEntrySpec, ctx: Context): 
       );
     }
   });
-  if (spec.location === undefined) {
-    report.error(
-      "spec.location",
-      `location must be MESH_EXTERNAL or MESH_INTERNAL for resolution type ${r}`,
-    );
-  }
+  // An omitted location is MESH_EXTERNAL (the enum's zero value in Istio's proto), which
+  // DYNAMIC_DNS supports; the schema already refuses values other than the two locations.
   const waypoint = ctx.metadata.labels?.[USE_WAYPOINT_LABEL];
   if (spec.location === "MESH_INTERNAL" && waypoint && waypoint.toLowerCase() !== "none") {
     report.error(

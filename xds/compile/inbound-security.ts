@@ -38,6 +38,8 @@ export interface InboundSecurity {
   readonly tcpAuthz: readonly NamedFilter[];
   /** The builders' notes, each naming its object and field, without repeats. */
   readonly notes: readonly string[];
+  /** Trust domains whose peers inbound mTLS accepts: the mesh's, then its aliases. */
+  readonly trustDomains: readonly string[];
 }
 
 /** The mode the workload accepts on `port` (a workload port; 0 for the passthrough chains). */
@@ -70,6 +72,9 @@ function build(scope: ProxyScope): InboundSecurity {
     httpAuthz: http.filters,
     tcpAuthz: tcp.filters,
     notes: [...new Set(notes)],
+    trustDomains: [...new Set([scope.mesh.trustDomain, ...scope.mesh.trustDomainAliases])].filter(
+      Boolean,
+    ),
   };
 }
 

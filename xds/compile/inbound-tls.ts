@@ -35,11 +35,13 @@ export const MESH_CIPHER_SUITES = [
 ] as const;
 
 /**
- * The mTLS transport socket of an inbound filter chain. Peer identity is not checked here
- * (no SAN match, as in Istio without trust-domain aliases): any certificate of the mesh root
- * is accepted, and who may call is the RBAC filters' decision, from the certificate's URI SAN.
+ * The mTLS transport socket of an inbound filter chain. A peer must hold a certificate of the mesh
+ * root whose URI SAN is in one of `trustDomains` (`spiffe://<td>/` prefixes: the mesh's trust
+ * domain and its aliases), as istiod checks (pilot/pkg/networking/plugin/authn/util.go,
+ * TrustDomainsForValidation; found by the xDS diff against istiod). Which identities may call is
+ * then the RBAC filters' decision, from that SAN.
  */
-export function inboundMtlsSocket(): Obj {
+export function inboundMtlsSocket(trustDomains: readonly string[]): Obj {
   return {
     name: TLS_TRANSPORT_SOCKET,
     typed_config: {
@@ -54,7 +56,10 @@ export function inboundMtlsSocket(): Obj {
         alpn_protocols: [...INBOUND_ALPN],
         tls_certificate_sds_secret_configs: [agentSdsSecret(SDS_IDENTITY)],
         combined_validation_context: {
-          default_validation_context: {},
+          default_validation_context:
+            trustDomains.length > 0
+              ? { match_subject_alt_names: trustDomains.map(td => ({ prefix: `spiffe://${td}/` })) }
+              : {},
           validation_context_sds_secret_config: agentSdsSecret(SDS_MESH_ROOT),
         },
       },

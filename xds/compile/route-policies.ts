@@ -31,15 +31,17 @@ export const GRPC_STATUS: Readonly<Record<string, number>> = {
 };
 
 /**
- * Istio's default retry policy: 2 retries on connect failures, refused streams, gRPC
- * UNAVAILABLE/CANCELLED and HTTP 503. (Istio also sets the `previous_hosts` predicate, whose
- * extension type our descriptor does not carry; `host_selection_retry_max_attempts` stays.)
+ * Istio's default retry policy: 2 retries on connect failures, refused streams and gRPC
+ * UNAVAILABLE/CANCELLED. `retriable-status-codes` is in `retry_on` but, as in istiod
+ * (pilot/pkg/networking/core/route/retry/retry.go), with no codes: a 503 is not retried unless a
+ * VirtualService's `retryOn` names it (found by the xDS diff against istiod). Istio also sets the
+ * `previous_hosts` predicate, whose extension type our descriptor does not carry;
+ * `host_selection_retry_max_attempts` stays.
  */
 export function defaultRetryPolicy(): Obj {
   return {
     num_retries: { value: 2 },
     retry_on: "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes",
-    retriable_status_codes: [503],
     host_selection_retry_max_attempts: 5,
   };
 }

@@ -186,7 +186,7 @@ function filterChain(target: ChainTarget, option: ChainOption, security: Inbound
     name: chainName(target, option.protocol),
     filter_chain_match: match,
     filters,
-    ...(option.mtls ? { transport_socket: inboundMtlsSocket() } : {}),
+    ...(option.mtls ? { transport_socket: inboundMtlsSocket(security.trustDomains) } : {}),
   };
 }
 

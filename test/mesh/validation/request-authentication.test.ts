@@ -1,3 +1,6 @@
+import { readFileSync } from "node:fs";
+import { parseAllDocuments } from "yaml";
+import { sharedPath } from "../../harness/shared";
 import { errors, full, warnings, type Row } from "./table";
 
 const K = "RequestAuthentication";
@@ -181,6 +184,60 @@ describe("RequestAuthentication validation", () => {
         K,
         "spec.jwtRules[0].jwks: jwks key at index 0 contains private key material; only public keys are used for verification",
       ),
+    );
+  });
+});
+
+/**
+ * Istio's own JWT rule cases (pkg/config/validation/validation_test.go,
+ * TestValidateRequestAuthentication). Istio writes them as Go protos, where `Issuer: ""` is
+ * proto3's unset field: in YAML that is an absent `issuer`, so that is how they are written here.
+ */
+describe("RequestAuthentication: Istio's own cases", () => {
+  const foo = "https://foo.com/cert";
+  it.each<[string, unknown, string[]]>([
+    [
+      "empty issuer and jwksUri",
+      { jwtRules: [{}] },
+      ["spec.jwtRules[0].issuer: issuer or jwksUri must be non-empty string"],
+    ],
+    ["empty issuer and set jwksUri", { jwtRules: [{ jwksUri: foo }] }, []],
+    [
+      "bad JwksUri - no protocol",
+      { jwtRules: [{ issuer: "foo.com", jwksUri: "foo.com" }] },
+      [
+        'spec.jwtRules[0].jwksUri: url must have scheme http:// or https://: "foo.com" is not a valid URL',
+      ],
+    ],
+    [
+      "bad JwksUri - invalid port",
+      { jwtRules: [{ issuer: "foo.com", jwksUri: "https://foo.com:not-a-number" }] },
+      [
+        'spec.jwtRules[0].jwksUri: url must have scheme http:// or https://: "https://foo.com:not-a-number" is not a valid URL',
+      ],
+    ],
+  ])("%s", (_label, spec, expected) => expect(errors(K, spec)).toEqual(full(K, expected)));
+
+  /**
+   * An explicit `issuer: ""` is a different object from the Go case above: Istio's own CRD gives
+   * `issuer` minLength 1, so a Kubernetes API server running Istio refuses it before Istio's
+   * webhook sees it. Rigging's schema keeps that rule; this reads it from Istio's CRD so that the
+   * two cannot drift apart silently.
+   */
+  it("refuses an explicit empty issuer, as Istio's CRD schema does", () => {
+    const crd = parseAllDocuments(
+      readFileSync(sharedPath("istio/manifests/charts/base/files/crd-all.gen.yaml"), "utf8"),
+    )
+      .map(d => d.toJS() as { spec?: { names: { kind: string }; versions: { schema: unknown }[] } })
+      .find(d => d?.spec?.names.kind === K)!;
+    for (const v of crd.spec!.versions) {
+      type S = { properties: Record<string, S>; items: S; minLength?: number };
+      const root = (v.schema as { openAPIV3Schema: S }).openAPIV3Schema;
+      const rule = root.properties.spec!.properties.jwtRules!.items;
+      expect(rule.properties.issuer!.minLength).toBe(1);
+    }
+    expect(errors(K, { jwtRules: [{ issuer: "", jwksUri: foo }] })).toEqual(
+      full(K, 'spec.jwtRules[0].issuer: Invalid value: "": should be at least 1 chars long'),
     );
   });
 });

@@ -181,12 +181,108 @@ const valid: [string, unknown][] = [
   ],
 ];
 
+/**
+ * Istio's own DYNAMIC_DNS cases (pkg/config/validation/validation_test.go, TestValidateServiceEntries),
+ * written as Istio writes them: no `location`, which Istio reads as MESH_EXTERNAL (its zero value).
+ */
+const http = (number: number, name: string) => ({ number, protocol: "http", name });
+const dynamic = (extra: object) => ({
+  hosts: ["*.google.com"],
+  ports: [http(80, "http-valid1")],
+  resolution: "DYNAMIC_DNS",
+  ...extra,
+});
+const istioDynamicDns: [label: string, spec: unknown, labels: object, expected: string[]][] = [
+  [
+    "discovery type DYNAMIC_DNS",
+    dynamic({ ports: [http(80, "http-valid1"), http(8080, "http-valid2")] }),
+    {},
+    [],
+  ],
+  [
+    "GRPC protocol",
+    dynamic({
+      hosts: ["*.svc.cluster.local"],
+      ports: [{ number: 9090, protocol: "GRPC", name: "grpc" }],
+    }),
+    {},
+    [],
+  ],
+  [
+    "multiple wildcarded hosts",
+    dynamic({ hosts: ["*.google.com", "*.amazon.com"], addresses: [] }),
+    {},
+    [],
+  ],
+  ["internal mesh location", dynamic({ location: "MESH_INTERNAL" }), {}, []],
+  ["external mesh location", dynamic({ location: "MESH_EXTERNAL" }), {}, []],
+  [
+    "MESH_INTERNAL with waypoint (invalid)",
+    dynamic({ location: "MESH_INTERNAL" }),
+    { "istio.io/use-waypoint": "my-waypoint" },
+    [
+      "spec.location: location MESH_INTERNAL with resolution type DYNAMIC_DNS is not supported when using waypoints",
+    ],
+  ],
+  [
+    "MESH_INTERNAL with waypoint none",
+    dynamic({ location: "MESH_INTERNAL" }),
+    { "istio.io/use-waypoint": "None" },
+    [],
+  ],
+  [
+    "unsupported TCP protocol",
+    dynamic({
+      ports: [http(80, "http-valid1"), { number: 81, protocol: "TCP", name: "tcp-valid1" }],
+    }),
+    {},
+    [
+      "spec.ports[1].protocol: only HTTP, TLS, GRPC, and HTTP2 protocols are supported for resolution type DYNAMIC_DNS",
+    ],
+  ],
+  [
+    "FQDN host",
+    dynamic({ hosts: ["google.com"] }),
+    {},
+    ["spec.hosts[0]: host must be wildcarded for resolution mode DYNAMIC_DNS"],
+  ],
+  [
+    "endpoints set",
+    dynamic({ endpoints: [{ address: "in.google.com", ports: { "http-valid1": 9080 } }] }),
+    {},
+    [
+      "spec.endpoints: endpoints cannot be set for resolution type DYNAMIC_DNS. Destination IP address determined from hosts field values",
+    ],
+  ],
+  [
+    "IP address set",
+    dynamic({
+      addresses: ["10.10.10.10"],
+      ports: [http(80, "http-valid1"), http(8080, "http-valid2")],
+    }),
+    {},
+    [
+      "spec.addresses: addresses cannot be set for resolution type DYNAMIC_DNS. HTTP route domains will only be generated from the hosts field values",
+    ],
+  ],
+  [
+    "empty hosts",
+    dynamic({ hosts: [] }),
+    {},
+    ["spec.hosts: Invalid value: should have at least 1 items"],
+  ],
+];
+
 describe("ServiceEntry validation", () => {
   it("has at least 20 invalid cases", () => expect(invalid.length).toBeGreaterThanOrEqual(20));
   it.each(invalid)("refuses %s", (_label, spec, expected) =>
     expect(errors(K, spec)).toEqual(full(K, expected)),
   );
   it.each(valid)("accepts %s", (_label, spec) => expect(errors(K, spec)).toEqual([]));
+  it.each(istioDynamicDns)(
+    "judges Istio's DYNAMIC_DNS case %s as Istio does",
+    (_l, spec, labels, expected) => expect(errors(K, spec, { labels })).toEqual(full(K, expected)),
+  );
   it.each<Row>([
     [
       "a partial wildcard host",

@@ -215,6 +215,8 @@ describe("proxyless gRPC resources", () => {
       num_retries: { value: 2 },
       retry_on: expect.stringContaining("unavailable"),
     });
+    // As istiod: `retriable-status-codes` without codes, so a 503 is not retried by default.
+    expect(dflt.route.retry_policy.retriable_status_codes).toBeUndefined();
   });
 
   it.each([

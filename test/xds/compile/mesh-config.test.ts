@@ -544,6 +544,20 @@ describe("trustDomain and trustDomainAliases", () => {
     expect(principalNames(tcp!.typed_config.rules)).toEqual(want);
   });
 
+  it.each(TRUST_DOMAINS)(
+    "sidecar inbound mTLS accepts peers of each trust domain, as istiod: %s",
+    (_, mesh, want) => {
+      const r = build([WEB, ALLOW_CLIENT], WEB_SIDECAR, mesh);
+      const chain = inboundChains(r, "0.0.0.0_8080").find(c => c.transport_socket)!;
+      const ctx = chain.transport_socket.typed_config.common_tls_context;
+      const prefixes =
+        ctx.combined_validation_context.default_validation_context.match_subject_alt_names.map(
+          (m: Json) => m.prefix,
+        );
+      expect(prefixes).toEqual(want.map(w => w.replace(/ns\/default\/sa\/client$/, "")));
+    },
+  );
+
   it.each(TRUST_DOMAINS)("proxyless gRPC server RBAC: %s", (_, mesh, want) => {
     const pod = {
       kind: "Pod",

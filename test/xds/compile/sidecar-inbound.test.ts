@@ -198,7 +198,10 @@ describe("virtualInbound: filter chains per PeerAuthentication mode", () => {
           alpn_protocols: ["h2", "http/1.1"],
           tls_certificate_sds_secret_configs: [sds("default")],
           combined_validation_context: {
-            default_validation_context: {},
+            // Peers must be in the mesh trust domain, as istiod checks.
+            default_validation_context: {
+              match_subject_alt_names: [{ prefix: "spiffe://cluster.local/" }],
+            },
             validation_context_sds_secret_config: sds("ROOTCA"),
           },
         },

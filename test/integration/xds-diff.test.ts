@@ -1,0 +1,203 @@
+/**
+ * Rigging's xDS held against Istio's own (issue 15, item 2). istiod (pilot-discovery built from
+ * Istio's Go module, test/harness/istiod.ts) and the built Rigging module watch the same local
+ * API server; for each corpus the suite connects to both plaintext ADS ports as the same proxy
+ * (Istio's node id and metadata for a real pod of the cluster, or Istio's benchmark proxy) and
+ * compares CDS, EDS, LDS and RDS after the normalisation in test/harness/xds-diff/normalise.ts.
+ *
+ * Every remaining difference is listed with its verdict in xds-diff.known.json beside this file:
+ * a difference not listed fails the test, and so does a listed one that no longer occurs (mark
+ * it fixed by deleting it). `RIGGING_XDS_DIFF_WRITE=1` rewrites the list, keeping the verdicts
+ * already written and adding new keys as "open". The resources themselves are written as JSON
+ * under `RIGGING_XDS_DIFF_OUT` (default: a temp folder, printed).
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { DevSession } from "../../cli/dev/runner";
+import { freePort } from "../../cli/local-cluster/ports";
+import { startTestCluster, type LocalCluster } from "../harness/cluster";
+import { startIstiod, pilotDiscoveryBinary, type RunningIstiod } from "../harness/istiod";
+import { create, eventually, kubectl } from "../harness/kube";
+import { startTestModule } from "../harness/module";
+import { compareDumps, differenceKeys, TABLE_HEADER, tableRows } from "../harness/xds-diff/compare";
+import { benchmarkCorpus, bookinfoCorpus, type Corpus } from "../harness/xds-diff/corpora";
+import { dumpXds, type ProxyIdentity, type XdsDump } from "../harness/xds-diff/dump";
+import { stringify } from "yaml";
+
+const KNOWN_FILE = join(__dirname, "xds-diff.known.json");
+/**
+ * `open`: not yet fixed or judged harmless; `kept`: on purpose, with the reason; `fixed`: found
+ * by this suite and fixed in Rigging, kept in the list so that it fails if it ever comes back.
+ */
+type Verdict = { verdict: "open" | "kept" | "fixed"; reason: string };
+type Known = Record<string, Record<string, Verdict>>;
+
+const CORPORA: (() => Corpus)[] = [
+  bookinfoCorpus,
+  () => benchmarkCorpus("http.yaml"),
+  () => benchmarkCorpus("tcp.yaml"),
+];
+
+const names = (d: XdsDump) => JSON.stringify(Object.values(d).map(m => [...m.keys()].sort()));
+
+/** Dumps until two consecutive answers carry the same names: both servers have settled. */
+async function settledDump(port: number, proxy: ProxyIdentity): Promise<XdsDump> {
+  let last = await dumpXds(port, proxy);
+  for (let i = 0; i < 6; i++) {
+    const next = await dumpXds(port, proxy);
+    if (names(next) === names(last)) return next;
+    last = next;
+  }
+  return last;
+}
+
+function writeDump(dir: string, dump: XdsDump): void {
+  mkdirSync(dir, { recursive: true });
+  for (const [type, resources] of Object.entries(dump)) {
+    writeFileSync(
+      join(dir, `${type}.json`),
+      JSON.stringify(
+        Object.fromEntries([...resources].sort(([a], [b]) => a.localeCompare(b))),
+        null,
+        2,
+      ),
+    );
+  }
+}
+
+describe("Rigging's xDS against istiod's for the same cluster", () => {
+  let cluster: LocalCluster;
+  let session: DevSession;
+  let istiod: RunningIstiod;
+  let riggingPort: number;
+  const known: Known = existsSync(KNOWN_FILE)
+    ? (JSON.parse(readFileSync(KNOWN_FILE, "utf8")) as Known)
+    : {};
+  const seen: Known = {};
+  const out = process.env.RIGGING_XDS_DIFF_OUT ?? join(tmpdir(), "rigging-xds-diff");
+  const tables: string[] = [];
+
+  beforeAll(async () => {
+    pilotDiscoveryBinary(); // fails at once, with the build command, if the binary is missing
+    cluster = await startTestCluster({ nodes: 1 });
+    process.env.KUBECONFIG = cluster.kubeconfigPath;
+    await create(cluster, "/api/v1/namespaces", { metadata: { name: "istio-system" } });
+    riggingPort = await freePort();
+    session = await startTestModule({ env: { RIGGING_XDS_ADDRESS: `127.0.0.1:${riggingPort}` } });
+    // After the module: it installs the Istio CRDs that istiod's informers need.
+    istiod = await startIstiod({ kubeconfig: cluster.kubeconfigPath });
+    await istiod.ready(90_000);
+  }, 240_000);
+
+  afterAll(async () => {
+    if (tables.length > 0) {
+      console.log(
+        `xDS diff (resources in istiod / in Rigging / common / equal after normalisation; JSON under ${out}):\n${TABLE_HEADER}\n${tables.join("\n")}`,
+      );
+    }
+    if (process.env.RIGGING_XDS_DIFF_WRITE) {
+      const merged: Known = {};
+      for (const [corpus, keys] of Object.entries(seen)) {
+        merged[corpus] = {};
+        const fixed = Object.entries(known[corpus] ?? {}).filter(([, v]) => v.verdict === "fixed");
+        const all = [...Object.keys(keys), ...fixed.map(([k]) => k)];
+        for (const k of [...new Set(all)].sort())
+          merged[corpus][k] = known[corpus]?.[k] ?? keys[k]!;
+      }
+      writeFileSync(KNOWN_FILE, `${JSON.stringify(merged, null, 2)}\n`);
+    }
+    await istiod?.stop();
+    await session?.stop();
+    await cluster?.stop();
+  });
+
+  async function resolveProxy(
+    corpus: Corpus,
+    p: Corpus["proxies"][number],
+  ): Promise<ProxyIdentity> {
+    if ("identity" in p) return p.identity;
+    return eventually(
+      `a running pod ${p.selector} in ${p.namespace}`,
+      async () => {
+        const res = await cluster.api(
+          "GET",
+          `/api/v1/namespaces/${p.namespace}/pods?labelSelector=${encodeURIComponent(p.selector)}`,
+        );
+        const pod = (
+          res.body as {
+            items?: {
+              metadata: { name: string; labels?: Record<string, string> };
+              spec: { serviceAccountName?: string };
+              status: { podIP?: string; phase?: string };
+            }[];
+          }
+        ).items?.find(x => x.status.podIP && x.status.phase === "Running");
+        if (!pod) return undefined;
+        return {
+          kind: p.kind,
+          ip: pod.status.podIP!,
+          podName: pod.metadata.name,
+          namespace: corpus.namespace,
+          labels: pod.metadata.labels ?? {},
+          serviceAccount: pod.spec.serviceAccountName ?? "default",
+        };
+      },
+      120_000,
+    );
+  }
+
+  it.each(CORPORA.map(c => [c().name, c] as const))(
+    "%s: every difference is known, with a verdict",
+    async (name, make) => {
+      const corpus = make();
+      await create(cluster, "/api/v1/namespaces", { metadata: { name: corpus.namespace } });
+      const refused: string[] = [];
+      for (const f of corpus.files) {
+        const res = kubectl(
+          cluster,
+          ["apply", "-n", corpus.namespace, "-f", "-"],
+          f.docs.map(d => stringify(d)).join("---\n"),
+        );
+        if (res.status !== 0) refused.push(`${f.file}: ${res.stderr.trim().split("\n")[0]}`);
+      }
+      if (refused.length > 0)
+        console.log(
+          `${name}: not applied (refused by the API server or Rigging):\n  ${refused.join("\n  ")}`,
+        );
+      const keys: Record<string, Verdict> = {};
+      for (const p of corpus.proxies) {
+        const proxy = await resolveProxy(corpus, p);
+        const [fromIstiod, fromRigging] = [
+          await settledDump(istiod.grpcPort, proxy),
+          await settledDump(riggingPort, proxy),
+        ];
+        writeDump(join(out, name, p.label.replace(/\W+/g, "-"), "istiod"), fromIstiod);
+        writeDump(join(out, name, p.label.replace(/\W+/g, "-"), "rigging"), fromRigging);
+        const results = compareDumps(fromIstiod, fromRigging);
+        tables.push(...tableRows(name, p.label, results));
+        for (const k of differenceKeys(p.label, results).keys()) {
+          keys[k] = { verdict: "open", reason: "not yet judged" };
+        }
+      }
+      seen[name] = keys;
+      // Leave the cluster as found for the next corpus.
+      kubectl(cluster, ["delete", "namespace", corpus.namespace, "--wait=false"]);
+      await eventually(
+        `namespace ${corpus.namespace} to be gone`,
+        async () =>
+          (await cluster.api("GET", `/api/v1/namespaces/${corpus.namespace}`)).status === 404
+            ? true
+            : undefined,
+        120_000,
+      );
+      if (process.env.RIGGING_XDS_DIFF_WRITE) return;
+      const listed = known[name] ?? {};
+      const unknown = Object.keys(keys).filter(k => !(k in listed));
+      const stale = Object.keys(listed).filter(k => !(k in keys) && listed[k]!.verdict !== "fixed");
+      const back = Object.keys(keys).filter(k => listed[k]?.verdict === "fixed");
+      expect({ unknown, stale, back }).toEqual({ unknown: [], stale: [], back: [] });
+    },
+    420_000,
+  );
+});
