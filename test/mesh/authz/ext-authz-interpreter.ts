@@ -54,6 +54,8 @@ const obj = (v: unknown): O => (v ?? {}) as O;
 const RBAC_NAMESPACE = "envoy.filters.http.rbac";
 /** Filters whose behaviour comes from per-route config only when their own config is empty. */
 const PER_ROUTE_ONLY = ["filters.http.fault.v3.HTTPFault", "filters.http.cors.v3.Cors"];
+/** Filters that only observe a request (Istio's stats plugin counts it) and never change its fate. */
+const OBSERVE_ONLY = ["type.googleapis.com/stats.PluginConfig"];
 const DEFAULT_GRPC_TIMEOUT_MS = 200;
 
 /** A request as it reaches the sidecar: the authorization attributes plus an optional body. */
@@ -601,6 +603,8 @@ export async function runHttpFilters(
       Object.assign(responseHeaders, step.responseHeaders);
     } else if (type.endsWith("filters.http.router.v3.Router")) {
       break; // the request reaches the upstream
+    } else if (OBSERVE_ONLY.includes(type)) {
+      continue;
     } else if (PER_ROUTE_ONLY.some(t => type.endsWith(t)) && Object.keys(c).length === 1) {
       // Fault and CORS with no filter-level config act only through a route's own config,
       // which authorization never sees: they pass the request on.
