@@ -2,6 +2,7 @@
  * The references a VirtualService makes: route destinations (with their subsets) and gateways,
  * each with the field path it was written at.
  */
+import { routeDestinations, type AnyRoute } from "../api/route-destinations";
 import type { Resource } from "./resources";
 import { specOf } from "./resources";
 
@@ -17,33 +18,22 @@ const list = (v: unknown): Record<string, unknown>[] =>
     ? v.filter((x): x is Record<string, unknown> => typeof x === "object" && x !== null)
     : [];
 
-const destination = (v: unknown, path: string): DestinationRef[] => {
-  if (typeof v !== "object" || v === null) return [];
-  const d = v as { host?: unknown; subset?: unknown };
-  if (typeof d.host !== "string" || d.host === "") return [];
-  return [
-    {
-      host: d.host,
-      ...(typeof d.subset === "string" && d.subset !== "" ? { subset: d.subset } : {}),
-      path,
-    },
-  ];
-};
-
 /** Every destination of http, tcp and tls routes, mirrors included. */
 export function destinationsOf(vs: Resource): DestinationRef[] {
   const spec = specOf(vs);
   const out: DestinationRef[] = [];
   for (const section of ["http", "tcp", "tls"] as const) {
     list(spec[section]).forEach((rule, i) => {
-      const at = `spec.${section}[${i}]`;
-      list(rule.route).forEach((r, j) =>
-        out.push(...destination(r.destination, `${at}.route[${j}].destination`)),
-      );
-      out.push(...destination(rule.mirror, `${at}.mirror`));
-      list(rule.mirrors).forEach((m, j) =>
-        out.push(...destination(m.destination, `${at}.mirrors[${j}].destination`)),
-      );
+      // Not validated yet: routeDestinations reads each field defensively, so a field of the
+      // wrong shape names nothing here (validation reports it).
+      for (const { destination, path } of routeDestinations(rule as AnyRoute))
+        out.push({
+          host: destination.host,
+          ...(typeof destination.subset === "string" && destination.subset !== ""
+            ? { subset: destination.subset }
+            : {}),
+          path: `spec.${section}[${i}].${path}`,
+        });
     });
   }
   return out;

@@ -12,6 +12,7 @@ export * from "./kinds";
 export * from "./openapi";
 export * from "./peer-authentication";
 export * from "./request-authentication";
+export * from "./route-destinations";
 export * from "./schema";
 export * from "./service-entry";
 export * from "./sidecar";

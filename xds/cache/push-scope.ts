@@ -23,7 +23,13 @@
  *
  * Pure: no clock, no I/O.
  */
-import type { DestinationRule, ServiceEntry, VirtualService } from "../../mesh/api";
+import {
+  routeDestinations,
+  type AnyRoute,
+  type DestinationRule,
+  type ServiceEntry,
+  type VirtualService,
+} from "../../mesh/api";
 import {
   getIn,
   selectorMatches,
@@ -170,22 +176,20 @@ export function configReach(
   return { hosts, ruleHosts, registryChanged, sidecarNamespaces, policies, gateways };
 }
 
-/** The hosts a proxy's visible VirtualServices route or mirror to. */
+/** The hosts a proxy's visible VirtualServices (delegates merged in) route or mirror to. */
 export function destinationHosts(scope: ProxyScope): Set<string> {
   const out = new Set<string>();
   const suffix = scope.store.domainSuffix;
-  const walk = (value: unknown, ns: string): void => {
-    if (Array.isArray(value)) for (const v of value) walk(v, ns);
-    else if (value && typeof value === "object") {
-      for (const [k, v] of Object.entries(value)) {
-        if (k === "host" && typeof v === "string") out.add(resolveHost(v, ns, suffix));
-        else walk(v, ns);
-      }
-    }
-  };
   for (const vs of scope.virtualServices) {
     const ns = vs.metadata.namespace ?? "default";
-    walk([vs.spec.http, vs.spec.tcp, vs.spec.tls], ns);
+    const routes: AnyRoute[] = [
+      ...(vs.spec.http ?? []),
+      ...(vs.spec.tcp ?? []),
+      ...(vs.spec.tls ?? []),
+    ];
+    for (const route of routes)
+      for (const { destination } of routeDestinations(route))
+        out.add(resolveHost(destination.host, ns, suffix));
   }
   return out;
 }

@@ -18,7 +18,14 @@
  * @see istio/istio pilot/pkg/model/virtualservice_controller.go (mergeVirtualServices),
  *   pilot/pkg/model/virtualservice.go (MergeHTTPRoutes, mergeHTTPMatchRequests, hasConflict)
  */
-import type { HttpMatchRequest, HttpRoute, StringMatch, VirtualService } from "../../mesh/api";
+import {
+  mapRouteDestinations,
+  type Destination,
+  type HttpMatchRequest,
+  type HttpRoute,
+  type StringMatch,
+  type VirtualService,
+} from "../../mesh/api";
 import { resolveGatewayName } from "./gateway-model";
 import type { ProxyKind } from "./proxy";
 import { exportedTo, resolveHost } from "./scope";
@@ -193,34 +200,20 @@ export function mergeRoute(root: HttpRoute, leaf: HttpRoute, match: HttpMatchReq
  */
 export function resolveDelegateNames(delegate: VirtualService, domainSuffix: string): HttpRoute[] {
   const ns = nsOf(delegate);
-  const host = (h: string) => resolveHost(h, ns, domainSuffix);
-  return (delegate.spec.http ?? []).map(r => ({
-    ...r,
-    ...(r.match
-      ? {
-          match: r.match.map(m =>
-            m.gateways ? { ...m, gateways: m.gateways.map(g => resolveGatewayName(g, ns)) } : m,
-          ),
-        }
-      : {}),
-    ...(r.route
-      ? {
-          route: r.route.map(d => ({
-            ...d,
-            destination: { ...d.destination, host: host(d.destination.host) },
-          })),
-        }
-      : {}),
-    ...(r.mirror ? { mirror: { ...r.mirror, host: host(r.mirror.host) } } : {}),
-    ...(r.mirrors
-      ? {
-          mirrors: r.mirrors.map(m => ({
-            ...m,
-            destination: { ...m.destination, host: host(m.destination.host) },
-          })),
-        }
-      : {}),
-  }));
+  const resolve = (d: Destination): Destination => ({
+    ...d,
+    host: resolveHost(d.host, ns, domainSuffix),
+  });
+  return (delegate.spec.http ?? []).map(r => {
+    const route = mapRouteDestinations(r, resolve);
+    if (!route.match) return route;
+    return {
+      ...route,
+      match: route.match.map(m =>
+        m.gateways ? { ...m, gateways: m.gateways.map(g => resolveGatewayName(g, ns)) } : m,
+      ),
+    };
+  });
 }
 
 /** The routes one root route expands to, with a warning per route left out. */
