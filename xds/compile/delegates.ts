@@ -11,7 +11,8 @@
  * - the delegate must be exported to the root's namespace, else the root route is dropped;
  * - each delegate match must lie within a root match (it is then merged with it); a delegate
  *   route with a match outside every root match is dropped;
- * - the delegate's own route fields win; unset ones are taken from the root route;
+ * - each route field is the delegate's own, inherited from the root when the delegate leaves it
+ *   unset, or merged from both, as HTTP_ROUTE_DELEGATION (delegate-fields.ts) says per field;
  * - one level only: a delegate route that delegates again is dropped (validation refuses it).
  *
  * @see https://istio.io/latest/docs/reference/config/networking/virtual-service/#Delegate
@@ -26,6 +27,7 @@ import {
   type StringMatch,
   type VirtualService,
 } from "../../mesh/api";
+import { fieldsWithRule, type FieldsWithRule } from "./delegate-fields";
 import { resolveGatewayName } from "./gateway-model";
 import type { ProxyKind } from "./proxy";
 import { exportedTo, resolveHost } from "./scope";
@@ -166,29 +168,26 @@ export function mergeMatches(
   return out;
 }
 
-/** Route fields a delegate route takes from its root route when it leaves them unset. */
-const INHERITED = [
-  "rewrite",
-  "directResponse",
-  "timeout",
-  "retries",
-  "fault",
-  "mirror",
-  "mirrorPercent",
-  "mirror_percent",
-  "mirrorPercentage",
-  "corsPolicy",
-  "mirrors",
-  "headers",
-] as const satisfies readonly (keyof HttpRoute)[];
+const MERGED = fieldsWithRule("merge");
+const INHERITED = fieldsWithRule("inherit");
 
-/** A delegate route under its root route (`match` already merged). */
+/**
+ * A delegate route under its root route (`match` already merged), field by field as
+ * HTTP_ROUTE_DELEGATION rules: the delegate's own fields as written (the copy below), inherited
+ * ones from the root when the delegate leaves them unset, merged ones from both.
+ */
 export function mergeRoute(root: HttpRoute, leaf: HttpRoute, match: HttpMatchRequest[]): HttpRoute {
+  // One entry per `merge` field: marking another field `merge` fails to compile until it is here.
+  const merged: { [F in FieldsWithRule<"merge">]: HttpRoute[F] } = {
+    match: match.length > 0 ? match : undefined,
+    // A delegate's empty name is left as written when neither route is named.
+    name: joinName(root.name, leaf.name) ?? leaf.name,
+  };
   const out: Record<string, unknown> = { ...leaf };
-  if (match.length > 0) out.match = match;
-  else delete out.match;
-  const name = joinName(root.name, leaf.name);
-  if (name !== undefined) out.name = name;
+  for (const f of MERGED) {
+    if (merged[f] === undefined) delete out[f];
+    else out[f] = merged[f];
+  }
   for (const f of INHERITED) if (unset(leaf[f]) && !unset(root[f])) out[f] = root[f];
   return out as HttpRoute;
 }
