@@ -46,9 +46,12 @@ export const HTTP_ROUTE_DELEGATION = {
   mirror: "inherit",
   mirrors: "inherit",
   mirrorPercentage: "inherit",
-  // One deprecated proto field (`mirror_percent`) under both of its JSON names; either may be written.
-  mirrorPercent: "inherit",
-  mirror_percent: "inherit",
+  // One deprecated proto field (`mirror_percent`) under its two JSON names, so it is inherited as
+  // one field: a delegate that writes either spelling keeps its own, and only one that writes
+  // neither takes the root's. Inheriting each name alone would let a root's `mirrorPercent: 50`
+  // override a delegate's `mirror_percent: 10`, where Istio keeps 10.
+  mirrorPercent: "merge",
+  mirror_percent: "merge",
 } as const satisfies DelegationRules<HttpRoute>;
 
 /** The HttpRoute fields with a given rule. */

@@ -168,6 +168,9 @@ export function mergeMatches(
   return out;
 }
 
+/** Whether a route sets the deprecated mirror percent under either of its JSON names. */
+const percentSet = (r: HttpRoute): boolean => !unset(r.mirrorPercent) || !unset(r.mirror_percent);
+
 const MERGED = fieldsWithRule("merge");
 const INHERITED = fieldsWithRule("inherit");
 
@@ -182,6 +185,8 @@ export function mergeRoute(root: HttpRoute, leaf: HttpRoute, match: HttpMatchReq
     match: match.length > 0 ? match : undefined,
     // A delegate's empty name is left as written when neither route is named.
     name: joinName(root.name, leaf.name) ?? leaf.name,
+    mirrorPercent: percentSet(leaf) ? leaf.mirrorPercent : root.mirrorPercent,
+    mirror_percent: percentSet(leaf) ? leaf.mirror_percent : root.mirror_percent,
   };
   const out: Record<string, unknown> = { ...leaf };
   for (const f of MERGED) {

@@ -99,6 +99,8 @@ function forwardAction(
     };
   }
   if (rw?.authority) action.host_rewrite_literal = rw.authority;
+  // The deprecated `mirror_percent` is one proto field with two JSON names; either may be written.
+  const mirrorPercent = route.mirrorPercent ?? route.mirror_percent;
   const mirrors = [
     ...(route.mirror
       ? [
@@ -106,7 +108,7 @@ function forwardAction(
             destination: route.mirror,
             percentage:
               route.mirrorPercentage ??
-              (route.mirrorPercent !== undefined ? { value: route.mirrorPercent } : undefined),
+              (mirrorPercent !== undefined ? { value: mirrorPercent } : undefined),
           },
         ]
       : []),

@@ -263,6 +263,47 @@ describe("delegate VirtualServices (sidecar)", () => {
     }
   });
 
+  // `mirror_percent` is one deprecated proto field with two JSON names (`mirrorPercent` too):
+  // a delegate that writes either keeps it, whatever spelling the root used (Istio's merge sees
+  // one field), and the compiler reads either.
+  it.each<[string, Json, Json, number]>([
+    [
+      "root mirrorPercent, delegate mirror_percent",
+      { mirrorPercent: 50 },
+      { mirror_percent: 10 },
+      10,
+    ],
+    [
+      "root mirror_percent, delegate mirrorPercent",
+      { mirror_percent: 50 },
+      { mirrorPercent: 10 },
+      10,
+    ],
+    ["root mirror_percent, delegate neither", { mirror_percent: 50 }, {}, 50],
+    ["root mirrorPercent, delegate neither", { mirrorPercent: 50 }, {}, 50],
+  ])("mirror percent: %s", (_label, rootPercent, leafPercent, percent) => {
+    const r = build([
+      root({ match: [{ uri: { prefix: "/p" } }], ...rootPercent, ...REF }),
+      delegate([
+        {
+          route: to("productpage.default.svc.cluster.local"),
+          mirror: { host: "reviews" },
+          ...leafPercent,
+        },
+      ]),
+    ]);
+    const [mirrored] = ppRoutes(r);
+    expect(mirrored.route.request_mirror_policies).toEqual([
+      {
+        cluster: REVIEWS_TEAM,
+        // Percent in millionths, as Istio translates it.
+        runtime_fraction: {
+          default_value: { numerator: percent * 10_000, denominator: "MILLION" },
+        },
+      },
+    ]);
+  });
+
   it.each<[string, StoreObject[], string]>([
     [
       "missing",

@@ -158,6 +158,29 @@ describe("mergeRoute, field by field", () => {
     expect(merged).toEqual({ mirrorPercent: 0, headers: {} });
   });
 
+  it.each<[string, HttpRoute, HttpRoute, HttpRoute]>([
+    [
+      "delegate's mirror_percent under root's mirrorPercent",
+      { mirrorPercent: 50 },
+      { mirror_percent: 10 },
+      { mirror_percent: 10 },
+    ],
+    [
+      "delegate's mirrorPercent under root's mirror_percent",
+      { mirror_percent: 50 },
+      { mirrorPercent: 10 },
+      { mirrorPercent: 10 },
+    ],
+    [
+      "delegate writes neither: the root's, as it spelt it",
+      { mirror_percent: 50 },
+      {},
+      { mirror_percent: 50 },
+    ],
+  ])("treats mirrorPercent and mirror_percent as one field: %s", (_what, root, leaf, expected) => {
+    expect(mergeRoute(root, leaf, [])).toEqual(expected);
+  });
+
   it("takes the merged matches given, and names unnamed routes after the root", () => {
     const match: HttpMatchRequest[] = [{ uri: { prefix: "/api/v2" } }];
     expect(mergeRoute({ name: "api" }, { match: [{ uri: { prefix: "/v2" } }] }, match)).toEqual({
