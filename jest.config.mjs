@@ -53,7 +53,15 @@ export default {
       ...common,
       displayName: "unit",
       testMatch: ["<rootDir>/test/**/*.test.ts"],
-      testPathIgnorePatterns: ["<rootDir>/test/integration/"],
+      testPathIgnorePatterns: ["<rootDir>/test/integration/", "<rootDir>/test/xds/compile/"],
+    },
+    {
+      // The compiler's tests, with every snapshot they compile held to Envoy's own field and
+      // cross-resource rules after each file (tools/envoy-validate; `npm run envoy:validate`).
+      ...common,
+      displayName: "compiler",
+      testMatch: ["<rootDir>/test/xds/compile/**/*.test.ts"],
+      setupFilesAfterEnv: ["<rootDir>/test/harness/envoy-rules-setup.ts"],
     },
     {
       ...common,

@@ -6,6 +6,13 @@
  * the resource, the field path and the rule: it is a resource an Envoy would NACK or could not
  * serve.
  *
+ * A route or TcpProxy naming a cluster the snapshot lacks (`cluster_exists`) is not a refusal:
+ * the compiler's route configurations set `validate_clusters: false` (as istiod's do, and as
+ * Envoy defaults for RDS), so Envoy loads them and answers 503 (NC) for that route, which is
+ * what Istio does for a host its registry lacks or a subset no DestinationRule defines. Many
+ * fixtures route to such hosts on purpose (Istio's own corpus among them), so these are counted
+ * and reported in the stats line, not failed.
+ *
  * `RIGGING_ENVOY_RULES_STATS=<file>` appends one JSON line per test file with the counts checked.
  */
 import { appendFileSync } from "node:fs";
@@ -14,6 +21,9 @@ import type * as CompileModule from "../../xds/compile/compile";
 import { encodeResource } from "../../xds/encode/encode-resource";
 import { describeViolations, runEnvoyRules, type GroupedResource } from "./envoy-rules";
 import { repoRoot } from "./shared";
+
+/** Rules whose breach Envoy loads and serves as 503 (see the header). */
+const LOADS_WITH_503 = new Set(["cluster_exists"]);
 
 const mockSnapshots: GroupedResource[][] = [];
 const seen = new Set<string>();
@@ -61,19 +71,20 @@ afterAll(() => {
   if (mockSnapshots.length === 0) return;
   const resources = mockSnapshots.flat();
   const report = runEnvoyRules(resources, { cross: true });
+  const refusals = report.violations.filter(v => !LOADS_WITH_503.has(v.rule));
   const stats = process.env.RIGGING_ENVOY_RULES_STATS;
   if (stats) {
     const file = relative(repoRoot, expect.getState().testPath ?? "");
     const unique = new Set(resources.map(r => `${r.resource.typeUrl}:${r.resource.version}`)).size;
     appendFileSync(
       stats,
-      `${JSON.stringify({ file, snapshots: report.groups, resources: report.resources, unique, violations: report.violations.length })}\n`,
+      `${JSON.stringify({ file, snapshots: report.groups, resources: report.resources, unique, refusals: refusals.length, routesTo503: report.violations.length - refusals.length })}\n`,
     );
   }
-  if (report.violations.length > 0) {
+  if (refusals.length > 0) {
     throw new Error(
-      `Envoy would refuse ${report.violations.length} thing(s) in resources this file compiled:\n` +
-        describeViolations(report.violations.slice(0, 40)),
+      `Envoy would refuse ${refusals.length} thing(s) in resources this file compiled:\n` +
+        describeViolations(refusals.slice(0, 40)),
     );
   }
 });

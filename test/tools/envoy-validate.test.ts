@@ -131,6 +131,22 @@ describe("envoy-validate: Envoy's field rules (ValidateAll)", () => {
   });
 });
 
+describe("envoy-validate: Istio's proxyv2 extensions", () => {
+  it("accepts istio.stats (stats.PluginConfig), which proxyv2 registers and upstream Envoy lacks", () => {
+    const chain = {
+      filters: [
+        {
+          name: "istio.stats",
+          typed_config: { "@type": `${T}stats.PluginConfig`, disable_host_header_fallback: true },
+        },
+        tcpChain("c").filters[0],
+      ],
+    };
+    const vs = check([tcpListener("tcp", [chain]), edsCluster("c"), endpoints("c", [])]);
+    expect(summary(vs)).toEqual([]);
+  });
+});
+
 describe("envoy-validate: cross-resource checks (-cross)", () => {
   it("routes must name clusters the snapshot has, weighted clusters included", () => {
     const vs = check([

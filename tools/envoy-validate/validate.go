@@ -60,6 +60,9 @@ func validateResource(res *Resource) []Violation {
 	walkAnys(res.Message.ProtoReflect(), "", func(path string, a *anypb.Any) {
 		inner, err := a.UnmarshalNew()
 		if err != nil {
+			if errors.Is(err, protoregistry.NotFound) && istioProxyExtensions[a.GetTypeUrl()] {
+				return
+			}
 			if errors.Is(err, protoregistry.NotFound) {
 				add(path, "any.known_type", fmt.Sprintf("type %s is not an extension go-control-plane knows, so Envoy cannot instantiate it", a.GetTypeUrl()))
 			} else {
