@@ -1,7 +1,6 @@
 import * as grpc from "@grpc/grpc-js";
 import { Registry } from "prom-client";
 import type { KeyGenerator } from "../ca/deps";
-import { halfLife } from "../ca/rotation";
 import type { TokenAuthenticator } from "../ca/server/create-certificate";
 import { addCertificateService } from "../ca/server/serve";
 import { SnapshotCache } from "../xds/cache/snapshot-cache";
@@ -13,12 +12,10 @@ import { secretAccessAuthorizer, type SecretAccessAuthorizer } from "./secret-ac
 import type { ControlPlaneLogger } from "./logger";
 import type { MeshCa, MeshCaDeps } from "./mesh-ca";
 import type { RootCertPublisher } from "./root-cert-configmaps";
+import { startCa } from "./ca-lifecycle";
 import { controlPlaneDnsNames } from "./service-objects";
-import {
-  issueServingIdentity,
-  RotatingServerCredentials,
-  type ServingIdentity,
-} from "./serving-credentials";
+import { ServingIdentityKeeper } from "./serving-identity-keeper";
+import { bindServer, logBindFailure, shutdownServer } from "./tls-listener";
 
 /**
  * The composition root of the control plane's network side, run only in the watcher (or the
@@ -112,62 +109,112 @@ export function startControlPlane(options: ControlPlaneOptions): ControlPlane {
     hooks: options.hooks,
     unauthenticatedSecrets: options.unauthenticatedSecrets,
   });
-  const observeCa = caCallObserver(registry);
-  const authorizeSecrets = options.authorizeSecrets ?? secretAccessAuthorizer({ logger });
-  let xdsPort: number | undefined;
-  let xdsTlsPort: number | undefined;
-  let tlsServer: grpc.Server | undefined;
-  let credentials: RotatingServerCredentials | undefined;
-  let serving: ServingIdentity | undefined;
-  let stopped = false;
-  let binding: Promise<void> | undefined;
-  const unsubscribe: Array<() => void> = [];
+  const serving = new ServingIdentityKeeper({
+    ca,
+    deps: options.deps,
+    dnsNames: options.servingDnsNames ?? defaultServingNames(),
+    ttlSeconds: options.servingTtlSeconds ?? 24 * 3600,
+    generateKey: options.servingKey ?? options.deps.generateKey,
+    logger,
+  });
+  const tlsServices = tlsServicesOf(options, discovery, registry);
+  // What the lifecycle below changes: the ports once bound, the TLS server, a bind in progress.
+  const state: {
+    xdsPort?: number;
+    xdsTlsPort?: number;
+    tlsServer?: grpc.Server;
+    binding?: Promise<void>;
+    stopped: boolean;
+    unsubscribe: Array<() => void>;
+  } = { stopped: false, unsubscribe: [] };
 
   const plaintext = options.xdsAddress
     ? discovery.listen(options.xdsAddress).then(
-        port => void (xdsPort = port),
-        err => bindFailed(logger, "plaintext ADS", options.xdsAddress!, err),
+        port => void (state.xdsPort = port),
+        err => logBindFailure(logger, "plaintext ADS", options.xdsAddress!, err),
       )
     : Promise.resolve();
 
-  const renewServing = (): boolean => {
-    const authority = ca.authority();
-    if (!authority) return false;
-    const issued = issueServingIdentity(
-      authority,
-      {
-        dnsNames: options.servingDnsNames ?? defaultServingNames(),
-        ttlSeconds: options.servingTtlSeconds ?? 24 * 3600,
-        generateKey: options.servingKey ?? options.deps.generateKey,
-      },
-      options.deps,
-    );
-    if (!issued.ok) {
-      logger.error(
-        { problems: issued.errors },
-        "could not issue the control plane's serving certificate",
-      );
-      return false;
-    }
-    serving = issued.value;
-    credentials?.update(serving);
-    logger.info(
-      { notAfter: serving.notAfter.toISOString() },
-      "issued the control plane's serving certificate",
-    );
-    return true;
-  };
-
   const bindTls = async (address: string): Promise<void> => {
-    if (!serving && !renewServing()) {
-      binding = undefined;
+    const credentials = serving.credentials();
+    if (!credentials) {
+      state.binding = undefined;
       logger.error(
         { address },
         "the TLS port waits for a CA authority: no serving certificate can be issued yet",
       );
       return;
     }
-    credentials = new RotatingServerCredentials(serving!);
+    const server = tlsServices();
+    const port = await bindServer(server, address, credentials, "xDS + CA (TLS)", logger);
+    if (port !== undefined) {
+      state.xdsTlsPort = port;
+      state.tlsServer = server;
+    }
+  };
+
+  const tls = (async () => {
+    const unsubscribeCa = await startCa(ca, options.publisher, logger);
+    state.unsubscribe.push(...unsubscribeCa);
+    if (state.stopped) return;
+    state.unsubscribe.push(
+      ca.onChange(change => {
+        if (change.authorityChanged && serving.inUse) serving.renew();
+        // A CA that had no authority at start (a refused `cacerts`) binds the port once fixed.
+        else if (!serving.inUse && !state.binding && options.xdsTlsAddress && !state.stopped) {
+          state.binding = bindTls(options.xdsTlsAddress);
+        }
+      }),
+    );
+    if (options.xdsTlsAddress) await (state.binding = bindTls(options.xdsTlsAddress));
+  })();
+
+  options.jwks?.start();
+
+  const timer = setInterval(() => {
+    ca.retireRoots();
+    serving.renewIfDue();
+  }, options.tickMs ?? 60_000);
+  timer.unref();
+
+  return {
+    discovery,
+    xdsPort: () => state.xdsPort,
+    xdsTlsPort: () => state.xdsTlsPort,
+    ready: Promise.all([plaintext, tls]).then(() => undefined),
+    drain(graceMs = 1_000) {
+      const host = options.xdsTlsAddress?.slice(0, options.xdsTlsAddress.lastIndexOf(":"));
+      if (state.tlsServer && state.xdsTlsPort) {
+        state.tlsServer.drain(`${host}:${state.xdsTlsPort}`, graceMs);
+      }
+      discovery.drain(graceMs);
+    },
+    async stop() {
+      state.stopped = true;
+      clearInterval(timer);
+      options.jwks?.stop();
+      await tls.catch(() => undefined);
+      for (const u of state.unsubscribe) u();
+      await state.binding?.catch(() => undefined);
+      await discovery.stop(500);
+      if (state.tlsServer) await shutdownServer(state.tlsServer, 500);
+    },
+  };
+}
+
+/**
+ * Makes the 15012 server: ADS (behind the ServiceAccount-token interceptor unless `tlsAdsAuth`
+ * is "none") and Istio's CreateCertificate, sharing one discovery server with 15010.
+ */
+function tlsServicesOf(
+  options: ControlPlaneOptions,
+  discovery: DiscoveryServer,
+  registry: Registry,
+): () => grpc.Server {
+  const { ca, logger } = options;
+  const observeCa = caCallObserver(registry);
+  const authorizeSecrets = options.authorizeSecrets ?? secretAccessAuthorizer({ logger });
+  return () => {
     const auth =
       (options.tlsAdsAuth ?? "token") === "token"
         ? [requireServiceAccountToken(options.authenticate, authorizeSecrets, logger)]
@@ -182,100 +229,6 @@ export function startControlPlane(options: ControlPlaneOptions): ControlPlane {
       deps: options.deps,
       observe: observeCa,
     });
-    try {
-      xdsTlsPort = await new Promise<number>((resolve, reject) =>
-        server.bindAsync(address, credentials!, (err, port) => (err ? reject(err) : resolve(port))),
-      );
-      tlsServer = server;
-      logger.info({ address, port: xdsTlsPort }, "xDS + CA (TLS) listening");
-    } catch (err) {
-      server.forceShutdown();
-      bindFailed(logger, "TLS ADS + CA", address, err);
-    }
+    return server;
   };
-
-  const tls = (async () => {
-    try {
-      await ca.bootstrap();
-    } catch (err) {
-      logger.error(
-        { err: errorText(err) },
-        "CA bootstrap failed; certificate requests are refused",
-      );
-    }
-    if (stopped) return;
-    if (options.publisher) {
-      const publisher = options.publisher;
-      unsubscribe.push(ca.onChange(() => void publisher.publishEverywhere().catch(() => 0)));
-      if (ca.bundle())
-        await publisher
-          .publishEverywhere()
-          .catch(err =>
-            logger.warn({ err: errorText(err) }, "could not list namespaces to publish the root"),
-          );
-    }
-    unsubscribe.push(
-      ca.onChange(change => {
-        if (change.authorityChanged && credentials) renewServing();
-        // A CA that had no authority at start (a refused `cacerts`) binds the port once fixed.
-        else if (!credentials && !binding && options.xdsTlsAddress && !stopped) {
-          binding = bindTls(options.xdsTlsAddress);
-        }
-      }),
-    );
-    if (options.xdsTlsAddress) await (binding = bindTls(options.xdsTlsAddress));
-  })();
-
-  options.jwks?.start();
-
-  const timer = setInterval(() => {
-    ca.retireRoots();
-    if (serving && options.deps.now() >= halfLife(serving)) renewServing();
-  }, options.tickMs ?? 60_000);
-  timer.unref();
-
-  return {
-    discovery,
-    xdsPort: () => xdsPort,
-    xdsTlsPort: () => xdsTlsPort,
-    ready: Promise.all([plaintext, tls]).then(() => undefined),
-    drain(graceMs = 1_000) {
-      const host = options.xdsTlsAddress?.slice(0, options.xdsTlsAddress.lastIndexOf(":"));
-      if (tlsServer && xdsTlsPort) tlsServer.drain(`${host}:${xdsTlsPort}`, graceMs);
-      discovery.drain(graceMs);
-    },
-    async stop() {
-      stopped = true;
-      clearInterval(timer);
-      options.jwks?.stop();
-      for (const u of unsubscribe) u();
-      await tls.catch(() => undefined);
-      await binding?.catch(() => undefined);
-      await discovery.stop(500);
-      if (tlsServer) {
-        const server = tlsServer;
-        await new Promise<void>(resolve => {
-          const force = setTimeout(() => {
-            server.forceShutdown();
-            resolve();
-          }, 500);
-          server.tryShutdown(() => {
-            clearTimeout(force);
-            resolve();
-          });
-        });
-      }
-    },
-  };
-}
-
-function bindFailed(logger: ControlPlaneLogger, what: string, address: string, err: unknown): void {
-  logger.error(
-    { address, err: errorText(err) },
-    `${what}: could not listen on ${address}; admission keeps running without it`,
-  );
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
