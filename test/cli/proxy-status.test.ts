@@ -20,6 +20,7 @@ import { syncState } from "../../xds/server/proxy-status";
 import { bootstrapOptions } from "../harness/xds-bootstrap";
 import { callEcho, startEchoBackend } from "../harness/xds-echo";
 import { clientListener, edsCluster, endpoints, weightedRoute } from "../harness/xds-resources";
+import { until } from "../harness/poll";
 
 jest.setTimeout(120_000);
 
@@ -75,14 +76,6 @@ async function inProcess(command: Command, ...args: string[]): Promise<Run> {
   }
 }
 
-async function until(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise(r => setTimeout(r, 20));
-  }
-}
-
 describe("rig proxy-status / proxy-config against a live discovery server", () => {
   const cache = new SnapshotCache();
   const quiet = { warn: () => undefined, info: () => undefined, debug: () => undefined };
@@ -124,11 +117,11 @@ describe("rig proxy-status / proxy-config against a live discovery server", () =
     }
     // Passes the encoder (the protos allow it) but grpc-js-xds rejects weights summing to 0.
     publish(BAD, mesh({ "echo-a": 0, "echo-b": 0 }));
-    await until(() => syncState(types(BAD)?.get(TypeUrl.route)) === "NACKED", 10_000, "NACK");
+    await until("NACK", () => syncState(types(BAD)?.get(TypeUrl.route)) === "NACKED", 10_000);
     await until(
+      "good proxy synced",
       () => [...(types(GOOD)?.values() ?? [])].every(s => syncState(s) === "SYNCED"),
       10_000,
-      "good proxy synced",
     );
   });
 

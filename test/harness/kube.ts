@@ -2,30 +2,10 @@ import { spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import type { LocalCluster } from "./cluster";
+import { eventually } from "./poll";
 
-/** Polls `probe` until it returns a value other than `undefined`, or fails after `timeoutMs`. */
-export async function eventually<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(
-        `timed out after ${timeoutMs / 1000}s waiting for ${what}${last ? `: ${String(last)}` : ""}`,
-      );
-    }
-    await new Promise(r => setTimeout(r, 250));
-  }
-}
+// Kept here for the integration tests that import it with the cluster helpers.
+export { eventually };
 
 /** GET a path and return the JSON body, failing the test on anything but 200. */
 export async function getJson<T>(cluster: LocalCluster, path: string): Promise<T> {

@@ -28,6 +28,7 @@ import { pinXdsServerToLoopback } from "../../harness/xds-bootstrap";
 import { ECHO_SERVICE, echoHandlers, freeLoopbackPort } from "../../harness/xds-echo";
 import { mtlsBootstrapOptions, writeWorkloadCertFolder } from "../../harness/xds-mtls";
 import { checkedSnapshot, decoded, named } from "./fixtures";
+import { eventually } from "../../harness/poll";
 
 jest.setTimeout(120_000);
 
@@ -53,17 +54,6 @@ const raw = (b: Buffer): Buffer => b;
 const SECRET_SERVICE: grpc.ServiceDefinition = {
   Secret: { ...ECHO_SERVICE.Who!, path: SECRET },
 };
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 15_000) {
-  const deadline = Date.now() + ms;
-  let last: T | undefined;
-  while (Date.now() < deadline) {
-    last = await probe();
-    if (last !== undefined) return last;
-    await new Promise(r => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 /** One unary call of `path`; resolves to the answer or `error:<code>`. */
 function call(client: grpc.Client, path: string, deadlineMs = 3_000): Promise<string> {
@@ -166,7 +156,7 @@ describe("authorization and mTLS hold on proxyless gRPC (compiled config, real g
     }
     if (!waitForAck) return;
     const version = cache.get(NODES.echo.id)!.versions.get(TypeUrl.listener);
-    await until("the echo server's listener ACK", async () =>
+    await eventually("the echo server's listener ACK", async () =>
       ads.status
         .byNode(NODES.echo.id)
         .some(c => c.types.get(TypeUrl.listener)?.lastAck?.version === version)
@@ -281,7 +271,7 @@ describe("authorization and mTLS hold on proxyless gRPC (compiled config, real g
 
     const client = meshClient("client", ECHO);
     expect(
-      await until("an mTLS call", async () =>
+      await eventually("an mTLS call", async () =>
         (await call(client, WHO)) === "echo" ? "ok" : undefined,
       ),
     ).toBe("ok");
@@ -302,7 +292,7 @@ describe("authorization and mTLS hold on proxyless gRPC (compiled config, real g
         rules: [{ to: [{ operation: { paths: [SECRET] } }] }],
       }),
     );
-    await until("the DENY to hold", async () =>
+    await eventually("the DENY to hold", async () =>
       (await call(client, SECRET)) === "error:7" ? true : undefined,
     );
     expect(await calls(client, SECRET)).toEqual({ "error:7": 20 });
@@ -313,7 +303,7 @@ describe("authorization and mTLS hold on proxyless gRPC (compiled config, real g
     const client = meshClient("client", ECHO);
     const intruder = meshClient("intruder", ECHO);
     // Before the policy, the intruder is an ordinary meshed caller and is served.
-    await until("the intruder served", async () =>
+    await eventually("the intruder served", async () =>
       (await call(intruder, WHO)) === "echo" ? true : undefined,
     );
     await apply(
@@ -323,7 +313,7 @@ describe("authorization and mTLS hold on proxyless gRPC (compiled config, real g
         rules: [{ from: [{ source: { principals: ["cluster.local/ns/default/sa/client"] } }] }],
       }),
     );
-    await until("the ALLOW to hold", async () =>
+    await eventually("the ALLOW to hold", async () =>
       (await call(intruder, WHO)) === "error:7" ? true : undefined,
     );
     expect(await calls(intruder, WHO)).toEqual({ "error:7": 20 });
@@ -343,7 +333,7 @@ describe("authorization and mTLS hold on proxyless gRPC (compiled config, real g
     expect(await calls(client, WHO, 5)).toEqual({ "error:14": 5 });
     // Control: once the registry says sa/impostor runs spoof, the same server is accepted.
     await apply(...workload("spoof", 9081, ports.spoof, "impostor"));
-    await until("the spoof server accepted", async () =>
+    await eventually("the spoof server accepted", async () =>
       (await call(client, WHO)) === "spoof" ? true : undefined,
     );
   });
@@ -371,11 +361,11 @@ describe("authorization and mTLS hold on proxyless gRPC (compiled config, real g
     // A fresh channel: the refused one sits in reconnect backoff.
     const plaintext = new grpc.Client(`127.0.0.1:${ports.echo}`, grpc.credentials.createInsecure());
     clients.push(plaintext);
-    await until("plaintext served", async () =>
+    await eventually("plaintext served", async () =>
       (await call(plaintext, WHO)) === "echo" ? true : undefined,
     );
     const client = meshClient("client", ECHO);
-    await until("the meshed client served", async () =>
+    await eventually("the meshed client served", async () =>
       (await call(client, WHO)) === "echo" ? true : undefined,
     );
     expect(await calls(plaintext, WHO)).toEqual({ echo: 20 });

@@ -29,6 +29,7 @@ import {
   timedEcho as call,
 } from "../../harness/xds-echo";
 import { checkedSnapshot, istioPath, loadYaml, storeObjects } from "./fixtures";
+import { until } from "../../harness/poll";
 
 jest.setTimeout(120_000);
 
@@ -38,14 +39,6 @@ const FLAKY = "flaky.default.svc.cluster.local:9090";
 const STICKY = "sticky.default.svc.cluster.local:9080";
 const CLIENT = "sidecar~127.0.0.1~client.default~default.svc.cluster.local";
 const LOCKED = "sidecar~127.0.0.1~locked.default~default.svc.cluster.local";
-
-async function until(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise(r => setTimeout(r, 20));
-  }
-}
 
 function vsFrom(file: string, name = "reviews"): StoreObject {
   const doc = storeObjects(loadYaml(istioPath("samples/bookinfo/networking", file))).find(
@@ -97,9 +90,9 @@ describe("compiled config drives grpc-js-xds clients (bookinfo reviews as a gRPC
     const connections = () => server.status.byNode(waitFor);
     if (connections().length > 0) {
       await until(
+        "route ACK",
         () => connections().some(c => c.types.get(TypeUrl.route)?.lastAck?.version === version),
         10_000,
-        "route ACK",
       );
       await new Promise(r => setTimeout(r, 150)); // the ACK precedes the resolver's update by a tick
     }

@@ -28,6 +28,7 @@ import { pinXdsServerToLoopback } from "../../harness/xds-bootstrap";
 import { callEcho, ECHO_SERVICE, echoHandlers, freeLoopbackPort } from "../../harness/xds-echo";
 import { mtlsBootstrapOptions, writeWorkloadCertFolder } from "../../harness/xds-mtls";
 import { checkedSnapshot } from "./fixtures";
+import { eventually } from "../../harness/poll";
 
 jest.setTimeout(120_000);
 
@@ -41,16 +42,6 @@ const NODES = {
   echo: { id: node("echo"), labels: { app: "echo", ...MESHED } },
   client: { id: node("client"), labels: { app: "client", ...MESHED } },
 } as const;
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 15_000) {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const got = await probe();
-    if (got !== undefined) return got;
-    await new Promise(r => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 /** One call's answer, or `error:<code>`. */
 const call = (client: grpc.Client) => callEcho(client, 2_000);
@@ -149,7 +140,7 @@ describe("DestinationRule TLS from a proxyless gRPC client to a STRICT server", 
     );
     clients.push(client);
     const first = call(client); // the first call makes the channel subscribe
-    await until("the client's ACK of its clusters and endpoints", async () => {
+    await eventually("the client's ACK of its clusters and endpoints", async () => {
       const conns = ads.status.byNode(NODES.client.id);
       const acked = (type: XdsTypeUrl, version?: string) =>
         conns.some(c => c.types.get(type)?.lastAck?.version === version);
@@ -215,7 +206,7 @@ describe("DestinationRule TLS from a proxyless gRPC client to a STRICT server", 
   it("ISTIO_MUTUAL: mesh certificates, served", async () => {
     const client = await withRule({ mode: "ISTIO_MUTUAL" });
     const served = async () => ((await call(client)) === "echo" ? "ok" : undefined);
-    expect(await until("an mTLS call", served)).toBe("ok");
+    expect(await eventually("an mTLS call", served)).toBe("ok");
     expect(await threeCalls(client)).toEqual(["echo", "echo", "echo"]);
   });
 
@@ -232,7 +223,7 @@ describe("DestinationRule TLS from a proxyless gRPC client to a STRICT server", 
     });
     publish();
     const listener = cache.get(NODES.echo.id)!.versions.get(TypeUrl.listener);
-    await until("the server's plaintext listener ACK", async () =>
+    await eventually("the server's plaintext listener ACK", async () =>
       ads.status
         .byNode(NODES.echo.id)
         .some(c => c.types.get(TypeUrl.listener)?.lastAck?.version === listener)
@@ -244,6 +235,6 @@ describe("DestinationRule TLS from a proxyless gRPC client to a STRICT server", 
     // Control: plaintext asked for by DISABLE is served by the same server.
     const plaintext = await withRule({ mode: "DISABLE" });
     const served = async () => ((await call(plaintext)) === "echo" ? "ok" : undefined);
-    expect(await until("a plaintext call", served)).toBe("ok");
+    expect(await eventually("a plaintext call", served)).toBe("ok");
   });
 });

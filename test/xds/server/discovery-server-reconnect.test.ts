@@ -26,6 +26,7 @@ import {
   weightedRoute,
 } from "../../harness/xds-resources";
 import { SotwTestClient } from "../../harness/xds-sotw-client";
+import { until } from "../../harness/poll";
 
 jest.setTimeout(60_000);
 
@@ -59,14 +60,6 @@ const wanted = (s: Snapshot, typeUrl: XdsTypeUrl): string[] =>
     ? []
     : [...versionsOf(s, typeUrl).keys()].sort();
 
-async function until(predicate: () => Promise<boolean> | boolean, ms: number, what: string) {
-  const deadline = Date.now() + ms;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise(r => setTimeout(r, 20));
-  }
-}
-
 describe("clients reconnecting to a restarted control plane", () => {
   let server: DiscoveryServer;
   let port = 0;
@@ -89,12 +82,12 @@ describe("clients reconnecting to a restarted control plane", () => {
   /** Resolves when the server shows every type of `node`'s stream SYNCED. */
   const synced = (node: string, types: readonly XdsTypeUrl[] = ADS_ORDER) =>
     until(
+      `${node} SYNCED on the new server`,
       () => {
         const connection = server.status.byNode(node)[0];
         return !!connection && types.every(t => syncState(connection.types.get(t)) === "SYNCED");
       },
       20_000,
-      `${node} SYNCED on the new server`,
     );
 
   beforeEach(() => {
@@ -211,9 +204,9 @@ describe("clients reconnecting to a restarted control plane", () => {
     await restart({ [node]: to(b.port) });
     await synced(node, xdsTypes);
     await until(
+      "traffic on the new endpoint",
       async () => (await callEcho(client)) === "b",
       10_000,
-      "traffic on the new endpoint",
     );
   });
 });

@@ -28,6 +28,7 @@ import {
   serverRoute,
   weightedRoute,
 } from "../../harness/xds-resources";
+import { until } from "../../harness/poll";
 
 jest.setTimeout(60_000);
 
@@ -35,14 +36,6 @@ const TARGET = "echo.default.svc.cluster.local:80";
 const CLIENT = "client~127.0.0.1~echo-client.default~default.svc.cluster.local";
 const SERVER = "server~127.0.0.1~echo-server.default~default.svc.cluster.local";
 const RPCS = 1_000;
-
-async function until(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise(r => setTimeout(r, 20));
-  }
-}
 
 /** Asserts `observed` of `n` is within 5 standard deviations of a Binomial(n, p) mean. */
 function expectBinomial(observed: number, n: number, p: number): void {
@@ -143,7 +136,7 @@ describe("grpc-js-xds clients and XdsServer against the discovery server", () =>
     expectBinomial(before.a ?? 0, RPCS, 0.8);
     publish(mesh({ "echo-a": 20, "echo-b": 80 }));
     const version = cache.get(CLIENT)!.versions.get(TypeUrl.route);
-    await until(() => routeStatus()?.lastAck?.version === version, 5_000, "ACK of the new route");
+    await until("ACK of the new route", () => routeStatus()?.lastAck?.version === version, 5_000);
     await new Promise(r => setTimeout(r, 100)); // the ACK precedes the resolver's config update by a tick
     const after = await countEcho(client, RPCS);
     expectBinomial(after.a ?? 0, RPCS, 0.2);
@@ -180,17 +173,17 @@ describe("grpc-js-xds clients and XdsServer against the discovery server", () =>
     server = new DiscoveryServer({ cache, registry: new Registry(), logger });
     await server.listen(`127.0.0.1:${adsPort}`);
     await until(
+      "client ACKs after restart",
       () => {
         const types = server.status.byNode(CLIENT)[0]?.types;
         return !!types && [...versions].every(([t, v]) => types.get(t)?.lastAck?.version === v);
       },
       20_000,
-      "client ACKs after restart",
     );
     await until(
+      "XdsServer resync",
       () => syncState(server.status.byNode(SERVER)[0]?.types.get(TypeUrl.route)) === "SYNCED",
       20_000,
-      "XdsServer resync",
     );
     expect(await callEcho(client)).toMatch(/^[ab]$/);
   });
@@ -199,7 +192,7 @@ describe("grpc-js-xds clients and XdsServer against the discovery server", () =>
     const nacksBefore = warnings.length;
     // Passes the encoder (the protos allow it) but grpc-js-xds rejects weights summing to 0.
     publish(mesh({ "echo-a": 0, "echo-b": 0 }));
-    await until(() => syncState(routeStatus()) === "NACKED", 5_000, "NACK");
+    await until("NACK", () => syncState(routeStatus()) === "NACKED", 5_000);
     const nack = routeStatus()!.lastNack!;
     expect(nack.errorDetail.message).toMatch(/weight/i);
     expect(nack.version).toBe(cache.get(CLIENT)!.versions.get(TypeUrl.route));
