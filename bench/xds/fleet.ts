@@ -72,6 +72,8 @@ export interface ChangeResult {
   readonly complete: boolean;
   /** Server CPU over all replicas, ms. */
   readonly cpuMs: number;
+  /** CPU of the process running the clients, ms. */
+  readonly driverCpuMs: number;
   readonly pushes: number;
   readonly bytes: number;
 }
@@ -293,6 +295,7 @@ export class Fleet {
       KIND_TYPE[kind] as never,
     )!;
     const before = await this.stats(false);
+    const driverBefore = process.cpuUsage();
     this.#seq += 1;
     this.#done = 0;
     const t: Target = { typeUrl: KIND_TYPE[kind], version, t0: 0, latencies: [], bytes: 0 };
@@ -311,6 +314,7 @@ export class Fleet {
     const lastAckMs = Math.max(...t.latencies, 0);
     await published;
     await new Promise(r => setTimeout(r, 50)); // let straggling ACKs land before reading CPU
+    const driver = process.cpuUsage(driverBefore);
     const after = await this.stats(false);
     this.#target = undefined;
     const sum = (xs: ServerStats[], f: (s: ServerStats) => number) =>
@@ -320,6 +324,7 @@ export class Fleet {
       clientMs: t.latencies,
       complete,
       cpuMs: (sum(after, s => s.cpuMicros) - sum(before, s => s.cpuMicros)) / 1000,
+      driverCpuMs: (driver.user + driver.system) / 1000,
       pushes: sum(after, s => s.pushes) - sum(before, s => s.pushes),
       bytes: t.bytes,
     };
