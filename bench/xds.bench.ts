@@ -12,13 +12,14 @@
  *    added in steps (`--bad`, that many of each kind): stalled readers, which never read their
  *    connection (raw HTTP/2 with a `--slow-window`-byte stream window, socket paused, so the
  *    server's writes back up), and silent clients, which read every response and never ACK.
- *    At each step the same changes are measured for the N well-behaved clients (ratio with /
- *    without, goal ≤ 1.5×), and the server's heap (after GC) and RSS give memory per bad
- *    client, checked again after `--flat-changes` more changes (flat = bounded). The bad
- *    clients then go and the baseline is measured again (drift). Memory per connected client
- *    comes from the same replica before and after the N clients connected.
+ *    At each step the same changes are measured for the N well-behaved clients, with the bad
+ *    clients there and again after they left (ratio: with / mean of the runs without just
+ *    before and after, goal ≤ 1.5×); the server's heap (after GC) and RSS give memory per bad
+ *    client, checked again after `--flat-changes` more changes (flat = bounded). Memory per
+ *    connected client comes from the same replica before and after the N clients connected.
  * 3. Replicas: the same N clients spread over two replicas (same snapshot; client i talks to
- *    replica i mod 2), change → last ACK, ratio two / one.
+ *    replica i mod 2), change → last ACK, ratio two / one (one: every run of section 2
+ *    without bad clients, pooled).
  *
  * Run: `npx tsx bench/xds.bench.ts [--n 100,1000] [--delta-n 100] [--load-n 1000]
  *       [--bad 1,10,50] [--changes 5] [--mem-changes 3] [--flat-changes 9]
@@ -26,7 +27,7 @@
  *   --n / --delta-n   client counts of the scaling section, SotW / Delta ("" skips)
  *   --load-n          well-behaved clients of the load and replica sections (0 skips both);
  *                     the full figure of issue 17 is `--load-n 5000`
- *   --bad             bad clients of each kind per step, cumulative ("" skips)
+ *   --bad             bad clients of each kind per step, dropped after it ("" skips)
  *   --changes         changes of each kind (route, endpoint, cluster) per measurement
  *   --mem-changes     changes pushed after adding each kind of bad client, before its memory
  *   --flat-changes    further changes after which memory is read again (flatness)
@@ -261,7 +262,7 @@ const perClient = (a: Memory, b: Memory, count: number): Memory => ({
   rss: (b.rss - a.rss) / Math.max(1, count),
 });
 
-/** Memory per bad client at one step, and again after more changes. */
+/** One step of bad clients: their memory, and the change measurement while they are there. */
 interface BadStep {
   count: number;
   stalled: Memory;
@@ -276,9 +277,10 @@ interface LoadResult {
   n: number;
   reached: number;
   perConnected: Memory;
-  one: Measured;
+  /** Measurements without bad clients: before the first step and after each one. */
+  without: Measured[];
+  /** Step i ran between without[i] and without[i + 1]. */
   steps: BadStep[];
-  oneAfter?: Measured;
   two?: Measured;
   twoReached: number;
 }
@@ -286,6 +288,36 @@ interface LoadResult {
 async function changes(fleet: Fleet, count: number, deadline: number): Promise<void> {
   for (let i = 0; i < count && performance.now() < deadline; i++)
     await fleet.change(KINDS[i % KINDS.length]!);
+}
+
+/** Adds `count` bad clients of each kind, reads their memory, measures, and drops them. */
+async function badStep(
+  fleet: Fleet,
+  count: number,
+  opts: Options & { memChanges: number; flatChanges: number; slowWindow: number },
+): Promise<BadStep> {
+  console.log(`load: ${count} stalled readers and ${count} silent clients …`);
+  await changes(fleet, 1, opts.deadline);
+  const before = memoryOf((await fleet.stats(true))[0]!);
+  if (!(await fleet.addStalled(count, opts.slowWindow)))
+    console.log(`  stalled readers not all connected and backed up within 30 s`);
+  await changes(fleet, opts.memChanges, opts.deadline);
+  const withStalled = memoryOf((await fleet.stats(true))[0]!);
+  if (!(await fleet.addSilent(count))) console.log(`  silent clients not all served within 30 s`);
+  await changes(fleet, opts.memChanges, opts.deadline);
+  const withSilent = memoryOf((await fleet.stats(true))[0]!);
+  const measured = await measure(fleet, `+${count} stalled, +${count} silent`, opts);
+  await changes(fleet, opts.flatChanges, opts.deadline);
+  const [later] = await fleet.stats(true);
+  if (!(await fleet.dropBadClients())) console.log(`  bad clients not all gone within 30 s`);
+  return {
+    count,
+    stalled: perClient(before, withStalled, count),
+    silent: perClient(withStalled, withSilent, count),
+    growth: perClient(withSilent, memoryOf(later!), 2 * count),
+    backlogMessages: later!.backlogMessages,
+    measured,
+  };
 }
 
 async function load(
@@ -303,39 +335,16 @@ async function load(
     n,
     reached,
     perConnected: perClient(empty, connected, reached),
-    one: await warmThenMeasure(fleet, "one replica, no bad clients", opts),
+    without: [await warmThenMeasure(fleet, "one replica, no bad clients", opts)],
     steps: [],
     twoReached: 0,
   };
+  // Each step is bracketed by measurements without bad clients, so that drift over the run
+  // (JIT, other load on the shared machine) weighs on both sides of its ratio.
   for (const count of bad) {
     if (performance.now() > opts.deadline || reached < n) break;
-    console.log(`load: ${count} stalled readers and ${count} silent clients …`);
-    const added = count - fleet.stalledCount;
-    await changes(fleet, 1, opts.deadline);
-    const before = memoryOf((await fleet.stats(true))[0]!);
-    if (!(await fleet.addStalled(count, opts.slowWindow)))
-      console.log(`  stalled readers not all connected and backed up within 30 s`);
-    await changes(fleet, opts.memChanges, opts.deadline);
-    const [withStalledStats] = await fleet.stats(true);
-    const withStalled = memoryOf(withStalledStats!);
-    if (!(await fleet.addSilent(count))) console.log(`  silent clients not all served within 30 s`);
-    await changes(fleet, opts.memChanges, opts.deadline);
-    const withSilent = memoryOf((await fleet.stats(true))[0]!);
-    const measured = await measure(fleet, `+${count} stalled, +${count} silent`, opts);
-    await changes(fleet, opts.flatChanges, opts.deadline);
-    const [laterStats] = await fleet.stats(true);
-    result.steps.push({
-      count,
-      stalled: perClient(before, withStalled, added),
-      silent: perClient(withStalled, withSilent, added),
-      growth: perClient(withSilent, memoryOf(laterStats!), 2 * count),
-      backlogMessages: laterStats!.backlogMessages,
-      measured,
-    });
-  }
-  if (result.steps.length > 0 && performance.now() < opts.deadline) {
-    await fleet.dropBadClients();
-    result.oneAfter = await measure(fleet, "one replica, bad clients gone", opts);
+    result.steps.push(await badStep(fleet, count, opts));
+    result.without.push(await measure(fleet, `no bad clients (after ${count})`, opts));
   }
   await fleet.close();
   if (performance.now() < opts.deadline) {
@@ -355,32 +364,42 @@ async function load(
 function reportLoad(r: LoadResult, slowWindow: number): void {
   const f = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : "-");
   const kb = (x: number) => f(x / 1024).padStart(8);
+  const first = r.without[0]!;
   console.log(
-    `\nLoad: ${r.reached}/${r.n} SotW clients; change → last ACK over ${r.one.lastAckMs.length} changes (route, endpoint, cluster in turn)`,
+    `\nLoad: ${r.reached}/${r.n} SotW clients; change → last ACK over ${first.lastAckMs.length} changes (route, endpoint, cluster in turn)`,
   );
   console.log(
     `memory per connected client: ${kb(r.perConnected.heap)} KB heap (after GC), ${kb(r.perConnected.rss)} KB RSS`,
   );
-  const base = r.one;
   console.log(
-    "clients                              changes   last ACK p50 / p99 ms   client ACK p50 / p99 ms   server CPU ms   clients CPU ms   ratio p50   ratio p99",
+    "ratio: a step against the mean of the runs without bad clients just before and after it; the others against the first\n" +
+      "clients                              changes   last ACK p50 / p99 ms   client ACK p50 / p99 ms   server CPU ms   clients CPU ms   ratio p50   ratio p99",
   );
-  const row = (m: Measured, against: Measured) =>
+  const p50 = (m: Measured) => pct(m.lastAckMs, 50);
+  const p99 = (m: Measured) => pct(m.lastAckMs, 99);
+  const row = (m: Measured, against: { p50: number; p99: number }) =>
     console.log(
-      `${m.label.padEnd(34)} ${`${m.complete}/${m.lastAckMs.length}`.padStart(9)}   ${f(pct(m.lastAckMs, 50)).padStart(9)} / ${f(pct(m.lastAckMs, 99)).padStart(9)}   ${f(pct(m.clientMs, 50)).padStart(11)} / ${f(pct(m.clientMs, 99)).padStart(9)}   ${f(m.cpuMsPerChange).padStart(13)}   ${f(m.driverCpuMsPerChange).padStart(14)}   ${f(pct(m.lastAckMs, 50) / pct(against.lastAckMs, 50), 2).padStart(8)}x   ${f(pct(m.lastAckMs, 99) / pct(against.lastAckMs, 99), 2).padStart(8)}x`,
+      `${m.label.padEnd(34)} ${`${m.complete}/${m.lastAckMs.length}`.padStart(9)}   ${f(p50(m)).padStart(9)} / ${f(p99(m)).padStart(9)}   ${f(pct(m.clientMs, 50)).padStart(11)} / ${f(pct(m.clientMs, 99)).padStart(9)}   ${f(m.cpuMsPerChange).padStart(13)}   ${f(m.driverCpuMsPerChange).padStart(14)}   ${f(p50(m) / against.p50, 2).padStart(8)}x   ${f(p99(m) / against.p99, 2).padStart(8)}x`,
     );
-  row(base, base);
-  for (const s of r.steps) row(s.measured, base);
-  if (r.oneAfter) row(r.oneAfter, base);
+  const ofFirst = { p50: p50(first), p99: p99(first) };
+  const bracket = (i: number) => {
+    const after = r.without[i + 1] ?? r.without[i]!;
+    return {
+      p50: (p50(r.without[i]!) + p50(after)) / 2,
+      p99: (p99(r.without[i]!) + p99(after)) / 2,
+    };
+  };
+  row(first, ofFirst);
+  r.steps.forEach((s, i) => {
+    row(s.measured, bracket(i));
+    if (r.without[i + 1]) row(r.without[i + 1]!, ofFirst);
+  });
   if (r.steps.length > 0) {
-    // Against the mean of the baselines before and after, so that drift over the run (JIT,
-    // other load on the machine) weighs on neither side.
-    const without = r.oneAfter
-      ? (pct(base.lastAckMs, 50) + pct(r.oneAfter.lastAckMs, 50)) / 2
-      : pct(base.lastAckMs, 50);
-    const worst = Math.max(...r.steps.map(s => pct(s.measured.lastAckMs, 50)));
+    const ratios = r.steps.map((s, i) => p50(s.measured) / bracket(i).p50);
+    const worst = Math.max(...ratios);
+    const worst99 = Math.max(...r.steps.map((s, i) => p99(s.measured) / bracket(i).p99));
     console.log(
-      `with / without bad clients: worst step p50 ${f(worst)} ms vs ${f(without)} ms without (mean of before and after) = ${f(worst / without, 2)}x (goal ≤ 1.5x)`,
+      `with / without bad clients (worst step): p50 ${f(worst, 2)}x, p99 ${f(worst99, 2)}x (goal ≤ 1.5x)`,
     );
     console.log(
       `\nMemory per bad client (replica heap after GC / RSS, KB); stalled readers announce a ${slowWindow}-byte window`,
@@ -406,10 +425,15 @@ function reportLoad(r: LoadResult, slowWindow: number): void {
     );
   }
   if (r.two) {
-    console.log(`\nReplicas: ${r.n} clients spread over two replicas vs one (same run)`);
-    row(r.two, base);
+    // One replica: every run without bad clients, pooled (it spans the whole first half).
+    const pooled = r.without.flatMap(m => m.lastAckMs);
+    const one = { p50: pct(pooled, 50), p99: pct(pooled, 99) };
     console.log(
-      `two / one replicas: p50 ${f(pct(r.two.lastAckMs, 50) / pct(base.lastAckMs, 50), 2)}x, p99 ${f(pct(r.two.lastAckMs, 99) / pct(base.lastAckMs, 99), 2)}x`,
+      `\nReplicas: ${r.n} clients spread over two replicas; ratio against one replica, every run without bad clients pooled (p50 ${f(one.p50)} / p99 ${f(one.p99)} ms over ${pooled.length} changes)`,
+    );
+    row(r.two, one);
+    console.log(
+      `two / one replicas: p50 ${f(p50(r.two) / one.p50, 2)}x, p99 ${f(p99(r.two) / one.p99, 2)}x`,
     );
   } else if (r.twoReached < r.n) {
     console.log(`\nReplicas: only ${r.twoReached}/${r.n} clients synced on two replicas`);
