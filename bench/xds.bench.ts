@@ -34,7 +34,7 @@
  *   --slow-window     HTTP/2 stream window, bytes, a stalled reader announces
  *   --warmup          unmeasured changes before each replica's first measurement (JIT)
  *   --max-seconds     deadline of the whole run; sections not started by then are skipped
- * The default run takes about 1–2 minutes on 2 cores; `--n "" --delta-n "" --load-n 5000` about 5 minutes.
+ * The default run takes about 2–3 minutes on 2 cores; `--n "" --delta-n "" --load-n 5000` about 5 minutes.
  * Bounded: every wait has a timeout, the whole run a deadline; it stops by itself.
  */
 import { encodeResource } from "../xds/encode/encode-resource";
