@@ -1,8 +1,9 @@
 /**
  * A lightweight ADS client for the load generator: one raw grpc-js bidi stream (no
  * grpc-js-xds, which costs 0.6 s per process), requests encoded and responses decoded with the
- * server's own descriptor, every response ACKed at once. It reports each ACK (type, version,
- * response bytes) to a callback and keeps nothing else. Loopback only.
+ * server's own descriptor, every response ACKed at once (or, for a client that never ACKs,
+ * never). It reports each response (type, version, bytes) to a callback right after answering
+ * it, and keeps nothing else. Loopback only.
  */
 import * as grpc from "@grpc/grpc-js";
 import { messageType } from "../../xds/encode/proto-root";
@@ -10,7 +11,7 @@ import { messageType } from "../../xds/encode/proto-root";
 const raw = (b: Buffer): Buffer => b;
 const ADS = "/envoy.service.discovery.v3.AggregatedDiscoveryService/";
 
-/** Called once per response, right after it was ACKed. */
+/** Called once per response, right after it was ACKed (or left unanswered). */
 export type OnAck = (typeUrl: string, version: string, bytes: number) => void;
 
 /** What the client subscribes to, by type URL; an empty list is a wildcard. */
@@ -28,13 +29,15 @@ export class AdsLoadClient {
    * @param client the channel to open the stream on (shared by several streams, or not)
    * @param nodeId the proxy's node id
    * @param variant SotW (`StreamAggregatedResources`) or Delta (`DeltaAggregatedResources`)
-   * @param onAck reports each ACKed response
+   * @param onAck reports each response
+   * @param ack false for a client that reads every response and never answers one
    */
   constructor(
     client: grpc.Client,
     private readonly nodeId: string,
     private readonly variant: "sotw" | "delta",
     private readonly onAck: OnAck,
+    private readonly ack = true,
   ) {
     const method = variant === "sotw" ? "StreamAggregatedResources" : "DeltaAggregatedResources";
     this.#call = client.makeBidiStreamRequest(ADS + method, raw, raw);
@@ -78,18 +81,19 @@ export class AdsLoadClient {
         bytes,
       ) as unknown as { type_url: string; version_info: string; nonce: string };
       // A SotW ACK repeats the full name list: an empty one would unsubscribe EDS and RDS.
-      this.#write({
-        type_url: m.type_url,
-        version_info: m.version_info,
-        response_nonce: m.nonce,
-        resource_names: [...(this.#names.get(m.type_url) ?? [])],
-      });
+      if (this.ack)
+        this.#write({
+          type_url: m.type_url,
+          version_info: m.version_info,
+          response_nonce: m.nonce,
+          resource_names: [...(this.#names.get(m.type_url) ?? [])],
+        });
       this.onAck(m.type_url, m.version_info, bytes.length);
     } else {
       const m = messageType("envoy.service.discovery.v3.DeltaDiscoveryResponse").decode(
         bytes,
       ) as unknown as { type_url: string; system_version_info: string; nonce: string };
-      this.#write({ type_url: m.type_url, response_nonce: m.nonce });
+      if (this.ack) this.#write({ type_url: m.type_url, response_nonce: m.nonce });
       this.onAck(m.type_url, m.system_version_info, bytes.length);
     }
   }

@@ -11,7 +11,8 @@ import { meshSnapshot, type MeshGeneration } from "./bench-mesh";
 /** A command from the driver. */
 export type ServerCommand =
   | { readonly cmd: "publish"; readonly id: number; readonly generation: MeshGeneration }
-  | { readonly cmd: "stats"; readonly id: number }
+  /** `gc`: collect garbage first (the child runs with --expose-gc), for a steadier heap figure. */
+  | { readonly cmd: "stats"; readonly id: number; readonly gc?: boolean }
   | { readonly cmd: "stop"; readonly id: number };
 
 /** Server-side counters at one instant. */
@@ -22,6 +23,9 @@ export interface ServerStats {
   readonly cpuMicros: number;
   readonly pushes: number;
   readonly connected: number;
+  /** Streams whose responses wait in HTTP/2 buffers (a client not reading), and how many. */
+  readonly backlogStreams: number;
+  readonly backlogMessages: number;
 }
 
 /** Runs the server side; `services` comes from argv. */
@@ -34,16 +38,24 @@ export async function runBenchServer(services: number): Promise<void> {
   const port = await server.listen("127.0.0.1:0");
   const send = (message: object) => process.send?.(message);
 
-  const stats = async (): Promise<ServerStats> => {
+  const stats = async (gc: boolean): Promise<ServerStats> => {
+    const collect = (globalThis as { gc?: () => void }).gc;
+    if (gc && collect) {
+      collect();
+      collect();
+    }
     const cpu = process.cpuUsage();
     const pushes = (await server.metrics.pushes.get()).values.reduce((s, v) => s + v.value, 0);
     const memory = process.memoryUsage();
+    const backlog = server.writeBacklog();
     return {
       rssBytes: memory.rss,
       heapUsedBytes: memory.heapUsed,
       cpuMicros: cpu.user + cpu.system,
       pushes,
       connected: server.status.size,
+      backlogStreams: backlog.streams,
+      backlogMessages: backlog.messages,
     };
   };
 
@@ -54,7 +66,7 @@ export async function runBenchServer(services: number): Promise<void> {
         cache.set("bench", snapshot);
         send({ id: message.id, versions: Object.fromEntries(snapshot.versions) });
       } else if (message.cmd === "stats") {
-        send({ id: message.id, stats: await stats() });
+        send({ id: message.id, stats: await stats(message.gc === true) });
       } else {
         await server.stop(1_000);
         send({ id: message.id });

@@ -184,6 +184,22 @@ export class DiscoveryServer {
     this.#endStreams();
   }
 
+  /**
+   * Responses written but not yet taken by HTTP/2 (a client that stops reading leaves them in
+   * the stream's buffer), over all open xDS streams. Per-type flow control in XdsSession bounds
+   * it at one response per type and stream, however many changes are published meanwhile.
+   */
+  writeBacklog(): { streams: number; messages: number } {
+    let streams = 0;
+    let messages = 0;
+    for (const { call } of this.#streams) {
+      if (call.writableLength === 0) continue;
+      streams += 1;
+      messages += call.writableLength;
+    }
+    return { streams, messages };
+  }
+
   #endStreams(): void {
     for (const { session, call } of [...this.#streams]) {
       session.close();
