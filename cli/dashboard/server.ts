@@ -148,6 +148,10 @@ export async function startDashboardServer(
       );
       return;
     }
+    if (path === "/favicon.ico") {
+      res.writeHead(204).end(); // no icon; saves the browser's console a 404
+      return;
+    }
     const asset = ASSETS[path];
     if (!asset) {
       res.writeHead(404, { "content-type": "text/plain" }).end("not found\n");

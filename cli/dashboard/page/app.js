@@ -172,6 +172,16 @@ const STYLE = [
     style: { "line-color": "#9fb3c8", "target-arrow-color": "#9fb3c8", "line-style": "dashed" },
   },
   {
+    // Authorization labels sit by the workload they protect, clear of the route weights.
+    selector: "edge.allow, edge.deny",
+    style: {
+      label: "",
+      "target-label": "data(label)",
+      "target-text-offset": 48,
+      "font-size": 10,
+    },
+  },
+  {
     selector: "edge.allow",
     style: {
       "line-color": "#2f855a",
@@ -334,6 +344,7 @@ function draw(graph) {
   } else {
     cy.elements().remove();
     cy.add(elements);
+    cy.resize(); // the banner may have changed the canvas's height since the last draw
     cy.layout({
       name: "dagre",
       rankDir: "LR",
@@ -348,11 +359,20 @@ function draw(graph) {
   document.getElementById("empty").hidden = graph.nodes.length > 0;
 }
 
+/** Refits the graph when the banner came or went: the canvas changed height under it. */
+function refit(bannerWasHidden) {
+  if (document.getElementById("banner").hidden === bannerWasHidden) return;
+  state.cy.resize();
+  state.cy.fit(undefined, 24);
+}
+
 function render(graph) {
   state.graph = graph;
   state.updates += 1;
+  const bannerWasHidden = document.getElementById("banner").hidden;
   showSources(graph);
   draw(graph);
+  refit(bannerWasHidden);
   showDetails();
   document.getElementById("updated").textContent =
     `updated ${new Date(graph.generatedAt).toLocaleTimeString()} (live)`;
