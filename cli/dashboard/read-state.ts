@@ -47,10 +47,17 @@ export function apiServerAddress(env: NodeJS.ProcessEnv = process.env): string {
   }
 }
 
-// kubernetes-fluent-client rejects with the HTTP response, not an Error; fetch failures keep
-// the reason (ECONNREFUSED, …) in `cause`.
-function clusterError(err: unknown): string {
-  const res = err as { status?: number; statusText?: string; data?: { message?: string } };
+// kubernetes-fluent-client rejects with the HTTP response, not an Error. When no response came
+// (nothing listening, TLS refused) it says status 400 "fetch failed" and keeps fetch's error in
+// `e`, whose `cause` has the reason (ECONNREFUSED, …).
+export function clusterError(err: unknown): string {
+  const res = err as {
+    status?: number;
+    statusText?: string;
+    data?: { message?: string };
+    e?: unknown;
+  };
+  if (res?.e instanceof Error) return `no answer (${clusterError(res.e)})`;
   if (typeof res?.status === "number")
     return `HTTP ${res.status} ${res.data?.message ?? res.statusText ?? ""}`.trim();
   const cause = (err as { cause?: unknown })?.cause;
