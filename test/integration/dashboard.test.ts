@@ -393,6 +393,17 @@ describe("rig dashboard in a browser", () => {
       const screenshot = join(RESULTS, "dashboard-control-plane-down.png");
       await page.screenshot({ path: screenshot });
       console.log(`dashboard screenshot (control plane down): ${screenshot}`);
+      // And the dashboard server itself gone (Ctrl-C, exit 0): the page keeps its graph and says so.
+      expect(await down.stop()).toBe(0);
+      await page.waitForFunction(
+        () =>
+          /Cannot reach the rig dashboard server.*The graph shown is from/.test(
+            (globalThis as unknown as Win).document.getElementById("banner").textContent ?? "",
+          ),
+        undefined,
+        { timeout: 15_000 },
+      );
+      expect((await pageState(page)).nodes.length).toBe(state.nodes.length);
       await page.close();
     } finally {
       expect(await down.stop()).toBe(0);

@@ -391,9 +391,14 @@ function connect() {
     showBanner(`The dashboard server failed: ${JSON.parse(e.data)}`),
   );
   events.onerror = () => {
+    // EventSource reconnects by itself; the next graph it gets replaces this banner.
     document.getElementById("updated").textContent = "dashboard server unreachable; retrying…";
-    if (!state.graph)
-      showBanner("Cannot reach the rig dashboard server; is `rig dashboard` still running?");
+    const shown = state.graph
+      ? ` The graph shown is from ${new Date(state.graph.generatedAt).toLocaleTimeString()}.`
+      : "";
+    showBanner(
+      `Cannot reach the rig dashboard server; is \`rig dashboard\` still running? Retrying.${shown}`,
+    );
   };
 }
 
