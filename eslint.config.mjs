@@ -14,6 +14,14 @@ export default tseslint.config(
     rules: { "@typescript-eslint/no-require-imports": "off" },
   },
   {
+    // The dashboard page runs in the browser, as a classic script next to cytoscape's bundle.
+    files: ["cli/dashboard/page/**/*.js"],
+    languageOptions: {
+      sourceType: "script",
+      globals: { ...globals.browser, cytoscape: "readonly" },
+    },
+  },
+  {
     languageOptions: { globals: { ...globals.node } },
     rules: {
       "@typescript-eslint/no-unused-vars": [

@@ -4,6 +4,7 @@ import { analyzeCommand } from "./commands/analyze";
 import { authzCommand } from "./commands/authz";
 import { checkInjectCommand } from "./commands/check-inject";
 import { clusterCommand } from "./commands/cluster";
+import { dashboardCommand } from "./commands/dashboard";
 import { devCommand } from "./commands/dev";
 import { experimentalCommand } from "./commands/explain";
 import { kubeInjectCommand } from "./commands/kube-inject";
@@ -26,6 +27,7 @@ export function rigProgram(): Command {
   program.addCommand(analyzeCommand());
   program.addCommand(proxyStatusCommand());
   program.addCommand(proxyConfigCommand());
+  program.addCommand(dashboardCommand());
   program.addCommand(agentCommand());
   program.addCommand(authzCommand());
   program.addCommand(uninstallCommand());

@@ -1,5 +1,6 @@
 // The demo `npm start` runs once Rigging is up: what the mesh does, shown with kubectl.
 import type { SpawnSyncReturns } from "node:child_process";
+import { DEFAULT_DASHBOARD_PORT } from "../cli/commands/dashboard";
 import { runMeshDemo, type MeshDemo, type MeshDemoOptions } from "./demo-mesh";
 
 /** Runs kubectl with `args` (and `input` on stdin) against the demo's cluster. */
@@ -98,5 +99,20 @@ export async function runDemo(
   );
   const mesh = await runMeshDemo(base, options);
   print(`\ndemo: ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  print(`\n# ${DASHBOARD_TITLE}`);
+  print(dashboardLine(options.xdsAddress));
   return mesh;
+}
+
+/** The title of the demo's last step. */
+export const DASHBOARD_TITLE =
+  "All of it as a graph in the browser: routes and their weights, who may call whom, mTLS locks, each proxy's sync state";
+
+/**
+ * The demo's last line: the `rig dashboard` command (with the demo's control plane address when
+ * it is not the default) and the page to open.
+ */
+export function dashboardLine(xdsAddress?: string): string {
+  const flag = xdsAddress && xdsAddress !== "127.0.0.1:15010" ? ` --xds-address ${xdsAddress}` : "";
+  return `$ npx rig dashboard${flag}   # then open http://127.0.0.1:${DEFAULT_DASHBOARD_PORT}/`;
 }

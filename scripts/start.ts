@@ -8,6 +8,7 @@ import { ensureBinaries, repoRoot } from "../cli/local-cluster/binaries";
 import { loadCluster, startCluster } from "../cli/local-cluster/cluster";
 import { namedClusterDir } from "../cli/local-cluster/paths";
 import { runDev } from "../cli/dev/runner";
+import { DEFAULT_DASHBOARD_PORT } from "../cli/commands/dashboard";
 import { progressReporter } from "../cli/output";
 import { runDemo } from "./demo";
 import type { MeshDemo } from "./demo-mesh";
@@ -59,6 +60,7 @@ async function main(): Promise<void> {
       "  npx rig proxy-config <pod>.shop listeners   # what one of them was sent",
       "  kubectl get validatingwebhookconfigurations  # Rigging's admission hooks",
       "  npx rig cluster status                      # the local cluster's processes",
+      `  npx rig dashboard                           # the mesh in a browser: http://127.0.0.1:${DEFAULT_DASHBOARD_PORT}/`,
       "",
       "Ctrl-C stops the demo's pods and Rigging (and removes its webhooks); `npx rig cluster down` stops the cluster.",
       "",

@@ -7,7 +7,7 @@
  */
 import type { DevSession } from "../../cli/dev/runner";
 import { freePort } from "../../cli/local-cluster/ports";
-import { runDemo } from "../../scripts/demo";
+import { DASHBOARD_TITLE, runDemo } from "../../scripts/demo";
 import type { MeshDemo } from "../../scripts/demo-mesh";
 import { startTestCluster, type LocalCluster } from "../harness/cluster";
 import { kubectl } from "../harness/kube";
@@ -23,11 +23,13 @@ describe("npm start's demo", () => {
   const moduleLog: string[] = [];
   let output = "";
   let lines: string[] = [];
+  let xdsAddress = "";
 
   beforeAll(async () => {
     cluster = await startTestCluster({ nodes: 1 });
     process.env.KUBECONFIG = cluster.kubeconfigPath;
     const [xdsPort, tlsPort] = [await freePort(), await freePort()];
+    xdsAddress = `127.0.0.1:${xdsPort}`;
     session = await startTestModule({
       moduleLog: line => moduleLog.push(line),
       env: {
@@ -131,5 +133,12 @@ describe("npm start's demo", () => {
       expect(row).not.toMatch(/ERROR|STALE/);
     }
     expect(output).toMatch(/^demo: \d+\.\d s$/m);
+  });
+
+  it("ends with the rig dashboard line to open", () => {
+    expect(lines.slice(-2)).toEqual([
+      `# ${DASHBOARD_TITLE}`,
+      `$ npx rig dashboard --xds-address ${xdsAddress}   # then open http://127.0.0.1:20001/`,
+    ]);
   });
 });
