@@ -4,6 +4,7 @@
  * disables a port.
  */
 import { parseFetchDenyList } from "../mesh/authn/fetch-deny-list";
+import { DEFAULT_LEASE_DURATION_SECONDS, leaseDurationSeconds } from "./leader-config";
 
 /**
  * How the control plane fetches RequestAuthentication `jwksUri`s (see `jwks-fetcher.ts`);
@@ -57,6 +58,18 @@ export interface ControlPlaneConfig {
    * end the process). @default 10000
    */
   readonly apiContactBoundMs: number;
+  /** RIGGING_LEASE_DURATION_SECONDS: the leader Lease's duration (see `leader-config.ts`). */
+  readonly leaseDurationSeconds: number;
+}
+
+/**
+ * The environment read once: the settings (each malformed variable replaced by its default)
+ * and every malformed variable's error, naming the variable and the rule. The process reads
+ * this once at start; a control plane with errors does not start, and says all of them at once.
+ */
+export interface ControlPlaneSettings {
+  readonly config: ControlPlaneConfig;
+  readonly errors: readonly string[];
 }
 
 /** How long changes are gathered before a push; unset fields take the runtime's defaults. */
@@ -73,32 +86,57 @@ export function runsControlPlane(env: NodeJS.ProcessEnv): boolean {
   return env.PEPR_WATCH_MODE === "true" || env.PEPR_MODE === "dev";
 }
 
-/** Reads {@link ControlPlaneConfig}; throws naming the variable for a malformed value. */
-export function controlPlaneConfig(env: NodeJS.ProcessEnv): ControlPlaneConfig {
+/** Reads {@link ControlPlaneSettings}: every variable, collecting each malformed one's error. */
+export function readControlPlaneSettings(env: NodeJS.ProcessEnv): ControlPlaneSettings {
+  const errors: string[] = [];
+  // Each reader throws naming its variable and rule; a malformed value takes its default here.
+  const read = <T>(reader: () => T, fallback: T): T => {
+    try {
+      return reader();
+    } catch (err) {
+      errors.push((err as Error).message);
+      return fallback;
+    }
+  };
   const host = env.PEPR_MODE === "dev" ? "127.0.0.1" : "0.0.0.0";
+  const devOr = <T>(dev: T, cluster: T): T => (env.PEPR_MODE === "dev" ? dev : cluster);
+  const listen = (name: string, fallback: string) =>
+    read(() => address(name, env[name], fallback), address(name, undefined, fallback));
+  const config: ControlPlaneConfig = {
+    // Plaintext ADS, as istiod serves it on 15010 (grpc-simple pods and in-cluster tools dial it).
+    // It never carries gateway private keys in a cluster: unauthenticated streams get no Secrets.
+    xdsAddress: listen("RIGGING_XDS_ADDRESS", `${host}:15010`),
+    unauthenticatedSecrets: read(() => unauthenticatedSecrets(env), devOr("serve", "withhold")),
+    xdsTlsAddress: listen("RIGGING_XDS_TLS_ADDRESS", `${host}:15012`),
+    readyAddress: listen("RIGGING_READY_ADDRESS", devOr("off", "0.0.0.0:8080")),
+    applyServices: read(() => applyServices(env), devOr(false, true)),
+    istiodNamespace: istiodNamespace(env),
+    tlsAdsAuth: read(() => tlsAdsAuth(env), "token"),
+    jwks: read(() => jwksConfig(env), { denyList: [] }),
+    debounce: read(() => debounceConfig(env), {}),
+    apiContactBoundMs: read(
+      () =>
+        positiveInteger("RIGGING_API_CONTACT_BOUND_MS", env.RIGGING_API_CONTACT_BOUND_MS) ?? 10_000,
+      10_000,
+    ),
+    leaseDurationSeconds: read(() => leaseDurationSeconds(env), DEFAULT_LEASE_DURATION_SECONDS),
+  };
+  return { config, errors };
+}
+
+/** Reads {@link ControlPlaneConfig}; throws naming every malformed variable and its rule. */
+export function controlPlaneConfig(env: NodeJS.ProcessEnv): ControlPlaneConfig {
+  const { config, errors } = readControlPlaneSettings(env);
+  if (errors.length > 0) throw new Error(errors.join("; "));
+  return config;
+}
+
+function tlsAdsAuth(env: NodeJS.ProcessEnv): "token" | "none" {
   const auth = env.RIGGING_XDS_TLS_AUTH ?? "token";
   if (auth !== "token" && auth !== "none") {
     throw new Error(`RIGGING_XDS_TLS_AUTH: "${auth}" must be "token" or "none"`);
   }
-  return {
-    // Plaintext ADS, as istiod serves it on 15010 (grpc-simple pods and in-cluster tools dial it).
-    // It never carries gateway private keys in a cluster: unauthenticated streams get no Secrets.
-    xdsAddress: address("RIGGING_XDS_ADDRESS", env.RIGGING_XDS_ADDRESS, `${host}:15010`),
-    unauthenticatedSecrets: unauthenticatedSecrets(env),
-    xdsTlsAddress: address("RIGGING_XDS_TLS_ADDRESS", env.RIGGING_XDS_TLS_ADDRESS, `${host}:15012`),
-    readyAddress: address(
-      "RIGGING_READY_ADDRESS",
-      env.RIGGING_READY_ADDRESS,
-      env.PEPR_MODE === "dev" ? "off" : "0.0.0.0:8080",
-    ),
-    applyServices: applyServices(env),
-    istiodNamespace: istiodNamespace(env),
-    tlsAdsAuth: auth,
-    jwks: jwksConfig(env),
-    debounce: debounceConfig(env),
-    apiContactBoundMs:
-      positiveInteger("RIGGING_API_CONTACT_BOUND_MS", env.RIGGING_API_CONTACT_BOUND_MS) ?? 10_000,
-  };
+  return auth;
 }
 
 function unauthenticatedSecrets(env: NodeJS.ProcessEnv): "serve" | "withhold" {

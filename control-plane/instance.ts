@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { Log } from "pepr";
 import { nodeCaDeps } from "../ca/server/node-crypto";
 import { kubernetesCaSecretStore, CONTROL_PLANE_NAMESPACE } from "./ca-secrets";
-import { controlPlaneConfig, debounceConfig, jwksConfig, type DebounceConfig } from "./config";
+import { readControlPlaneSettings } from "./config";
 import type { ControlPlaneLogger } from "./logger";
 import { MeshCa } from "./mesh-ca";
 import { kubernetesRootCertWriter, RootCertPublisher } from "./root-cert-configmaps";
@@ -20,7 +20,7 @@ import { peprHealthy, serveReadiness } from "./readiness";
 import { ApiContactMonitor } from "./api-contact";
 import { kubernetesApiProbe } from "./api-contact-probe";
 import { LeaderElector } from "./leader-elector";
-import { leaderIdentity, leaseDurationSeconds } from "./leader-config";
+import { leaderIdentity } from "./leader-config";
 import { kubernetesLeaseStore } from "./lease-store";
 
 /**
@@ -46,22 +46,22 @@ const snapshots = new SnapshotCache();
 const meshMetrics = createMeshMetrics();
 
 /**
+ * The environment, read once (see `config.ts`). A malformed variable takes its default here, so
+ * admission and the watches are unaffected; the control plane then refuses to start, naming
+ * every malformed variable and its rule (see {@link startMeshControlPlane}).
+ */
+const settings = readControlPlaneSettings(process.env);
+
+/**
  * The control plane's JWKS cache for RequestAuthentication `jwksUri`s, with the limits of
  * RIGGING_JWKS_DENY_LIST, RIGGING_JWKS_TIMEOUT_MS, RIGGING_JWKS_MAX_BYTES and
- * RIGGING_JWKS_REFRESH_MS. With a malformed setting there is none (and nothing is fetched): the
- * control plane then refuses to start, naming the variable (see {@link startMeshControlPlane}).
+ * RIGGING_JWKS_REFRESH_MS. With any malformed setting there is none, so nothing is ever
+ * fetched without the deny list the operator meant.
  */
-const jwksFetcher = createJwksFetcher(process.env);
-
-function createJwksFetcher(env: NodeJS.ProcessEnv): MeteredJwksFetcher | undefined {
-  let config;
-  try {
-    config = jwksConfig(env);
-  } catch {
-    return undefined;
-  }
-  return new MeteredJwksFetcher({ ...config, logger }, meshMetrics.jwksFetches);
-}
+const jwksFetcher =
+  settings.errors.length === 0
+    ? new MeteredJwksFetcher({ ...settings.config.jwks, logger }, meshMetrics.jwksFetches)
+    : undefined;
 
 /**
  * The mesh model the `route-compilation` capability's watches feed, compiled for every
@@ -76,22 +76,12 @@ export const meshRuntime = new MeshRuntime({
     setTimeout,
     clearTimeout: h => clearTimeout(h as NodeJS.Timeout),
   },
-  ...debounceOrDefaults(process.env),
+  ...settings.config.debounce,
   jwks: jwksFetcher,
   metrics: meshMetrics,
   // Under `rig dev` pods run as processes on this host, reached at their host address.
   storeOptions: { hostAddresses: process.env.PEPR_MODE === "dev" },
 });
-
-// A malformed setting leaves the defaults here; the control plane then refuses to start, naming
-// the variable (controlPlaneConfig reads it again), as for the JWKS settings.
-function debounceOrDefaults(env: NodeJS.ProcessEnv): DebounceConfig {
-  try {
-    return debounceConfig(env);
-  } catch {
-    return {};
-  }
-}
 
 /** Follows the mesh config ConfigMap (`istio` in RIGGING_ISTIOD_NAMESPACE). */
 export const applyMeshConfigMap = meshConfigWatch({
@@ -125,13 +115,9 @@ export const rootCertPublisher = new RootCertPublisher(
 export function startMeshControlPlane(
   env: NodeJS.ProcessEnv = process.env,
 ): ControlPlane | undefined {
-  let config;
-  let leaseSeconds;
-  try {
-    config = controlPlaneConfig(env);
-    leaseSeconds = leaseDurationSeconds(env);
-  } catch (err) {
-    logger.error({ err: (err as Error).message }, "control plane not started");
+  const { config, errors } = env === process.env ? settings : readControlPlaneSettings(env);
+  if (errors.length > 0) {
+    logger.error({ err: errors.join("; "), errors }, "control plane not started");
     return undefined;
   }
   // xDS metrics (connected proxies, pushes, push latency, NACKs, convergence) on Pepr's /metrics.
@@ -154,7 +140,7 @@ export function startMeshControlPlane(
     hooks: meshRuntime,
     jwks: jwksFetcher,
   });
-  const election = startElection(leaseSeconds, registry);
+  const election = startElection(config.leaseDurationSeconds, registry);
   if (config.applyServices)
     void applyControlPlaneServices(config.istiodNamespace, logger).catch(() => undefined);
   // Losing the API server makes this replica unready and sends its proxies to the others.

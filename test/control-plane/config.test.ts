@@ -2,6 +2,7 @@ import {
   controlPlaneConfig,
   debounceConfig,
   jwksConfig,
+  readControlPlaneSettings,
   runsControlPlane,
 } from "../../control-plane/config";
 
@@ -173,6 +174,50 @@ describe("apiContactBoundMs", () => {
   it("refuses a malformed bound naming the variable", () => {
     expect(() => controlPlaneConfig({ RIGGING_API_CONTACT_BOUND_MS: "0" })).toThrow(
       /RIGGING_API_CONTACT_BOUND_MS: "0" must be a positive whole number/,
+    );
+  });
+});
+
+describe("readControlPlaneSettings", () => {
+  it("reads the environment once into one config, with no errors for a well-formed one", () => {
+    const { config, errors } = readControlPlaneSettings({
+      PEPR_WATCH_MODE: "true",
+      RIGGING_LEASE_DURATION_SECONDS: "30",
+      RIGGING_DEBOUNCE_QUIET_MS: "50",
+    });
+    expect(errors).toEqual([]);
+    expect(config).toMatchObject({
+      xdsAddress: "0.0.0.0:15010",
+      leaseDurationSeconds: 30,
+      debounce: { quietMs: 50 },
+      apiContactBoundMs: 10_000,
+    });
+  });
+
+  it("names every malformed variable at once, and keeps defaults for them", () => {
+    const { config, errors } = readControlPlaneSettings({
+      PEPR_WATCH_MODE: "true",
+      RIGGING_XDS_ADDRESS: "15010",
+      RIGGING_JWKS_TIMEOUT_MS: "-1",
+      RIGGING_LEASE_DURATION_SECONDS: "1",
+      RIGGING_APPLY_SERVICES: "yes",
+    });
+    expect(errors).toEqual([
+      'RIGGING_XDS_ADDRESS: "15010" must be host:port (port 0–65535) or "off"',
+      'RIGGING_APPLY_SERVICES: "yes" must be "true" or "false"',
+      'RIGGING_JWKS_TIMEOUT_MS: "-1" must be a positive whole number',
+      'RIGGING_LEASE_DURATION_SECONDS: "1" must be a whole number of seconds from 2 to 300',
+    ]);
+    expect(config).toMatchObject({
+      xdsAddress: "0.0.0.0:15010",
+      applyServices: true,
+      jwks: { denyList: [] },
+      leaseDurationSeconds: 15,
+    });
+    expect(() =>
+      controlPlaneConfig({ RIGGING_XDS_ADDRESS: "15010", RIGGING_APPLY_SERVICES: "yes" }),
+    ).toThrow(
+      'RIGGING_XDS_ADDRESS: "15010" must be host:port (port 0–65535) or "off"; RIGGING_APPLY_SERVICES: "yes" must be "true" or "false"',
     );
   });
 });
