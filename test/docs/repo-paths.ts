@@ -8,6 +8,7 @@
  * or a folder (`/`). Kubernetes names such as `pepr-system/rigging-ca`, API groups such as
  * `coordination.k8s.io/v1` and Envoy names such as `outbound|9080||host` are none of these.
  */
+import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 
@@ -65,11 +66,21 @@ export function repoPathsIn(markdown: string, rootEntries: ReadonlySet<string>):
   return [...paths];
 }
 
-/** The entries of the repository root that a page may name (hidden ones and outputs left out). */
+/**
+ * The entries of the repository root that a page may name: what git tracks (so outputs such as
+ * test-results/ that tests write are never taken for folders the Layout must list), hidden ones
+ * left out. Outside a git checkout, what the root holds less the known outputs.
+ */
 export function rootEntriesOf(root: string): Set<string> {
-  return new Set(
-    readdirSync(root).filter(name => !name.startsWith(".") && !NOT_IN_THE_REPOSITORY.has(name)),
-  );
+  const tracked = spawnSync("git", ["ls-files", "-z"], { cwd: root, encoding: "utf8" });
+  const names =
+    tracked.status === 0 && tracked.stdout
+      ? tracked.stdout
+          .split("\0")
+          .filter(Boolean)
+          .map(path => path.split("/")[0]!)
+      : readdirSync(root).filter(name => !NOT_IN_THE_REPOSITORY.has(name));
+  return new Set(names.filter(name => !name.startsWith(".")));
 }
 
 /** The paths that do not exist under `root`; a path ending in `/` must be a folder. */
