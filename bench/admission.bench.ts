@@ -1,10 +1,17 @@
 /**
- * Admission latency of pod creation through a real local API server: N pods created one at a time
- * in an injection-enabled namespace with the module's webhooks registered, then the webhooks
- * removed (`session.stop()`) and N pods created again, in the same run on the same cluster. Prints
- * p50/p99/mean of each and the ratio (what the module's admission adds end to end).
+ * Admission latency of pod creation through a real local API server, in the same run on the same
+ * cluster:
+ * - "with webhooks": N pods created one at a time in an injection-enabled namespace with the
+ *   module's webhooks as built;
+ * - "no matchConditions": the same, with the validating webhook's matchConditions removed (how it
+ *   was registered before: every injected pod also went through the validating webhook);
+ * - "without": the webhooks removed (`session.stop()`).
+ * The first two alternate in rounds of ROUND pods, so that the load of a shared machine falls on
+ * both alike. Prints p50/p99/mean of each, the ratio to "without" (what the module's admission adds
+ * end to end) and the validating webhook calls per pod (from the API server's metrics).
  * Needs the module built (`npm run build`). Loopback only.
  * Run: npx tsx bench/admission.bench.ts [pods=200]
+ * RIGGING_DEV_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" profiles the module process.
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -14,6 +21,7 @@ import { repoRoot } from "../test/harness/shared";
 
 const N = Number(process.argv[2] ?? 200);
 const WARMUP = 10;
+const ROUND = 25;
 const NS = "bench";
 
 interface StoredPod {
@@ -110,9 +118,25 @@ async function main(): Promise<void> {
     if (!hasSidecar(await createPod(cluster, "check-with"))) {
       throw new Error("the module did not inject the first pod; is dist/ up to date?");
     }
+    const validating = await validatingConfig(cluster);
+    const unconditional = { ...validating, webhooks: validating.webhooks.map(stripConditions) };
     await timeCreates(cluster, "warm-with", WARMUP);
-    log("phase 1: with the module's webhooks");
-    const withHooks = await timeCreates(cluster, "with", N);
+    log("phase 1: with the module's webhooks, with and without matchConditions in rounds");
+    const withHooks: number[] = [];
+    const before: number[] = [];
+    const calls = { with: 0, before: 0 };
+    for (let done = 0; done < N; done += ROUND) {
+      const n = Math.min(ROUND, N - done);
+      for (const [variant, config, into] of [
+        ["before", unconditional, before],
+        ["with", validating, withHooks],
+      ] as const) {
+        await replaceValidatingConfig(cluster, config);
+        const count = await validateCount(cluster);
+        into.push(...(await timeCreates(cluster, `${variant}-${done}`, n)));
+        calls[variant] += (await validateCount(cluster)) - count;
+      }
+    }
     await deletePods(cluster);
 
     await session.stop();
@@ -127,27 +151,77 @@ async function main(): Promise<void> {
     const without = await timeCreates(cluster, "without", N);
     await deletePods(cluster);
 
-    const a = stats(withHooks);
-    const b = stats(without);
     const f = (x: number) => `${x.toFixed(1)} ms`.padStart(10);
-    const rows = [
-      ["", ...["p50", "p99", "mean", "max"].map(h => h.padStart(10))],
-      ["with webhooks", f(a.p50), f(a.p99), f(a.mean), f(a.max)],
-      ["without", f(b.p50), f(b.p99), f(b.mean), f(b.max)],
-      [
-        "ratio",
-        `${(a.p50 / b.p50).toFixed(2)}x`.padStart(10),
-        `${(a.p99 / b.p99).toFixed(2)}x`.padStart(10),
-        `${(a.mean / b.mean).toFixed(2)}x`.padStart(10),
-        "",
-      ],
-    ];
+    const r = (x: number, y: number) => `${(x / y).toFixed(2)}x`.padStart(10);
+    const base = stats(without);
+    const row = (label: string, ms: number[], perPod?: number) => {
+      const a = stats(ms);
+      const calls = perPod === undefined ? "" : perPod.toFixed(2).padStart(12);
+      console.log(
+        `${label.padEnd(20)}${f(a.p50)}${f(a.p99)}${f(a.mean)}${f(a.max)}` +
+          `${r(a.p50, base.p50)}${r(a.p99, base.p99)}${calls}`,
+      );
+    };
     console.log(`pod creation latency, ${N} pods per phase, sequential, one local API server`);
-    for (const r of rows) console.log(`${(r[0] ?? "").padEnd(14)}${r.slice(1).join("")}`);
+    console.log(
+      `${"".padEnd(20)}${["p50", "p99", "mean", "max", "p50/without", "p99/without"].map(h => h.padStart(10)).join("")}` +
+        "  validating calls/pod".padStart(12),
+    );
+    row("with webhooks", withHooks, calls.with / N);
+    row("no matchConditions", before, calls.before / N);
+    row("without", without);
   } finally {
     if (!stopped) await session.stop();
     await cluster.stop();
   }
+}
+
+interface ValidatingConfig {
+  metadata: { name: string; resourceVersion?: string };
+  webhooks: { matchConditions?: unknown[] }[];
+}
+
+const validatingPath = "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations";
+
+async function validatingConfig(cluster: LocalCluster): Promise<ValidatingConfig> {
+  const res = await cluster.api("GET", `${validatingPath}/pepr-rigging`);
+  if (res.status !== 200) throw new Error(`GET the validating webhook: HTTP ${res.status}`);
+  return res.body as ValidatingConfig;
+}
+
+function stripConditions<W extends { matchConditions?: unknown[] }>(webhook: W): W {
+  const copy = { ...webhook };
+  delete copy.matchConditions;
+  return copy;
+}
+
+/** Replaces the validating webhook configuration and gives the API server time to reload it. */
+async function replaceValidatingConfig(
+  cluster: LocalCluster,
+  config: ValidatingConfig,
+): Promise<void> {
+  const current = await validatingConfig(cluster);
+  const body = {
+    ...config,
+    metadata: { ...config.metadata, resourceVersion: current.metadata.resourceVersion },
+  };
+  const res = await cluster.api("PUT", `${validatingPath}/${config.metadata.name}`, body);
+  if (res.status !== 200) throw new Error(`PUT the validating webhook: HTTP ${res.status}`);
+  await new Promise(r => setTimeout(r, 1000));
+}
+
+/** Calls the API server has made to Rigging's validating webhook (its own admission metrics). */
+async function validateCount(cluster: LocalCluster): Promise<number> {
+  const res = await cluster.api("GET", "/metrics");
+  const lines = String(res.body).split("\n");
+  return lines
+    .filter(
+      l =>
+        l.startsWith("apiserver_admission_webhook_admission_duration_seconds_count{") &&
+        l.includes('name="pepr-rigging.pepr.dev"') &&
+        l.includes('type="validating"'),
+    )
+    .reduce((sum, l) => sum + Number(l.split(" ").pop()), 0);
 }
 
 main().catch(err => {
