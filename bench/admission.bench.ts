@@ -5,7 +5,9 @@
  *   module's webhooks as built;
  * - "no matchConditions": the same, with the validating webhook's matchConditions removed (how it
  *   was registered before: every injected pod also went through the validating webhook);
- * - "without": the webhooks removed (`session.stop()`).
+ * - "without": the webhooks removed (`session.stop()`);
+ * - "without, pod as injected": no webhooks, posting the pod the module injected as it is (what
+ *   a pod of that size costs the API server itself), in rounds with "without".
  * The first two alternate in rounds of ROUND pods, so that the load of a shared machine falls on
  * both alike. Prints p50/p99/mean of each, the ratio to "without" (what the module's admission adds
  * end to end) and the validating webhook calls per pod (from the API server's metrics).
@@ -25,8 +27,12 @@ const ROUND = 25;
 const NS = "bench";
 
 interface StoredPod {
+  metadata: { labels?: Record<string, string>; annotations?: Record<string, string> };
   spec: { initContainers?: { name: string }[] };
 }
+
+/** What a pod body looks like for a POST: a name and the rest of `template`. */
+type PodBody = (name: string) => unknown;
 
 const pod = (name: string) => ({
   metadata: { name, labels: { app: "bench" } },
@@ -42,8 +48,12 @@ const pod = (name: string) => ({
   },
 });
 
-async function createPod(cluster: LocalCluster, name: string): Promise<StoredPod> {
-  const res = await cluster.api("POST", `/api/v1/namespaces/${NS}/pods`, pod(name));
+async function createPod(
+  cluster: LocalCluster,
+  name: string,
+  body: PodBody = pod,
+): Promise<StoredPod> {
+  const res = await cluster.api("POST", `/api/v1/namespaces/${NS}/pods`, body(name));
   if (res.status !== 201) throw new Error(`POST pod ${name}: HTTP ${res.status}`);
   return res.body as StoredPod;
 }
@@ -52,11 +62,16 @@ const hasSidecar = (p: StoredPod) =>
   (p.spec.initContainers ?? []).some(c => c.name === "istio-proxy");
 
 /** Creates `n` pods sequentially and returns each request's latency in milliseconds. */
-async function timeCreates(cluster: LocalCluster, phase: string, n: number): Promise<number[]> {
+async function timeCreates(
+  cluster: LocalCluster,
+  phase: string,
+  n: number,
+  body: PodBody = pod,
+): Promise<number[]> {
   const ms: number[] = [];
   for (let i = 0; i < n; i++) {
     const start = performance.now();
-    await createPod(cluster, `${phase}-${i}`);
+    await createPod(cluster, `${phase}-${i}`, body);
     ms.push(performance.now() - start);
   }
   return ms;
@@ -115,9 +130,16 @@ async function main(): Promise<void> {
     }
 
     // A measurement that did not go through the webhook would be meaningless: check it did.
-    if (!hasSidecar(await createPod(cluster, "check-with"))) {
+    const injected = await createPod(cluster, "check-with");
+    if (!hasSidecar(injected)) {
       throw new Error("the module did not inject the first pod; is dist/ up to date?");
     }
+    // The injected pod, posted as it is: the API server's own cost of a pod that size.
+    const { labels, annotations } = injected.metadata;
+    const asInjected: PodBody = name => ({
+      metadata: { name, labels, annotations },
+      spec: injected.spec,
+    });
     const validating = await validatingConfig(cluster);
     const unconditional = { ...validating, webhooks: validating.webhooks.map(stripConditions) };
     await timeCreates(cluster, "warm-with", WARMUP);
@@ -147,29 +169,39 @@ async function main(): Promise<void> {
       await new Promise(r => setTimeout(r, 100));
     }
     await timeCreates(cluster, "warm-without", WARMUP);
-    log("phase 2: webhooks removed");
-    const without = await timeCreates(cluster, "without", N);
+    log("phase 2: webhooks removed, the plain pod and the injected pod in rounds");
+    const without: number[] = [];
+    const withoutInjected: number[] = [];
+    for (let done = 0; done < N; done += ROUND) {
+      const n = Math.min(ROUND, N - done);
+      without.push(...(await timeCreates(cluster, `without-${done}`, n)));
+      withoutInjected.push(
+        ...(await timeCreates(cluster, `without-injected-${done}`, n, asInjected)),
+      );
+    }
     await deletePods(cluster);
 
     const f = (x: number) => `${x.toFixed(1)} ms`.padStart(10);
-    const r = (x: number, y: number) => `${(x / y).toFixed(2)}x`.padStart(10);
+    const r = (x: number, y: number) => `${(x / y).toFixed(2)}x`.padStart(13);
     const base = stats(without);
     const row = (label: string, ms: number[], perPod?: number) => {
       const a = stats(ms);
-      const calls = perPod === undefined ? "" : perPod.toFixed(2).padStart(12);
+      const calls = perPod === undefined ? "" : perPod.toFixed(2).padStart(22);
       console.log(
-        `${label.padEnd(20)}${f(a.p50)}${f(a.p99)}${f(a.mean)}${f(a.max)}` +
+        `${label.padEnd(26)}${f(a.p50)}${f(a.p99)}${f(a.mean)}${f(a.max)}` +
           `${r(a.p50, base.p50)}${r(a.p99, base.p99)}${calls}`,
       );
     };
     console.log(`pod creation latency, ${N} pods per phase, sequential, one local API server`);
     console.log(
-      `${"".padEnd(20)}${["p50", "p99", "mean", "max", "p50/without", "p99/without"].map(h => h.padStart(10)).join("")}` +
-        "  validating calls/pod".padStart(12),
+      `${"".padEnd(26)}${["p50", "p99", "mean", "max"].map(h => h.padStart(10)).join("")}` +
+        `${["p50/without", "p99/without"].map(h => h.padStart(13)).join("")}` +
+        "validating calls/pod".padStart(22),
     );
     row("with webhooks", withHooks, calls.with / N);
     row("no matchConditions", before, calls.before / N);
     row("without", without);
+    row("without, pod as injected", withoutInjected);
   } finally {
     if (!stopped) await session.stop();
     await cluster.stop();
