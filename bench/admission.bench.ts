@@ -1,10 +1,19 @@
 /**
- * Admission latency of pod creation through a real local API server: N pods created one at a time
- * in an injection-enabled namespace with the module's webhooks registered, then the webhooks
- * removed (`session.stop()`) and N pods created again, in the same run on the same cluster. Prints
- * p50/p99/mean of each and the ratio (what the module's admission adds end to end).
+ * Admission latency of pod creation through a real local API server, in the same run on the same
+ * cluster:
+ * - "with webhooks": N pods created one at a time in an injection-enabled namespace with the
+ *   module's webhooks as built;
+ * - "no matchConditions": the same, with the validating webhook's matchConditions removed (how it
+ *   was registered before: every injected pod also went through the validating webhook);
+ * - "without": the webhooks removed (`session.stop()`);
+ * - "without, pod as injected": no webhooks, posting the pod the module injected as it is (what
+ *   a pod of that size costs the API server itself), in rounds with "without".
+ * The first two alternate in rounds of ROUND pods, so that the load of a shared machine falls on
+ * both alike. Prints p50/p99/mean of each, the ratio to "without" (what the module's admission adds
+ * end to end) and the validating webhook calls per pod (from the API server's metrics).
  * Needs the module built (`npm run build`). Loopback only.
  * Run: npx tsx bench/admission.bench.ts [pods=200]
+ * RIGGING_DEV_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" profiles the module process.
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -14,11 +23,16 @@ import { repoRoot } from "../test/harness/shared";
 
 const N = Number(process.argv[2] ?? 200);
 const WARMUP = 10;
+const ROUND = 25;
 const NS = "bench";
 
 interface StoredPod {
+  metadata: { labels?: Record<string, string>; annotations?: Record<string, string> };
   spec: { initContainers?: { name: string }[] };
 }
+
+/** What a pod body looks like for a POST: a name and the rest of `template`. */
+type PodBody = (name: string) => unknown;
 
 const pod = (name: string) => ({
   metadata: { name, labels: { app: "bench" } },
@@ -34,8 +48,12 @@ const pod = (name: string) => ({
   },
 });
 
-async function createPod(cluster: LocalCluster, name: string): Promise<StoredPod> {
-  const res = await cluster.api("POST", `/api/v1/namespaces/${NS}/pods`, pod(name));
+async function createPod(
+  cluster: LocalCluster,
+  name: string,
+  body: PodBody = pod,
+): Promise<StoredPod> {
+  const res = await cluster.api("POST", `/api/v1/namespaces/${NS}/pods`, body(name));
   if (res.status !== 201) throw new Error(`POST pod ${name}: HTTP ${res.status}`);
   return res.body as StoredPod;
 }
@@ -44,11 +62,16 @@ const hasSidecar = (p: StoredPod) =>
   (p.spec.initContainers ?? []).some(c => c.name === "istio-proxy");
 
 /** Creates `n` pods sequentially and returns each request's latency in milliseconds. */
-async function timeCreates(cluster: LocalCluster, phase: string, n: number): Promise<number[]> {
+async function timeCreates(
+  cluster: LocalCluster,
+  phase: string,
+  n: number,
+  body: PodBody = pod,
+): Promise<number[]> {
   const ms: number[] = [];
   for (let i = 0; i < n; i++) {
     const start = performance.now();
-    await createPod(cluster, `${phase}-${i}`);
+    await createPod(cluster, `${phase}-${i}`, body);
     ms.push(performance.now() - start);
   }
   return ms;
@@ -107,12 +130,35 @@ async function main(): Promise<void> {
     }
 
     // A measurement that did not go through the webhook would be meaningless: check it did.
-    if (!hasSidecar(await createPod(cluster, "check-with"))) {
+    const injected = await createPod(cluster, "check-with");
+    if (!hasSidecar(injected)) {
       throw new Error("the module did not inject the first pod; is dist/ up to date?");
     }
+    // The injected pod, posted as it is: the API server's own cost of a pod that size.
+    const { labels, annotations } = injected.metadata;
+    const asInjected: PodBody = name => ({
+      metadata: { name, labels, annotations },
+      spec: injected.spec,
+    });
+    const validating = await validatingConfig(cluster);
+    const unconditional = { ...validating, webhooks: validating.webhooks.map(stripConditions) };
     await timeCreates(cluster, "warm-with", WARMUP);
-    log("phase 1: with the module's webhooks");
-    const withHooks = await timeCreates(cluster, "with", N);
+    log("phase 1: with the module's webhooks, with and without matchConditions in rounds");
+    const withHooks: number[] = [];
+    const before: number[] = [];
+    const calls = { with: 0, before: 0 };
+    for (let done = 0; done < N; done += ROUND) {
+      const n = Math.min(ROUND, N - done);
+      for (const [variant, config, into] of [
+        ["before", unconditional, before],
+        ["with", validating, withHooks],
+      ] as const) {
+        await replaceValidatingConfig(cluster, config);
+        const count = await validateCount(cluster);
+        into.push(...(await timeCreates(cluster, `${variant}-${done}`, n)));
+        calls[variant] += (await validateCount(cluster)) - count;
+      }
+    }
     await deletePods(cluster);
 
     await session.stop();
@@ -123,31 +169,91 @@ async function main(): Promise<void> {
       await new Promise(r => setTimeout(r, 100));
     }
     await timeCreates(cluster, "warm-without", WARMUP);
-    log("phase 2: webhooks removed");
-    const without = await timeCreates(cluster, "without", N);
+    log("phase 2: webhooks removed, the plain pod and the injected pod in rounds");
+    const without: number[] = [];
+    const withoutInjected: number[] = [];
+    for (let done = 0; done < N; done += ROUND) {
+      const n = Math.min(ROUND, N - done);
+      without.push(...(await timeCreates(cluster, `without-${done}`, n)));
+      withoutInjected.push(
+        ...(await timeCreates(cluster, `without-injected-${done}`, n, asInjected)),
+      );
+    }
     await deletePods(cluster);
 
-    const a = stats(withHooks);
-    const b = stats(without);
     const f = (x: number) => `${x.toFixed(1)} ms`.padStart(10);
-    const rows = [
-      ["", ...["p50", "p99", "mean", "max"].map(h => h.padStart(10))],
-      ["with webhooks", f(a.p50), f(a.p99), f(a.mean), f(a.max)],
-      ["without", f(b.p50), f(b.p99), f(b.mean), f(b.max)],
-      [
-        "ratio",
-        `${(a.p50 / b.p50).toFixed(2)}x`.padStart(10),
-        `${(a.p99 / b.p99).toFixed(2)}x`.padStart(10),
-        `${(a.mean / b.mean).toFixed(2)}x`.padStart(10),
-        "",
-      ],
-    ];
+    const r = (x: number, y: number) => `${(x / y).toFixed(2)}x`.padStart(13);
+    const base = stats(without);
+    const row = (label: string, ms: number[], perPod?: number) => {
+      const a = stats(ms);
+      const calls = perPod === undefined ? "" : perPod.toFixed(2).padStart(22);
+      console.log(
+        `${label.padEnd(26)}${f(a.p50)}${f(a.p99)}${f(a.mean)}${f(a.max)}` +
+          `${r(a.p50, base.p50)}${r(a.p99, base.p99)}${calls}`,
+      );
+    };
     console.log(`pod creation latency, ${N} pods per phase, sequential, one local API server`);
-    for (const r of rows) console.log(`${(r[0] ?? "").padEnd(14)}${r.slice(1).join("")}`);
+    console.log(
+      `${"".padEnd(26)}${["p50", "p99", "mean", "max"].map(h => h.padStart(10)).join("")}` +
+        `${["p50/without", "p99/without"].map(h => h.padStart(13)).join("")}` +
+        "validating calls/pod".padStart(22),
+    );
+    row("with webhooks", withHooks, calls.with / N);
+    row("no matchConditions", before, calls.before / N);
+    row("without", without);
+    row("without, pod as injected", withoutInjected);
   } finally {
     if (!stopped) await session.stop();
     await cluster.stop();
   }
+}
+
+interface ValidatingConfig {
+  metadata: { name: string; resourceVersion?: string };
+  webhooks: { matchConditions?: unknown[] }[];
+}
+
+const validatingPath = "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations";
+
+async function validatingConfig(cluster: LocalCluster): Promise<ValidatingConfig> {
+  const res = await cluster.api("GET", `${validatingPath}/pepr-rigging`);
+  if (res.status !== 200) throw new Error(`GET the validating webhook: HTTP ${res.status}`);
+  return res.body as ValidatingConfig;
+}
+
+function stripConditions<W extends { matchConditions?: unknown[] }>(webhook: W): W {
+  const copy = { ...webhook };
+  delete copy.matchConditions;
+  return copy;
+}
+
+/** Replaces the validating webhook configuration and gives the API server time to reload it. */
+async function replaceValidatingConfig(
+  cluster: LocalCluster,
+  config: ValidatingConfig,
+): Promise<void> {
+  const current = await validatingConfig(cluster);
+  const body = {
+    ...config,
+    metadata: { ...config.metadata, resourceVersion: current.metadata.resourceVersion },
+  };
+  const res = await cluster.api("PUT", `${validatingPath}/${config.metadata.name}`, body);
+  if (res.status !== 200) throw new Error(`PUT the validating webhook: HTTP ${res.status}`);
+  await new Promise(r => setTimeout(r, 1000));
+}
+
+/** Calls the API server has made to Rigging's validating webhook (its own admission metrics). */
+async function validateCount(cluster: LocalCluster): Promise<number> {
+  const res = await cluster.api("GET", "/metrics");
+  const lines = String(res.body).split("\n");
+  return lines
+    .filter(
+      l =>
+        l.startsWith("apiserver_admission_webhook_admission_duration_seconds_count{") &&
+        l.includes('name="pepr-rigging.pepr.dev"') &&
+        l.includes('type="validating"'),
+    )
+    .reduce((sum, l) => sum + Number(l.split(" ").pop()), 0);
 }
 
 main().catch(err => {

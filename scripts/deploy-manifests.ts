@@ -26,6 +26,11 @@ import {
   controlPlaneDisruptionBudget,
   watcherStrategy,
 } from "../control-plane/availability-objects";
+import {
+  validationMatchConditions,
+  withValidationMatchConditions,
+  type MatchCondition,
+} from "../mesh/admission/validation-match-conditions";
 
 /** The watcher container's ports: Pepr's 3000 (named, for readers) and the control plane's. */
 export function watcherContainerPorts(): Array<{
@@ -100,6 +105,11 @@ export function patchManifestDocs(docs: readonly Doc[], istiodNamespace = "istio
         d.metadata?.namespace === o.metadata.namespace,
     );
   for (const o of added) if (!has(o)) out.push(o as unknown as Doc);
+  for (const d of out) {
+    if (d.kind !== "ValidatingWebhookConfiguration") continue;
+    const hooks = d as unknown as { webhooks?: Array<{ matchConditions?: MatchCondition[] }> };
+    hooks.webhooks = (hooks.webhooks ?? []).map(withValidationMatchConditions);
+  }
   return out;
 }
 
@@ -113,6 +123,29 @@ export function patchManifestYaml(text: string, istiodNamespace = "istio-system"
   return patchManifestDocs(docs, istiodNamespace)
     .map(d => stringify(d, { lineWidth: 0 }))
     .join("---\n");
+}
+
+/** Where each webhook of Pepr's validation-webhook.yaml names its match policy. */
+const PEPR_MATCH_POLICY_LINE = /^( +)matchPolicy: Equivalent\n/gm;
+
+/**
+ * The chart's templates/validation-webhook.yaml with {@link validationMatchConditions} on each
+ * webhook (after its `matchPolicy`), as patchManifestDocs sets them in the manifests.
+ */
+export function patchValidationWebhookTemplate(text: string): string {
+  if (text.includes(validationMatchConditions[0]!.name)) return text;
+  if (!PEPR_MATCH_POLICY_LINE.test(text)) {
+    throw new Error(
+      "templates/validation-webhook.yaml: no webhook with `matchPolicy: Equivalent` was found; Pepr's template changed",
+    );
+  }
+  return text.replace(PEPR_MATCH_POLICY_LINE, (line, indent: string) => {
+    const block = stringify({ matchConditions: validationMatchConditions }, { lineWidth: 0 })
+      .trimEnd()
+      .split("\n")
+      .map(l => `${indent}${l}`);
+    return `${line}${block.join("\n")}\n`;
+  });
 }
 
 /** Pepr's watcher template declares one port; this replaces that block with ours. */

@@ -9,6 +9,7 @@ import {
   HELM_SERVICES_TEMPLATE,
   helmServicesTemplate,
   patchManifestYaml,
+  patchValidationWebhookTemplate,
   patchValues,
   patchWatcherTemplate,
 } from "./deploy-manifests";
@@ -23,8 +24,9 @@ const chart = join(dist, "rigging-chart");
 patch(join(dist, "pepr-module-rigging.yaml"), text => patchManifestYaml(text));
 patch(join(chart, "templates", "watcher-deployment.yaml"), patchWatcherTemplate);
 patch(join(chart, "values.yaml"), patchValues);
+patch(join(chart, "templates", "validation-webhook.yaml"), patchValidationWebhookTemplate);
 writeFileSync(join(chart, HELM_SERVICES_TEMPLATE), helmServicesTemplate());
 writeFileSync(join(chart, HELM_AVAILABILITY_TEMPLATE), helmAvailabilityTemplate());
 console.log(
-  `post-build: control-plane Services, watcher ports 15010/15012, /ready probe, replicas, PodDisruptionBudget and autoscaler added to ${dist}/pepr-module-rigging.yaml and ${chart}`,
+  `post-build: control-plane Services, watcher ports 15010/15012, /ready probe, replicas, PodDisruptionBudget, autoscaler and validating-webhook matchConditions added to ${dist}/pepr-module-rigging.yaml and ${chart}`,
 );

@@ -74,7 +74,10 @@ export async function runDev(options: DevOptions = {}): Promise<DevSession> {
   await installIstioCrds({ waitEstablished: true, log });
 
   log(`starting the module on ${baseUrl}`);
-  const child = spawn(process.execPath, [moduleFile], {
+  // RIGGING_DEV_NODE_ARGS passes flags to the module's node (`--cpu-prof` for the benches):
+  // NODE_OPTIONS refuses some of them.
+  const nodeArgs = (process.env.RIGGING_DEV_NODE_ARGS ?? "").split(" ").filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, moduleFile], {
     cwd: repoRoot,
     stdio: ["ignore", "pipe", "pipe"],
     env: {

@@ -189,6 +189,63 @@ describe("the module's admission webhooks on a real API server", () => {
     );
   });
 
+  // The validating webhook's matchConditions (mesh/admission/validation-match-conditions.ts),
+  // evaluated by the real API server: calls it has made to the webhook, from its own metrics.
+  const validatingCalls = async () => {
+    const text = String((await cluster.api("GET", "/metrics")).body);
+    return text
+      .split("\n")
+      .filter(
+        l =>
+          l.startsWith("apiserver_admission_webhook_admission_duration_seconds_count{") &&
+          l.includes('name="pepr-rigging.pepr.dev"') &&
+          l.includes('type="validating"'),
+      )
+      .reduce((sum, l) => sum + Number(l.split(" ").pop()), 0);
+  };
+
+  it("does not send a pod the mutating webhook injected to the validating webhook", async () => {
+    const before = await validatingCalls();
+    await create(cluster, "/api/v1/namespaces/strict/pods", pod("injected-once"));
+    const stored = await getJson<PodView>(cluster, "/api/v1/namespaces/strict/pods/injected-once");
+    expect(names(stored.spec.initContainers)).toEqual(["istio-init", "istio-proxy"]);
+    expect(await validatingCalls()).toBe(before);
+    // A pod that is not injected still goes to the validating webhook.
+    await create(cluster, "/api/v1/namespaces/plain/pods", pod("not-injected"));
+    expect(await validatingCalls()).toBe(before + 1);
+  });
+
+  it("still refuses an opted-out pod in a mesh-required namespace that carries Istio's status annotation", async () => {
+    const status = { "sidecar.istio.io/status": "{}" };
+    const optedOut = pod("fake-status", { ...status, "sidecar.istio.io/inject": "false" });
+    const hostNet = pod("fake-status-host", status);
+    const hostNetwork = { ...hostNet, spec: { ...hostNet.spec, hostNetwork: true } };
+    const labelledPod = pod("fake-status-label", status);
+    const labelled = {
+      ...labelledPod,
+      metadata: {
+        ...labelledPod.metadata,
+        labels: { ...labelledPod.metadata.labels, "sidecar.istio.io/inject": "False" },
+      },
+    };
+    for (const [obj, path] of [
+      [optedOut, 'metadata.annotations["sidecar.istio.io/inject"]'],
+      [hostNetwork, "spec.hostNetwork"],
+      [labelled, 'metadata.labels["sidecar.istio.io/inject"]'],
+    ] as const) {
+      const res = await cluster.api("POST", "/api/v1/namespaces/strict/pods", obj);
+      expect({
+        name: obj.metadata.name,
+        created: res.status === 201,
+        message: (res.body as { message?: string }).message,
+      }).toEqual({
+        name: obj.metadata.name,
+        created: false,
+        message: expect.stringContaining(`Pod strict/${obj.metadata.name}: ${path}:`),
+      });
+    }
+  });
+
   it("removes its webhook configurations when stopped", async () => {
     await session.stop();
     for (const name of session.webhookNames) {

@@ -3,6 +3,7 @@ import {
   helmAvailabilityTemplate,
   helmServicesTemplate,
   patchManifestYaml,
+  patchValidationWebhookTemplate,
   patchValues,
   patchWatcherTemplate,
 } from "../../scripts/deploy-manifests";
@@ -45,6 +46,15 @@ spec:
               scheme: HTTPS
           ports:
             - containerPort: 3000
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingWebhookConfiguration
+metadata:
+  name: pepr-rigging
+webhooks:
+  - name: pepr-rigging.pepr.dev
+    matchPolicy: Equivalent
+    failurePolicy: Fail
 `;
 
 const template = `spec:
@@ -157,6 +167,18 @@ describe("post-processing the manifests pepr build writes", () => {
     });
   });
 
+  it("skips the validating webhook for pods the mutating webhook injected (matchConditions)", () => {
+    const config = find(patched, "ValidatingWebhookConfiguration", "pepr-rigging") as unknown as {
+      webhooks: unknown;
+    };
+    const hooks = config.webhooks as {
+      matchConditions?: { name: string; expression: string }[];
+    }[];
+    expect(hooks.map(h => h.matchConditions?.map(c => c.name))).toEqual([
+      ["rigging.dev/not-an-injected-pod"],
+    ]);
+  });
+
   it("changes nothing on a second run", () => {
     const once = patchManifestYaml(manifest);
     expect(patchManifestYaml(once)).toBe(once);
@@ -170,6 +192,32 @@ describe("post-processing the manifests pepr build writes", () => {
 });
 
 describe("post-processing the Helm chart pepr build writes", () => {
+  const webhookTemplate = `webhooks:
+  - admissionReviewVersions:
+      - v1
+    failurePolicy: {{ .Values.admission.failurePolicy }}
+    matchPolicy: Equivalent
+    name: {{ .Values.uuid }}.pepr.dev
+`;
+
+  it("adds the validating webhook's matchConditions after its matchPolicy, once", () => {
+    const out = patchValidationWebhookTemplate(webhookTemplate);
+    const hook = (
+      parse(out.replace(/\{\{[^}]*\}\}/g, "x")) as {
+        webhooks: { matchConditions: { name: string; expression: string }[] }[];
+      }
+    ).webhooks[0]!;
+    expect(hook.matchConditions.map(c => c.name)).toEqual(["rigging.dev/not-an-injected-pod"]);
+    expect(hook.matchConditions[0]!.expression).toContain("'sidecar.istio.io/status' in");
+    expect(patchValidationWebhookTemplate(out)).toBe(out);
+  });
+
+  it("refuses a webhook template without matchPolicy, naming the file", () => {
+    expect(() => patchValidationWebhookTemplate("webhooks: []\n")).toThrow(
+      "templates/validation-webhook.yaml: no webhook with `matchPolicy: Equivalent` was found",
+    );
+  });
+
   it("declares the ports in the watcher template, once", () => {
     const out = patchWatcherTemplate(template);
     expect(out).toContain(
