@@ -73,7 +73,7 @@ export function clusterLocalityLb(scope: ProxyScope, c: OutboundCluster): Locali
 }
 
 /** Envoy's "no limit" for circuit breakers, as Istio writes it. */
-const MAX_UINT32 = 4294967295;
+export const MAX_UINT32 = 4294967295;
 
 /** Istio's default connect timeout (MeshConfig.connectTimeout). */
 const DEFAULT_CONNECT_TIMEOUT = msDuration(10_000);
