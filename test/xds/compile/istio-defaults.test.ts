@@ -298,3 +298,38 @@ describe("proxyless gRPC keeps its own shape", () => {
     expect(api.rds.config_source.initial_fetch_timeout).toBeUndefined();
   });
 });
+
+describe("DestinationRule port-level settings replace the destination level", () => {
+  const API = {
+    kind: "Service",
+    metadata: { name: "api", namespace: "default" },
+    spec: {
+      clusterIP: "10.96.0.11",
+      selector: { app: "api" },
+      ports: [
+        { name: "http", port: 80 },
+        { name: "http-admin", port: 8080 },
+      ],
+    },
+  } as unknown as StoreObject;
+  const rule = istioObject("DestinationRule", "api", "default", {
+    host: "api",
+    trafficPolicy: {
+      loadBalancer: { simple: "ROUND_ROBIN" },
+      portLevelSettings: [{ port: { number: 80 }, connectionPool: { tcp: { maxConnections: 7 } } }],
+    },
+  });
+  const r = build(SIDECAR, [API, rule]);
+  const cluster = (port: number) =>
+    dec(named(r.clusters, `outbound|${port}||api.default.svc.cluster.local`));
+
+  it("a port with its own settings gets the default load balancer, not the rule's", () => {
+    expect(cluster(80).lb_policy).toBe("LEAST_REQUEST");
+    expect(cluster(80).circuit_breakers.thresholds[0].max_connections).toEqual({ value: 7 });
+  });
+
+  it("a port without its own settings gets the rule's", () => {
+    expect(cluster(8080).lb_policy ?? "ROUND_ROBIN").toBe("ROUND_ROBIN");
+    expect(cluster(8080).circuit_breakers.thresholds[0].max_connections).toEqual(UNLIMITED);
+  });
+});
