@@ -196,6 +196,8 @@ function gatewayListener(
     name,
     address: { socket_address: { address: port.address, port_value: port.port } },
     traffic_direction: "OUTBOUND",
+    // istiod's accept loop: one connection per socket event, spread over worker threads.
+    max_connections_to_accept_per_socket_event: { value: 1 },
     ...(sni ? { listener_filters: [TLS_INSPECTOR] } : {}),
     filter_chains: chains,
   };

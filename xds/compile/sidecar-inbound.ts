@@ -268,6 +268,8 @@ export function virtualInbound(scope: ProxyScope): Obj {
     name: "virtualInbound",
     address: { socket_address: { address: "0.0.0.0", port_value: VIRTUAL_INBOUND_PORT } },
     traffic_direction: "INBOUND",
+    // istiod's accept loop: one connection per socket event, spread over worker threads.
+    max_connections_to_accept_per_socket_event: { value: 1 },
     listener_filters: inboundListenerFilters(chains),
     // Istio's default protocolDetectionTimeout is 0: inspectors wait for the client's bytes.
     listener_filters_timeout: msDuration(0),

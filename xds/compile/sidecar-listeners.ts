@@ -77,6 +77,8 @@ function virtualOutbound(scope: ProxyScope): Obj {
     address: socket("0.0.0.0", VIRTUAL_OUTBOUND_PORT),
     use_original_dst: { value: true },
     traffic_direction: "OUTBOUND",
+    // istiod's accept loop: one connection per socket event, spread over worker threads.
+    max_connections_to_accept_per_socket_event: { value: 1 },
     filter_chains: [
       {
         name: "virtualOutbound-blackhole",
@@ -195,9 +197,13 @@ function outboundListener(scope: ProxyScope, entry: OutboundEntry): Obj {
       ? { filter_chains: [withHandshakeTimeout(toFilterChain(catchAll ?? { filters: [] }))] }
       : {
           filter_chains: matched,
-          default_filter_chain: catchAll
-            ? toFilterChain(catchAll)
-            : passthroughChain(scope, "PassthroughFilterChain"),
+          // istiod writes the default chain's (empty) match explicitly.
+          default_filter_chain: {
+            filter_chain_match: {},
+            ...(catchAll
+              ? toFilterChain(catchAll)
+              : passthroughChain(scope, "PassthroughFilterChain")),
+          },
         };
   return {
     "@type": Types.listener,

@@ -213,7 +213,6 @@ export function connectionPool(policy: Policy, kind: ProxyKind): Obj {
         max_pending_requests: limit(pool?.http?.http1MaxPendingRequests),
         max_requests: limit(pool?.http?.http2MaxRequests),
         max_retries: limit(pool?.http?.maxRetries),
-        track_remaining: true,
       },
     ],
   };

@@ -205,6 +205,16 @@ describe("istiod's route and listener defaults", () => {
     ]);
   });
 
+  it("capture listeners accept one connection per socket event; a default chain has an explicit empty match", () => {
+    for (const name of ["virtualInbound", "virtualOutbound"])
+      expect(dec(named(r.listeners, name)).max_connections_to_accept_per_socket_event).toEqual({
+        value: 1,
+      });
+    const web80 = dec(named(r.listeners, "0.0.0.0_80"));
+    expect(web80.max_connections_to_accept_per_socket_event).toBeUndefined();
+    expect(web80.default_filter_chain.filter_chain_match).toEqual({});
+  });
+
   it("direct responses up to 1 MiB", () => {
     expect(rc.max_direct_response_body_size_bytes).toEqual({ value: 1048576 });
   });
@@ -255,6 +265,7 @@ describe("istiod's cluster defaults", () => {
 
   it("outbound clusters: panic routing off, endpoints awaited without a fetch timeout", () => {
     const c = cluster("outbound|80||web.default.svc.cluster.local");
+    expect(c.circuit_breakers.thresholds[0].track_remaining).toBeUndefined();
     expect(c.common_lb_config).toEqual({ healthy_panic_threshold: { value: 0 } });
     expect(c.eds_cluster_config.eds_config).toMatchObject({ ads: {}, initial_fetch_timeout: ZERO });
   });
