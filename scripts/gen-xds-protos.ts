@@ -73,6 +73,8 @@ const files = [
   "envoy/config/trace/v3/opentelemetry.proto",
   "envoy/config/trace/v3/datadog.proto",
   "istio/stats/plugin_config.proto",
+  "envoy/extensions/retry/host/previous_hosts/v3/previous_hosts.proto",
+  "envoy/extensions/network/dns_resolver/cares/v3/cares_dns_resolver.proto",
 ];
 
 /** Types kept with everything they reach; anything else is pruned. */
@@ -130,6 +132,10 @@ const rootTypes = [
   "envoy.config.trace.v3.OpenTelemetryConfig",
   "envoy.config.trace.v3.DatadogConfig",
   "stats.PluginConfig",
+  // Istio's defaults (issue 15, held against istiod): the retry policy's previous-hosts
+  // predicate and the c-ares resolver config of DNS clusters.
+  "envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate",
+  "envoy.extensions.network.dns_resolver.cares.v3.CaresDnsResolverConfig",
   // Nested `Any` payloads that Envoy resources commonly carry.
   "google.protobuf.Struct",
   "google.protobuf.Duration",

@@ -16,12 +16,14 @@ import {
   connectionPool,
   effectivePolicy,
   loadBalancing,
+  MAX_UINT32,
   outlierDetection,
 } from "./traffic-policy";
 import {
   ADS_SOURCE,
   BLACKHOLE_CLUSTER,
   clusterName,
+  ENVOY_ADS_SOURCE,
   INBOUND_PASSTHROUGH_CLUSTER,
   msDuration,
   PASSTHROUGH_CLUSTER,
@@ -106,7 +108,10 @@ function discovery(c: OutboundCluster, scope: ProxyScope, lbPolicy: Obj): Obj {
   if (c.eds) {
     return {
       type: "EDS",
-      eds_cluster_config: { service_name: c.name, eds_config: ADS_SOURCE },
+      eds_cluster_config: {
+        service_name: c.name,
+        eds_config: scope.proxy.kind === "grpc" ? ADS_SOURCE : ENVOY_ADS_SOURCE,
+      },
       ...lbPolicy,
     };
   }
@@ -114,11 +119,39 @@ function discovery(c: OutboundCluster, scope: ProxyScope, lbPolicy: Obj): Obj {
     return {
       type: c.service.resolution === "DNS" ? "STRICT_DNS" : "LOGICAL_DNS",
       dns_lookup_family: "V4_ONLY",
+      ...ISTIO_DNS_SETTINGS,
       load_assignment: dnsLoadAssignment(scope, c),
       ...lbPolicy,
     };
   }
   return { type: "ORIGINAL_DST", lb_policy: "CLUSTER_PROVIDED" };
+}
+
+/**
+ * Istio's DNS cluster settings: re-resolve every 60 s (MeshConfig `dnsRefreshRate`'s default)
+ * or sooner when the record's TTL says so, and c-ares with at most 100 UDP queries per socket
+ * (`PILOT_DNS_CARES_UDP_MAX_QUERIES`) so one resolver socket is not used forever.
+ * @see istio/istio pilot/pkg/networking/core/cluster_builder.go (buildCluster)
+ */
+const ISTIO_DNS_SETTINGS = {
+  dns_refresh_rate: msDuration(60_000),
+  respect_dns_ttl: true,
+  typed_dns_resolver_config: {
+    name: "envoy.network.dns_resolver.cares",
+    typed_config: { "@type": Types.caresDnsResolver, udp_max_queries: { value: 100 } },
+  },
+} as const;
+
+/**
+ * `common_lb_config` of an Envoy cluster, which istiod always writes: panic routing off
+ * (`healthy_panic_threshold` 0, PILOT_SEND_UNHEALTHY_ENDPOINTS' default: not-ready endpoints are
+ * sent, and a panicking Envoy would route to them) unless outlier detection's `minHealthPercent`
+ * sets it. Original-destination clusters get it too: istiod sets it before it switches their
+ * policy to CLUSTER_PROVIDED.
+ * @see istio/istio pilot/pkg/networking/core/cluster_traffic_policy.go (applyLoadBalancer)
+ */
+function envoyCommonLbConfig(panic: number | undefined): Obj {
+  return { healthy_panic_threshold: { value: panic ?? 0 } };
 }
 
 /** The Cluster resource of one outbound cluster. */
@@ -137,8 +170,7 @@ export function buildOutboundCluster(scope: ProxyScope, c: OutboundCluster): Obj
     const socket = grpcClusterTls(scope, c, policy.tls);
     if (socket) cluster.transport_socket = socket;
   }
-  if (panic !== undefined && kind !== "grpc")
-    cluster.common_lb_config = { healthy_panic_threshold: { value: panic } };
+  if (kind !== "grpc") cluster.common_lb_config = envoyCommonLbConfig(panic);
   Object.assign(
     cluster,
     clusterHealthOverrides(policy, kind, cluster, scope.mesh.localityLbSetting),
@@ -167,27 +199,60 @@ function httpProtocolOptions(h2: boolean, upstream: Obj | undefined): Obj | unde
   };
 }
 
+/**
+ * Istio's circuit breakers where no DestinationRule sets any: every limit at its maximum, so
+ * Envoy's defaults (1024 connections, pending and active requests; 3 retries) never cap a
+ * passthrough or inbound cluster.
+ * @see istio/istio pilot/pkg/networking/core/cluster_builder.go (getDefaultCircuitBreakerThresholds)
+ */
+const UNLIMITED_CIRCUIT_BREAKERS = {
+  thresholds: [
+    {
+      max_connections: { value: MAX_UINT32 },
+      max_pending_requests: { value: MAX_UINT32 },
+      max_requests: { value: MAX_UINT32 },
+      max_retries: { value: MAX_UINT32 },
+    },
+  ],
+} as const;
+
+/**
+ * HTTP options of the passthrough clusters: the upstream speaks whatever the downstream spoke
+ * (HTTP/1.1 or HTTP/2), and idle pooled connections close after 5 minutes.
+ * @see istio/istio pilot/pkg/networking/core/cluster_builder.go (buildDefaultPassthroughCluster,
+ *   passthroughHttpProtocolOptions)
+ */
+const PASSTHROUGH_HTTP_OPTIONS = {
+  "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
+    "@type": Types.httpProtocolOptions,
+    common_http_protocol_options: { idle_timeout: msDuration(300_000) },
+    use_downstream_protocol_config: { http_protocol_options: {}, http2_protocol_options: {} },
+  },
+} as const;
+
 function sidecarFixedClusters(): Obj[] {
   const timeout = msDuration(10_000);
+  const passthrough = {
+    type: "ORIGINAL_DST",
+    lb_policy: "CLUSTER_PROVIDED",
+    connect_timeout: timeout,
+    circuit_breakers: UNLIMITED_CIRCUIT_BREAKERS,
+    typed_extension_protocol_options: PASSTHROUGH_HTTP_OPTIONS,
+  };
   return [
     { "@type": Types.cluster, name: BLACKHOLE_CLUSTER, type: "STATIC", connect_timeout: timeout },
-    {
-      "@type": Types.cluster,
-      name: PASSTHROUGH_CLUSTER,
-      type: "ORIGINAL_DST",
-      lb_policy: "CLUSTER_PROVIDED",
-      connect_timeout: timeout,
-    },
+    { "@type": Types.cluster, name: PASSTHROUGH_CLUSTER, ...passthrough },
     {
       "@type": Types.cluster,
       name: INBOUND_PASSTHROUGH_CLUSTER,
-      type: "ORIGINAL_DST",
-      lb_policy: "CLUSTER_PROVIDED",
-      connect_timeout: timeout,
+      ...passthrough,
       upstream_bind_config: INBOUND_BIND,
     },
   ];
 }
+
+/** Istio's cleanup interval for inbound original-destination clusters: never (about 292 years). */
+const NEVER_CLEANUP = { seconds: 9_223_372_035, nanos: 0 };
 
 /**
  * Inbound clusters `inbound|<workload port>||`: original-destination clusters delivering to the
@@ -200,7 +265,11 @@ function inboundClusters(scope: ProxyScope): Obj[] {
     type: "ORIGINAL_DST",
     lb_policy: "CLUSTER_PROVIDED",
     connect_timeout: msDuration(10_000),
+    circuit_breakers: UNLIMITED_CIRCUIT_BREAKERS,
+    // Hosts are the workload itself: nothing to clean up, so no periodic sweep.
+    cleanup_interval: NEVER_CLEANUP,
     upstream_bind_config: INBOUND_BIND,
+    common_lb_config: {},
   }));
 }
 

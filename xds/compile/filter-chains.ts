@@ -40,8 +40,20 @@ export const TLS_INSPECTOR: Obj = {
   name: "envoy.filters.listener.tls_inspector",
   typed_config: {
     "@type": "type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector",
+    // Istio's: a ClientHello rarely needs more; Envoy's default 64 KiB per connection is memory.
+    initial_read_buffer_size: { value: 512 },
   },
 };
+
+/**
+ * How long a connection may take to finish its transport handshake on a filter chain, as
+ * istiod bounds it (15 s, `GATEWAY_TRANSPORT_SOCKET_CONNECT_TIMEOUT`) on the outbound and
+ * gateway chains it builds, against slow-handshake memory exhaustion.
+ * @see istio/istio pilot/pkg/networking/core/listener.go (gatewayTransportSocketConnectTimeout)
+ */
+export function withHandshakeTimeout(chain: Obj): Obj {
+  return { ...chain, transport_socket_connect_timeout: { seconds: 15, nanos: 0 } };
+}
 /** Recognises plaintext HTTP and sets the ALPN to `http/1.1` or `h2c`. */
 export const HTTP_INSPECTOR: Obj = {
   name: "envoy.filters.listener.http_inspector",

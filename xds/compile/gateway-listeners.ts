@@ -26,19 +26,20 @@ import {
   type GatewayServer,
 } from "./gateway-model";
 import { autoPassthroughChains } from "./auto-passthrough";
-import { TLS_INSPECTOR, toFilterChain } from "./filter-chains";
+import { TLS_INSPECTOR, toFilterChain, withHandshakeTimeout } from "./filter-chains";
 import { gatewayRouteName } from "./gateway-routes";
 import { gatewayTlsSocket } from "./gateway-tls";
 import { inboundSecurity, type InboundSecurity } from "./inbound-security";
 import { matchAppliesTo } from "./route-match";
 import type { ProxyScope } from "./scope";
 import { tcpProxyFilter } from "./tcp-routes";
-import { ADS_SOURCE, FilterNames, httpFilters, Types, type Obj } from "./xds-util";
+import { istioHcmDefaults } from "./hcm-defaults";
+import { ENVOY_ADS_SOURCE, FilterNames, httpFilters, Types, type Obj } from "./xds-util";
 
 /**
  * The gateway's HttpConnectionManager: the client's address is the real one
  * (`use_remote_address`), paths are normalized before routing, client certificate details
- * are replaced rather than trusted, and WebSocket upgrades pass.
+ * are replaced rather than trusted, and WebSocket upgrades pass (`hcm-defaults.ts`).
  * @see istio/istio pilot/pkg/networking/core/gateway.go (buildGatewayConnectionManager)
  */
 function gatewayHcm(statPrefix: string, routeName: string, security: InboundSecurity): Obj {
@@ -47,18 +48,13 @@ function gatewayHcm(statPrefix: string, routeName: string, security: InboundSecu
     typed_config: {
       "@type": Types.hcm,
       stat_prefix: statPrefix,
-      rds: { route_config_name: routeName, config_source: ADS_SOURCE },
+      rds: { route_config_name: routeName, config_source: ENVOY_ADS_SOURCE },
       http_filters: [
         ...(security.jwt ? [security.jwt] : []),
         ...security.httpAuthz,
         ...httpFilters(),
       ],
-      use_remote_address: { value: true },
-      normalize_path: { value: true },
-      path_with_escaped_slashes_action: "KEEP_UNCHANGED",
-      forward_client_cert_details: "SANITIZE_SET",
-      set_current_client_cert_details: { subject: { value: true }, dns: true, uri: true },
-      upgrade_configs: [{ upgrade_type: "websocket" }],
+      ...istioHcmDefaults("gateway"),
     },
   };
 }
@@ -190,7 +186,7 @@ function gatewayListener(
       const key = JSON.stringify(chain.filter_chain_match ?? {});
       if (seen.has(key)) continue;
       seen.add(key);
-      chains.push(withNetworkAuthz(chain, inboundSecurity(scope)));
+      chains.push(withHandshakeTimeout(withNetworkAuthz(chain, inboundSecurity(scope))));
     }
   }
   if (chains.length === 0) return undefined;
@@ -200,6 +196,8 @@ function gatewayListener(
     name,
     address: { socket_address: { address: port.address, port_value: port.port } },
     traffic_direction: "OUTBOUND",
+    // istiod's accept loop: one connection per socket event, spread over worker threads.
+    max_connections_to_accept_per_socket_event: { value: 1 },
     ...(sni ? { listener_filters: [TLS_INSPECTOR] } : {}),
     filter_chains: chains,
   };

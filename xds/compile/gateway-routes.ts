@@ -17,7 +17,7 @@ import {
 import type { VirtualService } from "../../mesh/api";
 import { virtualServiceRoutes } from "./http-routes";
 import type { ProxyScope } from "./scope";
-import { byString, Types, type Obj } from "./xds-util";
+import { byString, MAX_DIRECT_RESPONSE_BODY, Types, type Obj } from "./xds-util";
 
 /** Istio's route config name for an HTTP or terminated HTTPS server. */
 export function gatewayRouteName(server: GatewayServer): string {
@@ -102,5 +102,7 @@ export function gatewayRouteConfigs(
     name,
     virtual_hosts: virtualHosts(scope, servers, virtualServices),
     validate_clusters: { value: false },
+    ignore_port_in_host_matching: true,
+    max_direct_response_body_size_bytes: MAX_DIRECT_RESPONSE_BODY,
   }));
 }

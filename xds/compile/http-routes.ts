@@ -86,7 +86,7 @@ function forwardAction(
     };
   }
   Object.assign(action, timeoutFields(route.timeout, kind));
-  const retry = retryPolicy(route.retries);
+  const retry = retryPolicy(route.retries, kind);
   if (retry) action.retry_policy = retry;
   const rw = route.rewrite;
   if (rw?.uri !== undefined) {
@@ -199,7 +199,7 @@ export function defaultRoute(scope: ProxyScope, service: ServiceInfo, port: numb
   const action: Obj = {
     cluster: clusterName("outbound", port, "", service.hostname),
     ...timeoutFields(undefined, scope.proxy.kind),
-    retry_policy: defaultRetryPolicy(),
+    retry_policy: defaultRetryPolicy(scope.proxy.kind),
   };
   const hash = hashPolicies(
     effectivePolicy(scope.destinationRule(service.hostname), port).loadBalancer,

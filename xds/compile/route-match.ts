@@ -53,7 +53,8 @@ export function translateMatch(m: HttpMatchRequest | undefined): Obj {
   else if (uri?.prefix !== undefined) out.prefix = uri.prefix;
   else if (uri?.regex !== undefined) out.safe_regex = { regex: uri.regex };
   else out.prefix = "/";
-  if (m?.ignoreUriCase) out.case_sensitive = { value: false };
+  // Istio writes case_sensitive on every match it translates (none on the implicit catch-all).
+  if (m) out.case_sensitive = { value: !m.ignoreUriCase };
   const headers: Obj[] = [];
   for (const [name, sm] of Object.entries(m?.headers ?? {}))
     headers.push(headerMatcher(name.toLowerCase(), sm));

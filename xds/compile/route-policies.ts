@@ -34,23 +34,45 @@ export const GRPC_STATUS: Readonly<Record<string, number>> = {
  * Istio's default retry policy: 2 retries on connect failures, refused streams and gRPC
  * UNAVAILABLE/CANCELLED. `retriable-status-codes` is in `retry_on` but, as in istiod
  * (pilot/pkg/networking/core/route/retry/retry.go), with no codes: a 503 is not retried unless a
- * VirtualService's `retryOn` names it (found by the xDS diff against istiod). Istio also sets the
- * `previous_hosts` predicate, whose extension type our descriptor does not carry;
- * `host_selection_retry_max_attempts` stays.
+ * VirtualService's `retryOn` names it (found by the xDS diff against istiod). A retry avoids the
+ * host that just failed (the `previous_hosts` predicate, up to 5 host picks) on Envoy; proxyless
+ * gRPC has no host predicates, so it gets none (as from Istio's grpcgen).
  */
-export function defaultRetryPolicy(): Obj {
+export function defaultRetryPolicy(kind: ProxyKind = "sidecar"): Obj {
   return {
     num_retries: { value: 2 },
     retry_on: "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes",
+    ...(kind === "grpc"
+      ? {}
+      : {
+          retry_host_predicate: [
+            {
+              name: "envoy.retry_host_predicates.previous_hosts",
+              typed_config: { "@type": Types.previousHostsPredicate },
+            },
+          ],
+        }),
     host_selection_retry_max_attempts: 5,
   };
 }
 
+/**
+ * The retry policy of istiod's inbound default route: a request the app's connection reset
+ * before any response byte is retried twice (`reset-before-request`), nothing else.
+ * @see istio/istio pilot/pkg/networking/core/route/route.go (BuildDefaultHTTPInboundRoute)
+ */
+export function inboundRetryPolicy(): Obj {
+  return { retry_on: "reset-before-request", num_retries: { value: 2 } };
+}
+
 /** A VirtualService retry policy; undefined when retries are off (`attempts: 0`). */
-export function retryPolicy(retries: HttpRetry | undefined): Obj | undefined {
-  if (!retries) return defaultRetryPolicy();
+export function retryPolicy(
+  retries: HttpRetry | undefined,
+  kind: ProxyKind = "sidecar",
+): Obj | undefined {
+  if (!retries) return defaultRetryPolicy(kind);
   if (!retries.attempts || retries.attempts <= 0) return undefined;
-  const out = defaultRetryPolicy();
+  const out = defaultRetryPolicy(kind);
   out.num_retries = { value: retries.attempts };
   if (retries.retryOn) {
     const tokens = retries.retryOn

@@ -11,7 +11,7 @@ import { isHttpProtocol, type ServiceInfo, type ServicePortInfo } from "../../me
 import { defaultRoute, virtualServiceRoutes } from "./http-routes";
 import type { Proxy } from "./proxy";
 import type { ProxyScope } from "./scope";
-import { PASSTHROUGH_CLUSTER, Types, type Obj } from "./xds-util";
+import { MAX_DIRECT_RESPONSE_BODY, PASSTHROUGH_CLUSTER, Types, type Obj } from "./xds-util";
 
 /**
  * Istio's alternative names for a Kubernetes service host: `reviews`, `reviews.default`,
@@ -30,14 +30,31 @@ export function altHosts(hostname: string, proxy: Proxy): string[] {
   return [...alts, withNs, `${withNs}.svc`];
 }
 
-/** The domains of a service's virtual host: each name, with and without `:port`, and VIPs. */
+/**
+ * The domains of a service's virtual host. Envoy sidecars: each name once, without `:port`
+ * (their route configs set `ignore_port_in_host_matching`), the absolute FQDN (`host.`) after
+ * the host name, then Istio's short forms in its order (`reviews`, `reviews.default.svc`,
+ * `reviews.default`), then the VIPs. Proxyless gRPC matches the authority with its port, so
+ * each name comes with and without `:port`.
+ * @see istio/istio pilot/pkg/networking/core/httproute.go (generateVirtualHostDomains,
+ *   GenerateAltVirtualHosts; ENABLE_ABSOLUTE_FQDN_VHOST_DOMAIN)
+ */
 export function virtualHostDomains(service: ServiceInfo, port: number, proxy: Proxy): string[] {
-  const names = [
-    service.hostname,
-    ...altHosts(service.hostname, proxy),
-    ...service.addresses.filter(a => !a.includes("/")),
-  ];
-  return names.flatMap(n => [n, `${n}:${port}`]);
+  const vips = service.addresses.filter(a => !a.includes("/"));
+  if (proxy.kind === "grpc") {
+    const names = [service.hostname, ...altHosts(service.hostname, proxy), ...vips];
+    return names.flatMap(n => [n, `${n}:${port}`]);
+  }
+  const alts = altHosts(service.hostname, proxy);
+  // Same namespace, Istio lists `reviews`, `reviews.default.svc`, `reviews.default`; from
+  // another, `reviews.default`, `reviews.default.svc` (altHosts' own order).
+  const ordered = alts.length === 3 ? [alts[0]!, alts[2]!, alts[1]!] : alts;
+  const absolute = isIpAddress(service.hostname) ? [] : [`${service.hostname}.`];
+  return [service.hostname, ...absolute, ...ordered, ...vips];
+}
+
+function isIpAddress(host: string): boolean {
+  return /^[\d.]+$/.test(host) || host.includes(":");
 }
 
 /** A service port's virtual host, with domains not already claimed in the route config. */
@@ -119,6 +136,7 @@ export function sidecarRouteConfigs(scope: ProxyScope): Obj[] {
         virtual_hosts: [...hosts, catchAllHost(scope)],
         validate_clusters: { value: false },
         ignore_port_in_host_matching: true,
+        max_direct_response_body_size_bytes: MAX_DIRECT_RESPONSE_BODY,
       };
     });
 }

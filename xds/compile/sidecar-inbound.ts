@@ -25,10 +25,12 @@
 import type { MtlsMode } from "../../mesh/authn";
 import { isHttpProtocol, type ServicePortInfo } from "../../mesh/store";
 import { ISTIO_MTLS_ALPNS, PLAINTEXT_HTTP_ALPNS } from "./filter-chains";
+import { istioHcmDefaults } from "./hcm-defaults";
 import { inboundListenerFilters } from "./inbound-listener-filters";
 import { inboundPorts } from "./inbound";
 import { inboundSecurity, portMode, type InboundSecurity } from "./inbound-security";
 import { inboundMtlsSocket } from "./inbound-tls";
+import { inboundRetryPolicy } from "./route-policies";
 import type { ProxyScope } from "./scope";
 import {
   BLACKHOLE_CLUSTER,
@@ -158,7 +160,16 @@ function connectionManager(target: ChainTarget, security: InboundSecurity): Obj 
               {
                 name: "default",
                 match: { prefix: "/" },
-                route: { cluster, timeout: msDuration(0), max_grpc_timeout: msDuration(0) },
+                route: {
+                  cluster,
+                  timeout: msDuration(0),
+                  retry_policy: inboundRetryPolicy(),
+                  // No limit, and none from a client's grpc-timeout header either.
+                  max_stream_duration: {
+                    max_stream_duration: msDuration(0),
+                    grpc_timeout_header_max: msDuration(0),
+                  },
+                },
               },
             ],
           },
@@ -169,6 +180,7 @@ function connectionManager(target: ChainTarget, security: InboundSecurity): Obj 
         ...security.httpAuthz,
         ...httpFilters(),
       ],
+      ...istioHcmDefaults("inbound"),
     },
   };
 }
@@ -256,6 +268,8 @@ export function virtualInbound(scope: ProxyScope): Obj {
     name: "virtualInbound",
     address: { socket_address: { address: "0.0.0.0", port_value: VIRTUAL_INBOUND_PORT } },
     traffic_direction: "INBOUND",
+    // istiod's accept loop: one connection per socket event, spread over worker threads.
+    max_connections_to_accept_per_socket_event: { value: 1 },
     listener_filters: inboundListenerFilters(chains),
     // Istio's default protocolDetectionTimeout is 0: inspectors wait for the client's bytes.
     listener_filters_timeout: msDuration(0),

@@ -24,14 +24,16 @@ import {
   PLAINTEXT_HTTP_ALPNS,
   RAW_BUFFER,
   toFilterChain,
+  withHandshakeTimeout,
   type ChainOpts,
 } from "./filter-chains";
 import { outboundRouteChains, type OutboundTarget } from "./tcp-routes";
 import { virtualInbound } from "./sidecar-inbound";
 import type { ProxyScope } from "./scope";
+import { istioHcmDefaults } from "./hcm-defaults";
 import {
-  ADS_SOURCE,
   BLACKHOLE_CLUSTER,
+  ENVOY_ADS_SOURCE,
   FilterNames,
   httpFilters,
   msDuration,
@@ -75,6 +77,8 @@ function virtualOutbound(scope: ProxyScope): Obj {
     address: socket("0.0.0.0", VIRTUAL_OUTBOUND_PORT),
     use_original_dst: { value: true },
     traffic_direction: "OUTBOUND",
+    // istiod's accept loop: one connection per socket event, spread over worker threads.
+    max_connections_to_accept_per_socket_event: { value: 1 },
     filter_chains: [
       {
         name: "virtualOutbound-blackhole",
@@ -101,9 +105,9 @@ function httpChain(address: string, port: number): ChainOpts {
         typed_config: {
           "@type": Types.hcm,
           stat_prefix: `outbound_${address}_${port}`,
-          rds: { route_config_name: String(port), config_source: ADS_SOURCE },
+          rds: { route_config_name: String(port), config_source: ENVOY_ADS_SOURCE },
           http_filters: httpFilters(),
-          use_remote_address: { value: false },
+          ...istioHcmDefaults("outbound"),
         },
       },
     ],
@@ -184,16 +188,22 @@ function addServicePort(
  */
 function outboundListener(scope: ProxyScope, entry: OutboundEntry): Obj {
   const catchAll = entry.chains.find(isMatchAll);
-  const matched = entry.chains.filter(c => !isMatchAll(c)).map(toFilterChain);
+  const matched = entry.chains
+    .filter(c => !isMatchAll(c))
+    .map(c => withHandshakeTimeout(toFilterChain(c)));
   const filters = listenerFiltersFor(entry.chains);
   const chains =
     matched.length === 0
-      ? { filter_chains: [toFilterChain(catchAll ?? { filters: [] })] }
+      ? { filter_chains: [withHandshakeTimeout(toFilterChain(catchAll ?? { filters: [] }))] }
       : {
           filter_chains: matched,
-          default_filter_chain: catchAll
-            ? toFilterChain(catchAll)
-            : passthroughChain(scope, "PassthroughFilterChain"),
+          // istiod writes the default chain's (empty) match explicitly.
+          default_filter_chain: {
+            filter_chain_match: {},
+            ...(catchAll
+              ? toFilterChain(catchAll)
+              : passthroughChain(scope, "PassthroughFilterChain")),
+          },
         };
   return {
     "@type": Types.listener,

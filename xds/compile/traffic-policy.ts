@@ -35,34 +35,53 @@ const FIELDS = [
   "proxyProtocol",
 ] as const;
 
-/** A policy with its port-level settings for `port` laid over it (Istio's MergeTrafficPolicy). */
-function atPort(policy: TrafficPolicy | undefined, port: number): Policy {
-  if (!policy) return {};
+/** The fields a port-level setting carries. */
+const PORT_FIELDS = ["connectionPool", "loadBalancer", "outlierDetection", "tls"] as const;
+
+/**
+ * A policy as it applies to `port`. A port-level setting for the port replaces the policy
+ * wholesale: a field it omits falls back to the default, it is not inherited from the
+ * destination level (Istio's documented rule; found by the xDS diff against istiod, where a
+ * DestinationRule's `loadBalancer` did not reach a port with only port-level `tls`).
+ * @see istio/istio pilot/pkg/networking/util/util.go (GetPortLevelTrafficPolicy)
+ */
+function atPort(
+  policy: TrafficPolicy | undefined,
+  port: number,
+): { policy: Policy; portLevel: boolean } {
+  if (!policy) return { policy: {}, portLevel: false };
   const out: Record<string, unknown> = {};
-  for (const f of FIELDS) if (policy[f] !== undefined) out[f] = policy[f];
   const level = policy.portLevelSettings?.find(p => p.port?.number === port);
   if (level) {
-    for (const f of ["connectionPool", "loadBalancer", "outlierDetection", "tls"] as const)
-      if (level[f] !== undefined) out[f] = level[f];
+    for (const f of PORT_FIELDS) if (level[f] !== undefined) out[f] = level[f];
+    return { policy: out as Policy, portLevel: true };
   }
-  return out as Policy;
+  for (const f of FIELDS) if (policy[f] !== undefined) out[f] = policy[f];
+  return { policy: out as Policy, portLevel: false };
 }
 
 /**
- * The policy for `port` and `subset`: the rule's policy (with its port-level settings), then
- * the subset's policy field by field (with its own port-level settings).
+ * The policy for `port` and `subset`: the rule's policy at the port, then the subset's field by
+ * field; a subset port-level setting for the port replaces all four port fields, set or not.
+ * @see istio/istio pilot/pkg/networking/util/util.go (MergeSubsetTrafficPolicy),
+ *   pilot/pkg/model/destination_rule.go (MergeTrafficPolicy)
  */
 export function effectivePolicy(
   rule: DestinationRule | undefined,
   port: number,
   subset?: string,
 ): Policy {
-  const base = atPort(rule?.spec.trafficPolicy, port);
+  const base = atPort(rule?.spec.trafficPolicy, port).policy;
   if (!subset) return base;
   const sub = rule?.spec.subsets?.find(s => s.name === subset);
   const over = atPort(sub?.trafficPolicy, port);
   const merged: Record<string, unknown> = { ...base };
-  for (const f of FIELDS) if (over[f] !== undefined) merged[f] = over[f];
+  const replaced = (f: (typeof FIELDS)[number]) =>
+    over.portLevel && (PORT_FIELDS as readonly string[]).includes(f);
+  for (const f of FIELDS) {
+    if (over.policy[f] !== undefined) merged[f] = over.policy[f];
+    else if (replaced(f)) delete merged[f];
+  }
   return merged as Policy;
 }
 
@@ -73,7 +92,7 @@ export function clusterLocalityLb(scope: ProxyScope, c: OutboundCluster): Locali
 }
 
 /** Envoy's "no limit" for circuit breakers, as Istio writes it. */
-const MAX_UINT32 = 4294967295;
+export const MAX_UINT32 = 4294967295;
 
 /** Istio's default connect timeout (MeshConfig.connectTimeout). */
 const DEFAULT_CONNECT_TIMEOUT = msDuration(10_000);
@@ -194,7 +213,6 @@ export function connectionPool(policy: Policy, kind: ProxyKind): Obj {
         max_pending_requests: limit(pool?.http?.http1MaxPendingRequests),
         max_requests: limit(pool?.http?.http2MaxRequests),
         max_retries: limit(pool?.http?.maxRetries),
-        track_remaining: true,
       },
     ],
   };

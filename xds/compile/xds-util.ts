@@ -20,6 +20,8 @@ export const Types = {
   cors: `${T}envoy.extensions.filters.http.cors.v3.Cors`,
   corsPolicy: `${T}envoy.extensions.filters.http.cors.v3.CorsPolicy`,
   httpProtocolOptions: `${T}envoy.extensions.upstreams.http.v3.HttpProtocolOptions`,
+  caresDnsResolver: `${T}envoy.extensions.network.dns_resolver.cares.v3.CaresDnsResolverConfig`,
+  previousHostsPredicate: `${T}envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate`,
 } as const;
 
 /** Istio's well-known filter names. */
@@ -48,8 +50,27 @@ export function clusterName(
   return `${direction}|${port}|${subset}|${host}`;
 }
 
+/**
+ * istiod's limit on a direct response body (1 MiB; Envoy's default is 4 KiB), on outbound and
+ * gateway route configs.
+ * @see istio/istio pilot/pkg/networking/core/route/route.go (DefaultMaxDirectResponseBodySizeBytes)
+ */
+export const MAX_DIRECT_RESPONSE_BODY = { value: 1_048_576 } as const;
+
 /** A ConfigSource pointing at the ADS stream the proxy is on. */
 export const ADS_SOURCE = { ads: {}, resource_api_version: "V3" } as const;
+
+/**
+ * The ConfigSource istiod gives Envoy for RDS and EDS: ADS with `initial_fetch_timeout` 0, so a
+ * listener or cluster waits for its routes or endpoints instead of warming up without them after
+ * Envoy's default 15 s. Proxyless gRPC keeps `ADS_SOURCE` (Istio's grpcgen sets no timeout).
+ * @see istio/istio pilot/pkg/networking/core/listener_builder.go, cluster_builder.go
+ */
+export const ENVOY_ADS_SOURCE = {
+  ads: {},
+  initial_fetch_timeout: { seconds: 0, nanos: 0 },
+  resource_api_version: "V3",
+} as const;
 
 /** `google.protobuf.Duration` object form of a Go duration string (undefined if not one). */
 export function protoDuration(

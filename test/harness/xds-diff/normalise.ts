@@ -160,6 +160,29 @@ export const NORMALISATION: readonly NormaliseRule[] = [
         withoutKeys(["access_log", "tracing", "request_id_extension", "decorator"]),
       ) as Json,
   },
+  {
+    name: "endpoint-order",
+    reason:
+      "The order of `lb_endpoints` within a locality: istiod lists them in its informer's order, which varies from run to run for the same pods; Envoy's load balancers (round robin starts at a random index, least request and random pick by chance, ring hash hashes the address) do not depend on it. Sorted by address and port on both sides.",
+    apply: (t, r) => {
+      if (t !== "EDS") return r;
+      const key = (e: Json): string => {
+        const sa = (e.endpoint as Json | undefined)?.address as Json | undefined;
+        const s = sa?.socket_address as Json | undefined;
+        return `${String(s?.address ?? "")}:${String(s?.port_value ?? "")}`;
+      };
+      return mapObjects(r, o =>
+        Array.isArray(o.lb_endpoints)
+          ? {
+              ...o,
+              lb_endpoints: [...(o.lb_endpoints as Json[])].sort((a, b) =>
+                key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0,
+              ),
+            }
+          : o,
+      ) as Json;
+    },
+  },
 ];
 
 /** Applies every rule to a resource of `type`. */

@@ -416,17 +416,15 @@ describe("Envoy sidecar resources", () => {
       "reviews.default.svc.cluster.local:9080",
       "allow_any",
     ]);
+    // Istio 1.31's forms: no `:port` (the route config ignores the port), the absolute FQDN.
+    expect(rc.ignore_port_in_host_matching).toBe(true);
     expect(rc.virtual_hosts[0].domains).toEqual([
       "reviews.default.svc.cluster.local",
-      "reviews.default.svc.cluster.local:9080",
+      "reviews.default.svc.cluster.local.",
       "reviews",
-      "reviews:9080",
-      "reviews.default",
-      "reviews.default:9080",
       "reviews.default.svc",
-      "reviews.default.svc:9080",
+      "reviews.default",
       "10.96.0.10",
-      "10.96.0.10:9080",
     ]);
     const inbound = dec(named(r.listeners, "virtualInbound"));
     expect(inbound.address.socket_address.port_value).toBe(15006);

@@ -90,6 +90,9 @@ function ppRoutes(r: CompiledResources): JsonList {
   return rc.virtual_hosts.find((v: Json) => v.name === `${PP}:9080`).routes;
 }
 
+/** A match translated from a VirtualService: istiod writes case_sensitive on each. */
+const caseSensitive = (m: Json) => ({ ...m, case_sensitive: { value: true } });
+
 /** Route name, match and cluster: what delegation decides. */
 const summary = (routes: Json[]) =>
   routes.map(r => ({ name: r.name, match: r.match, cluster: r.route?.cluster }));
@@ -106,10 +109,11 @@ describe("delegate VirtualServices (sidecar)", () => {
     ]);
     expect(summary(ppRoutes(r))).toEqual([
       // `reviews` is the delegate's (team) reviews, not the root namespace's.
-      { name: "pp-v1", match: { path: "/productpage/v1" }, cluster: REVIEWS_TEAM },
-      { name: "pp", match: { prefix: "/productpage/api" }, cluster: REVIEWS_TEAM },
+      { name: "pp-v1", match: caseSensitive({ path: "/productpage/v1" }), cluster: REVIEWS_TEAM },
+      { name: "pp", match: caseSensitive({ prefix: "/productpage/api" }), cluster: REVIEWS_TEAM },
       // No match of its own: the root's.
-      { name: "pp-all", match: { prefix: "/productpage" }, cluster: PP_CLUSTER },
+      { name: "pp-all", match: caseSensitive({ prefix: "/productpage" }), cluster: PP_CLUSTER },
+      // No match at all: the implicit catch-all, without case_sensitive (as from istiod).
       { name: "rest", match: { prefix: "/" }, cluster: PP_CLUSTER },
     ]);
     expect(r.warnings).toEqual([]);
@@ -229,7 +233,7 @@ describe("delegate VirtualServices (sidecar)", () => {
         "VirtualService default/pp-root: spec.http[0].delegate: delegate VirtualService team/pp-routes spec.http[0].match is not within any of the root route's matches; dropped",
       ]);
     } else {
-      expect(routes.map(x => x.match)).toEqual(expected);
+      expect(routes.map(x => x.match)).toEqual(expected.map(caseSensitive));
       expect(routes.every(x => x.route.cluster === REVIEWS_TEAM)).toBe(true);
       expect(r.warnings).toEqual([]);
     }
@@ -466,9 +470,12 @@ describe("delegate VirtualServices (gateway)", () => {
     const r = gatewayBuild([gatewayRoot(), api({})]);
     const rc = dec(named(r.routes, "http.8080"));
     expect(rc.virtual_hosts[0].routes.map((x: Json) => [x.match, x.route.cluster])).toEqual([
-      [{ prefix: "/api/v1/products" }, PP_CLUSTER],
-      [{ prefix: "/api/v1/reviews" }, "outbound|9080||reviews.default.svc.cluster.local"],
-      [{ path: "/productpage" }, PP_CLUSTER],
+      [caseSensitive({ prefix: "/api/v1/products" }), PP_CLUSTER],
+      [
+        caseSensitive({ prefix: "/api/v1/reviews" }),
+        "outbound|9080||reviews.default.svc.cluster.local",
+      ],
+      [caseSensitive({ path: "/productpage" }), PP_CLUSTER],
     ]);
     expect(r.clusters.map(c => c.name)).toEqual([
       PP_CLUSTER,

@@ -381,9 +381,10 @@ describe("locality failover priorities", () => {
       healthy_panic_threshold: { value: 0 },
       locality_weighted_lb_config: {},
     });
-    expect(
-      cluster(build([REVIEWS, DR({ loadBalancer: failover })])).common_lb_config,
-    ).toBeUndefined();
+    // Without outlier detection: istiod's default panic threshold 0, no locality weighting.
+    expect(cluster(build([REVIEWS, DR({ loadBalancer: failover })])).common_lb_config).toEqual({
+      healthy_panic_threshold: { value: 0 },
+    });
     // The mesh default alone (no failover list) needs no locality weighting, as in Istio.
     expect(cluster(build([REVIEWS, DR({ outlierDetection: OUTLIER })])).common_lb_config).toEqual({
       healthy_panic_threshold: { value: 0 },
@@ -429,7 +430,7 @@ describe("locality load balancing beyond EDS", () => {
       ]),
     );
     expect(c.type).toBe("ORIGINAL_DST");
-    expect(c.common_lb_config).toBeUndefined();
+    expect(c.common_lb_config).toEqual({ healthy_panic_threshold: { value: 0 } });
   });
 });
 
@@ -466,7 +467,10 @@ describe("locality distribute weights", () => {
       expect(Object.values(priorities(r)).every(p => p === 0)).toBe(true);
     }
     const c = cluster(build([REVIEWS, DR(policy)]));
-    expect(c.common_lb_config).toEqual({ locality_weighted_lb_config: {} });
+    expect(c.common_lb_config).toEqual({
+      healthy_panic_threshold: { value: 0 },
+      locality_weighted_lb_config: {},
+    });
   });
 
   it("distribute and failover together (refused on admission): distribute wins, no crash", () => {

@@ -790,7 +790,9 @@ describe("mesh-wide localityLbSetting", () => {
       ["us-west", 20],
     ]);
     expect(cluster(r, CLUSTER).common_lb_config.locality_weighted_lb_config).toEqual({});
-    expect(cluster(build([REVIEWS], NODES.sidecar), CLUSTER).common_lb_config).toBeUndefined();
+    expect(cluster(build([REVIEWS], NODES.sidecar), CLUSTER).common_lb_config).toEqual({
+      healthy_panic_threshold: { value: 0 },
+    });
   });
 });
 

@@ -1,0 +1,346 @@
+/**
+ * The defaults istiod writes on every Envoy resource it builds, whatever the config (found by
+ * the xDS diff against istiod, test/integration/xds-diff.test.ts): HTTP connection manager
+ * fields per listener class, the retry host predicate, route config limits, filter chain
+ * handshake timeouts, and cluster defaults (panic threshold, circuit breakers, DNS settings,
+ * config source timeouts). Asserted on the resources as Envoy receives them: encoded against
+ * Envoy's protos and decoded back. Proxyless gRPC clients must get none of the Envoy-only ones.
+ */
+import { storeOf, type StoreObject } from "../../../mesh/store";
+import { compile } from "../../../xds/compile";
+import type { ResourceObject } from "../../../xds/encode/encode-resource";
+import {
+  checkedSnapshot,
+  decoded,
+  grpcNode,
+  istioObject,
+  named,
+  sidecarNode,
+  WITHOUT_STATS,
+} from "./fixtures";
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- decoded protobuf JSON, asserted field by field */
+type Json = Record<string, any>;
+/* eslint-enable @typescript-eslint/no-explicit-any */
+
+const HCM = "envoy.filters.network.http_connection_manager";
+const UNLIMITED = { value: 4294967295 };
+/** A decoded Duration of `n` seconds. */
+const secs = (n: number | string) => ({ seconds: String(n), nanos: 0 });
+const ZERO = secs(0);
+
+/** Service web: HTTP 80 → 8080, selecting `app: web`. */
+const WEB = {
+  kind: "Service",
+  metadata: { name: "web", namespace: "default" },
+  spec: { clusterIP: "10.96.0.10", selector: { app: "web" }, ports: [{ name: "http", port: 80 }] },
+} as unknown as StoreObject;
+
+/** A DNS ServiceEntry (STRICT_DNS cluster). */
+const EXTERNAL = istioObject("ServiceEntry", "ext", "default", {
+  hosts: ["api.example.com"],
+  ports: [{ number: 443, name: "tls", protocol: "TLS" }],
+  resolution: "DNS",
+  location: "MESH_EXTERNAL",
+});
+
+/** Routes on `web` with a case-sensitive and a case-insensitive match, then a catch-all. */
+const ROUTES = istioObject("VirtualService", "web", "default", {
+  hosts: ["web"],
+  http: [
+    { match: [{ uri: { prefix: "/api" } }], route: [{ destination: { host: "web" } }] },
+    {
+      match: [{ uri: { exact: "/Login" }, ignoreUriCase: true }],
+      route: [{ destination: { host: "web" } }],
+    },
+    { route: [{ destination: { host: "web" } }] },
+  ],
+});
+
+type Node = { id: string; metadata: Json };
+
+function build(node: Node, objects: StoreObject[] = [WEB, EXTERNAL, ROUTES]) {
+  const r = compile(storeOf(objects), node, WITHOUT_STATS);
+  if (!r.ok) throw new Error(r.errors.join("\n"));
+  checkedSnapshot(r.value); // every resource encodes, every reference resolves
+  return r.value;
+}
+
+const SIDECAR = sidecarNode("10.0.0.5", "web-0", "default", { app: "web" });
+const GRPC = grpcNode("10.0.0.6", "client-0", "default", { app: "client" });
+const ROUTER = {
+  id: "router~10.1.2.3~ingressgateway-xyz.istio-system~istio-system.svc.cluster.local",
+  metadata: { NAMESPACE: "istio-system", LABELS: { istio: "ingressgateway" } },
+};
+
+const dec = (r: ResourceObject): Json => decoded(r);
+const hcmsOf = (listener: Json): Json[] =>
+  (listener.filter_chains as Json[]).flatMap(c =>
+    (c.filters as Json[]).filter(f => f.name === HCM).map(f => f.typed_config),
+  );
+
+/** The HCM fields that do not depend on the listener class. */
+const COMMON_HCM = {
+  normalize_path: { value: true },
+  path_with_escaped_slashes_action: "KEEP_UNCHANGED",
+  upgrade_configs: [{ upgrade_type: "websocket" }],
+  stream_idle_timeout: ZERO,
+  proxy_100_continue: true,
+};
+
+describe("istiod's HTTP connection manager defaults", () => {
+  const r = build(SIDECAR);
+
+  it("sidecar outbound: websocket, no stream idle timeout, normalized paths, Envoy's server name, routes without a fetch timeout", () => {
+    const [hcm] = hcmsOf(dec(named(r.listeners, "0.0.0.0_80")));
+    expect(hcm).toMatchObject({
+      ...COMMON_HCM,
+      use_remote_address: { value: false },
+      rds: { route_config_name: "80", config_source: { ads: {}, initial_fetch_timeout: ZERO } },
+    });
+    expect(hcm!.server_name).toBeUndefined();
+    expect(hcm!.forward_client_cert_details).toBeUndefined();
+  });
+
+  it("sidecar inbound: the client certificate reaches the app in X-Forwarded-Client-Cert, server istio-envoy", () => {
+    const hcms = hcmsOf(dec(named(r.listeners, "virtualInbound")));
+    expect(hcms.length).toBeGreaterThan(0);
+    for (const hcm of hcms)
+      expect(hcm).toMatchObject({
+        ...COMMON_HCM,
+        server_name: "istio-envoy",
+        use_remote_address: { value: false },
+        forward_client_cert_details: "APPEND_FORWARD",
+        set_current_client_cert_details: { subject: { value: true }, uri: true, dns: true },
+      });
+  });
+
+  it("sidecar inbound route: retried on a reset before the request, no stream duration limit, no deprecated max_grpc_timeout", () => {
+    const [hcm] = hcmsOf(dec(named(r.listeners, "virtualInbound")));
+    const route = hcm!.route_config.virtual_hosts[0].routes[0].route;
+    expect(route.retry_policy).toEqual({
+      retry_on: "reset-before-request",
+      num_retries: { value: 2 },
+    });
+    expect(route.max_stream_duration).toEqual({
+      max_stream_duration: ZERO,
+      grpc_timeout_header_max: ZERO,
+    });
+    expect(route.max_grpc_timeout).toBeUndefined();
+  });
+
+  it("gateway: client address from the connection, XFCC replaced with subject, certificate and SANs", () => {
+    const objects = [
+      WEB,
+      istioObject("Gateway", "gw", "default", {
+        selector: { istio: "ingressgateway" },
+        servers: [{ port: { number: 8080, name: "http", protocol: "HTTP" }, hosts: ["*"] }],
+      }),
+      istioObject("VirtualService", "in", "default", {
+        hosts: ["*"],
+        gateways: ["gw"],
+        http: [{ route: [{ destination: { host: "web" } }] }],
+      }),
+    ];
+    const g = build(ROUTER, objects);
+    const listener = dec(named(g.listeners, "0.0.0.0_8080"));
+    expect(hcmsOf(listener)[0]).toMatchObject({
+      ...COMMON_HCM,
+      server_name: "istio-envoy",
+      use_remote_address: { value: true },
+      forward_client_cert_details: "SANITIZE_SET",
+      set_current_client_cert_details: {
+        subject: { value: true },
+        cert: true,
+        dns: true,
+        uri: true,
+      },
+      http_protocol_options: {},
+      rds: { config_source: { initial_fetch_timeout: ZERO } },
+    });
+    expect(listener.filter_chains[0].transport_socket_connect_timeout).toEqual(secs(15));
+    const rc = dec(named(g.routes, "http.8080"));
+    expect(rc.ignore_port_in_host_matching).toBe(true);
+    expect(rc.max_direct_response_body_size_bytes).toEqual({ value: 1048576 });
+  });
+});
+
+describe("istiod's route and listener defaults", () => {
+  const r = build(SIDECAR);
+  const rc = dec(named(r.routes, "80"));
+  const web = (rc.virtual_hosts as Json[]).find(v => v.name === "web.default.svc.cluster.local:80");
+
+  it("a retry picks another host than the one that failed (previous_hosts, up to 5 picks)", () => {
+    for (const route of web!.routes)
+      expect(route.route.retry_policy).toMatchObject({
+        retry_host_predicate: [
+          {
+            name: "envoy.retry_host_predicates.previous_hosts",
+            typed_config: {
+              "@type":
+                "type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate",
+            },
+          },
+        ],
+        host_selection_retry_max_attempts: "5",
+      });
+  });
+
+  it("every translated match says whether it is case-sensitive; the implicit catch-all does not", () => {
+    expect(web!.routes.map((x: Json) => x.match)).toEqual([
+      { prefix: "/api", case_sensitive: { value: true } },
+      { path: "/Login", case_sensitive: { value: false } },
+      { prefix: "/" },
+    ]);
+  });
+
+  it("virtual host domains as Istio 1.31 lists them: no :port forms, the absolute FQDN", () => {
+    expect(web!.domains).toEqual([
+      "web.default.svc.cluster.local",
+      "web.default.svc.cluster.local.",
+      "web",
+      "web.default.svc",
+      "web.default",
+      "10.96.0.10",
+    ]);
+  });
+
+  it("capture listeners accept one connection per socket event; a default chain has an explicit empty match", () => {
+    for (const name of ["virtualInbound", "virtualOutbound"])
+      expect(dec(named(r.listeners, name)).max_connections_to_accept_per_socket_event).toEqual({
+        value: 1,
+      });
+    const web80 = dec(named(r.listeners, "0.0.0.0_80"));
+    expect(web80.max_connections_to_accept_per_socket_event).toBeUndefined();
+    expect(web80.default_filter_chain.filter_chain_match).toEqual({});
+  });
+
+  it("direct responses up to 1 MiB", () => {
+    expect(rc.max_direct_response_body_size_bytes).toEqual({ value: 1048576 });
+  });
+
+  it("outbound filter chains bound the handshake to 15 s; the TLS inspector reads 512 bytes first", () => {
+    const tls = dec(named(r.listeners, "0.0.0.0_443"));
+    for (const chain of tls.filter_chains)
+      expect(chain.transport_socket_connect_timeout).toEqual(secs(15));
+    const inspector = (tls.listener_filters as Json[]).find(
+      f => f.name === "envoy.filters.listener.tls_inspector",
+    );
+    expect(inspector?.typed_config.initial_read_buffer_size).toEqual({ value: 512 });
+  });
+});
+
+describe("istiod's cluster defaults", () => {
+  const r = build(SIDECAR);
+  const cluster = (name: string) => dec(named(r.clusters, name));
+
+  it("passthrough clusters: unlimited circuit breakers, the downstream's protocol, 5 min idle timeout", () => {
+    for (const name of ["PassthroughCluster", "InboundPassthroughCluster"]) {
+      const c = cluster(name);
+      expect(c.circuit_breakers.thresholds).toEqual([
+        {
+          max_connections: UNLIMITED,
+          max_pending_requests: UNLIMITED,
+          max_requests: UNLIMITED,
+          max_retries: UNLIMITED,
+        },
+      ]);
+      expect(
+        c.typed_extension_protocol_options[
+          "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
+        ],
+      ).toMatchObject({
+        common_http_protocol_options: { idle_timeout: secs(300) },
+        use_downstream_protocol_config: { http_protocol_options: {}, http2_protocol_options: {} },
+      });
+    }
+  });
+
+  it("inbound clusters: unlimited circuit breakers, no cleanup sweep", () => {
+    const c = cluster("inbound|80||");
+    expect(c.circuit_breakers.thresholds[0].max_requests).toEqual(UNLIMITED);
+    expect(c.cleanup_interval).toEqual(secs("9223372035"));
+    expect(c.common_lb_config).toEqual({});
+  });
+
+  it("outbound clusters: panic routing off, endpoints awaited without a fetch timeout", () => {
+    const c = cluster("outbound|80||web.default.svc.cluster.local");
+    expect(c.circuit_breakers.thresholds[0].track_remaining).toBeUndefined();
+    expect(c.common_lb_config).toEqual({ healthy_panic_threshold: { value: 0 } });
+    expect(c.eds_cluster_config.eds_config).toMatchObject({ ads: {}, initial_fetch_timeout: ZERO });
+  });
+
+  it("DNS clusters: 60 s refresh, the record's TTL respected, c-ares with 100 queries per socket", () => {
+    const c = cluster("outbound|443||api.example.com");
+    expect(c.dns_refresh_rate).toEqual(secs(60));
+    expect(c.respect_dns_ttl).toBe(true);
+    expect(c.typed_dns_resolver_config).toEqual({
+      name: "envoy.network.dns_resolver.cares",
+      typed_config: {
+        "@type":
+          "type.googleapis.com/envoy.extensions.network.dns_resolver.cares.v3.CaresDnsResolverConfig",
+        udp_max_queries: { value: 100 },
+      },
+    });
+  });
+});
+
+describe("proxyless gRPC keeps its own shape", () => {
+  const r = build(GRPC);
+
+  it("no host predicate, no fetch timeout, no panic threshold, none of the Envoy HCM defaults", () => {
+    const rc = dec(named(r.routes, "web.default.svc.cluster.local:80"));
+    // gRPC matches the authority with its port: both forms stay.
+    expect(rc.virtual_hosts[0].domains).toEqual(
+      expect.arrayContaining(["web.default.svc.cluster.local", "web.default.svc.cluster.local:80"]),
+    );
+    for (const vh of rc.virtual_hosts)
+      for (const route of vh.routes)
+        if (route.route?.retry_policy) {
+          expect(route.route.retry_policy.retry_host_predicate).toBeUndefined();
+        }
+    const c = dec(named(r.clusters, "outbound|80||web.default.svc.cluster.local"));
+    expect(c.eds_cluster_config.eds_config.initial_fetch_timeout).toBeUndefined();
+    expect(c.common_lb_config).toBeUndefined();
+    const api = dec(named(r.listeners, "web.default.svc.cluster.local:80")).api_listener
+      .api_listener;
+    for (const field of ["upgrade_configs", "normalize_path", "stream_idle_timeout", "server_name"])
+      expect(api[field]).toBeUndefined();
+    expect(api.rds.config_source.initial_fetch_timeout).toBeUndefined();
+  });
+});
+
+describe("DestinationRule port-level settings replace the destination level", () => {
+  const API = {
+    kind: "Service",
+    metadata: { name: "api", namespace: "default" },
+    spec: {
+      clusterIP: "10.96.0.11",
+      selector: { app: "api" },
+      ports: [
+        { name: "http", port: 80 },
+        { name: "http-admin", port: 8080 },
+      ],
+    },
+  } as unknown as StoreObject;
+  const rule = istioObject("DestinationRule", "api", "default", {
+    host: "api",
+    trafficPolicy: {
+      loadBalancer: { simple: "ROUND_ROBIN" },
+      portLevelSettings: [{ port: { number: 80 }, connectionPool: { tcp: { maxConnections: 7 } } }],
+    },
+  });
+  const r = build(SIDECAR, [API, rule]);
+  const cluster = (port: number) =>
+    dec(named(r.clusters, `outbound|${port}||api.default.svc.cluster.local`));
+
+  it("a port with its own settings gets the default load balancer, not the rule's", () => {
+    expect(cluster(80).lb_policy).toBe("LEAST_REQUEST");
+    expect(cluster(80).circuit_breakers.thresholds[0].max_connections).toEqual({ value: 7 });
+  });
+
+  it("a port without its own settings gets the rule's", () => {
+    expect(cluster(8080).lb_policy ?? "ROUND_ROBIN").toBe("ROUND_ROBIN");
+    expect(cluster(8080).circuit_breakers.thresholds[0].max_connections).toEqual(UNLIMITED);
+  });
+});
