@@ -42,13 +42,8 @@ import {
 } from "../../mesh/store";
 import { hostsMatch, isWildcarded } from "../../mesh/validation/hosts";
 import type { Proxy } from "../compile/proxy";
-import {
-  buildScope,
-  meshConfigOf,
-  resolveHost,
-  type MeshOptions,
-  type ProxyScope,
-} from "../compile/scope";
+import { resolveHost } from "../compile/host-names";
+import { buildScope, meshConfigOf, type MeshOptions, type ProxyScope } from "../compile/scope";
 import type { PushRequest } from "./push-request";
 
 /** What a push does for one proxy. */

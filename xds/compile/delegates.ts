@@ -30,7 +30,7 @@ import {
 import { fieldsWithRule, type FieldsWithRule } from "./delegate-fields";
 import { resolveGatewayName } from "./gateway-model";
 import type { ProxyKind } from "./proxy";
-import { exportedTo, resolveHost } from "./scope";
+import { exportedTo, resolveHost } from "./host-names";
 
 /** A root route dropped, or part of it, and why. */
 export interface DelegateWarning {

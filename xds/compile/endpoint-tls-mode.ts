@@ -15,7 +15,7 @@
 import type { EndpointInfo } from "../../mesh/store";
 import type { OutboundCluster } from "./clusters";
 import { clusterTlsSetting } from "./cluster-tls-setting";
-import { clusterEndpoints } from "./endpoints";
+import { clusterEndpoints } from "./cluster-endpoints";
 import type { ProxyScope } from "./scope";
 import { workloadOf } from "./upstream-mtls";
 import { TRANSPORT_SOCKET_MATCH_KEY } from "./upstream-tls";

@@ -5,9 +5,10 @@
  *
  * @see istio/istio pilot/pkg/xds/endpoints/endpoint_builder.go
  */
-import { endpointsOf, selectorMatches, type EndpointInfo } from "../../mesh/store";
+import type { EndpointInfo } from "../../mesh/store";
 import type { OutboundCluster } from "./clusters";
 import { withUpstreamTlsMetadata } from "./endpoint-tls-mode";
+import { clusterEndpoints } from "./cluster-endpoints";
 import { localityLbEndpoints } from "./locality-lb";
 import type { ProxyScope } from "./scope";
 import { clusterLocalityLb } from "./traffic-policy";
@@ -46,12 +47,6 @@ export function localityEndpoints(endpoints: readonly EndpointInfo[]): Obj[] {
       })),
     };
   });
-}
-
-/** The endpoints of one outbound cluster: the service port's, narrowed to the subset's labels. */
-export function clusterEndpoints(scope: ProxyScope, c: OutboundCluster): EndpointInfo[] {
-  const all = endpointsOf(scope.store, c.service, c.port);
-  return c.labels ? all.filter(e => selectorMatches(c.labels, e.labels)) : all;
 }
 
 /** A cluster's endpoints grouped by locality (with failover priorities) and marked for mTLS. */

@@ -19,7 +19,8 @@
 import type { Gateway, VirtualService } from "../../mesh/api";
 import { isHttpProtocol, parseProtocol, selectorMatches, sortedValues } from "../../mesh/store";
 import { hostsMatch, hostSubsetOf } from "../../mesh/validation/hosts";
-import { exportedTo, resolveHost, type ProxyScope } from "./scope";
+import { exportedTo, resolveHost } from "./host-names";
+import type { ProxyScope } from "./scope";
 import { byString } from "./xds-util";
 
 /** A Gateway server as written. */

@@ -18,7 +18,8 @@ import {
   retryPolicy,
   timeoutFields,
 } from "./route-policies";
-import { resolveHost, type ProxyScope } from "./scope";
+import { resolveHost } from "./host-names";
+import type { ProxyScope } from "./scope";
 import { effectivePolicy } from "./traffic-policy";
 import { clusterName, FilterNames, fractionalPercent, type Obj } from "./xds-util";
 

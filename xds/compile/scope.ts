@@ -20,6 +20,7 @@ import { DEFAULT_MESH_CONFIG, type MeshConfig } from "../../mesh/meshconfig/mesh
 import { delegateWarningsFor, mergeDelegates } from "./delegates";
 import type { Proxy } from "./proxy";
 import { byString } from "./xds-util";
+import { exportedTo, resolveHost } from "./host-names";
 
 /**
  * Mesh-wide settings: Istio's MeshConfig (unset fields take {@link DEFAULT_MESH_CONFIG}), and
@@ -73,25 +74,6 @@ export interface ProxyScope {
   virtualServiceFor(host: string): VirtualService | undefined;
   /** The DestinationRule (merged as Istio merges same-host rules) for `host`. */
   destinationRule(host: string): DestinationRule | undefined;
-}
-
-/**
- * Istio's short-name expansion: a name without dots is relative to the config's namespace
- * (`reviews` in `default` is `reviews.default.svc.cluster.local`); anything else is kept.
- */
-export function resolveHost(host: string, namespace: string, domainSuffix: string): string {
-  if (host === "*" || host.includes(".")) return host;
-  return `${host}.${namespace}.svc.${domainSuffix}`;
-}
-
-/** Whether config in `configNs` with `exportTo` is visible from `proxyNs` (unset means `*`). */
-export function exportedTo(
-  exportTo: readonly string[] | undefined,
-  configNs: string,
-  proxyNs: string,
-): boolean {
-  if (!exportTo || exportTo.length === 0) return true;
-  return exportTo.some(e => e === "*" || (e === "." ? configNs === proxyNs : e === proxyNs));
 }
 
 function createdAt(meta: { creationTimestamp?: unknown }): string {

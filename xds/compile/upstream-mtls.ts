@@ -17,7 +17,7 @@ import type { ClientTlsSettings } from "../../mesh/api";
 import { endpointsOf, getIn, type EndpointInfo, type ServiceInfo } from "../../mesh/store";
 import type { MeshConfig } from "../../mesh/meshconfig/mesh-config";
 import type { OutboundCluster } from "./clusters";
-import { clusterEndpoints } from "./endpoints";
+import { clusterEndpoints } from "./cluster-endpoints";
 import { upstreamMtlsSocket } from "./grpc-tls";
 import type { ProxyScope } from "./scope";
 import {
