@@ -28,7 +28,7 @@
  * the whole run a deadline (`--deadline` seconds); it stops every process it started.
  *
  * Run: npx tsx bench/istiod.bench.ts [--n=50,200] [--changes=20] [--fleet-changes=5]
- *        [--synthetic] [--deadline=1500]
+ *        [--synthetic] [--istiod-rate=<new streams per second>] [--deadline=1500]
  */
 import { freePort } from "../cli/local-cluster/ports";
 import { startTestCluster, type LocalCluster } from "../test/harness/cluster";
@@ -52,6 +52,12 @@ const FLEET_CHANGES = Number(arg("fleet-changes", "3"));
 const SYNTHETIC = arg("synthetic", "false") === "true";
 const DEADLINE_S = Number(arg("deadline", "1500"));
 const SYNTHETIC_PROXIES = 50;
+/**
+ * istiod's limit on new xDS streams per second (PILOT_MAX_REQUESTS_PER_SECOND; by default
+ * 15 + 5 × cores, at most 100: 25 on 2 cores). A stream that waits more than 1 s for it is
+ * refused and the proxy reconnects after a backoff. Unset: istiod's default.
+ */
+const ISTIOD_RATE = arg("istiod-rate", "");
 
 const NS = "bench";
 const APP = "bench-proxy";
@@ -192,6 +198,8 @@ class Proxies {
   /** Per client: when it saw `#mark` in RDS (performance.now()), or undefined. */
   #seen: (number | undefined)[] = [];
   #mark = Buffer.from(marker(0));
+  /** Bytes of every response received so far. */
+  bytes = 0;
 
   constructor(
     readonly port: number,
@@ -201,6 +209,7 @@ class Proxies {
       this.#seen.push(undefined);
       this.clients.push(
         new IstioProxyClient(port, id, (typeUrl, bytes, at) => {
+          this.bytes += bytes.length;
           if (
             typeUrl === TypeUrl.route &&
             this.#seen[i] === undefined &&
@@ -273,7 +282,13 @@ async function fleet(
   side: Side,
   ids: readonly ProxyIdentity[],
   changes: number,
-): Promise<{ fullPushMs: number; fullPushP50Ms: number; lastAckMs: number[]; reconnects: number }> {
+): Promise<{
+  fullPushMs: number;
+  fullPushP50Ms: number;
+  fullPushMiB: number;
+  lastAckMs: number[];
+  reconnects: number;
+}> {
   const t0 = performance.now();
   const proxies = new Proxies(side.port, ids);
   try {
@@ -290,6 +305,7 @@ async function fleet(
       synced.map(t => t - t0),
       50,
     );
+    const fullPushMiB = proxies.bytes / 2 ** 20;
     await sleep(1_000);
     const lastAckMs: number[] = [];
     for (let i = 0; i < changes; i++) {
@@ -303,7 +319,7 @@ async function fleet(
       await sleep(500);
     }
     const reconnects = proxies.clients.reduce((s, c) => s + c.reconnects, 0);
-    return { fullPushMs, fullPushP50Ms, lastAckMs, reconnects };
+    return { fullPushMs, fullPushP50Ms, fullPushMiB, lastAckMs, reconnects };
   } finally {
     proxies.close();
     await sleep(1_000); // let the server see the streams go
@@ -336,8 +352,11 @@ async function applySynthetic(cluster: LocalCluster): Promise<number> {
   return objects.length;
 }
 
-/** Waits until one proxy at `side` holds at least `clusters` clusters (the mesh has landed). */
-async function settled(side: Side, id: ProxyIdentity, clusters: number): Promise<void> {
+/**
+ * Waits until one proxy at `side` holds at least `clusters` clusters (the mesh has landed);
+ * resolves to what it was sent, per type (resources in the last response).
+ */
+async function settled(side: Side, id: ProxyIdentity, clusters: number): Promise<string> {
   for (let attempt = 0; attempt < 30; attempt++) {
     const probe = new Proxies(side.port, [id]);
     let count = 0;
@@ -345,8 +364,10 @@ async function settled(side: Side, id: ProxyIdentity, clusters: number): Promise
       count = probe.clients[0]!.received(TypeUrl.cluster);
       return probe.clients[0]!.syncedAt !== undefined && count >= clusters;
     }, 10_000);
+    const c = probe.clients[0]!;
+    const held = `${c.received(TypeUrl.cluster)} clusters, ${c.received(TypeUrl.endpoint)} endpoint sets, ${c.received(TypeUrl.listener)} listeners, ${c.received(TypeUrl.route)} route configs`;
     probe.close();
-    if (ok) return;
+    if (ok) return held;
     await sleep(2_000);
   }
   throw new Error(`${side.name}: fewer than ${clusters} clusters after 5 minutes`);
@@ -405,7 +426,10 @@ async function main(): Promise<void> {
     });
     // After the module: it installs the Istio CRDs istiod's informers need.
     log("starting istiod");
-    istiod = await startIstiod({ kubeconfig: cluster.kubeconfigPath });
+    istiod = await startIstiod({
+      kubeconfig: cluster.kubeconfigPath,
+      env: ISTIOD_RATE ? { PILOT_MAX_REQUESTS_PER_SECOND: ISTIOD_RATE } : {},
+    });
     await istiod.ready(90_000);
     const sides: Side[] = [
       { name: "istiod", port: istiod.grpcPort, pid: istiod.child.pid!, cpuSeconds: 0 },
@@ -417,8 +441,7 @@ async function main(): Promise<void> {
     const ids = await runningPods(cluster, maxN);
     log(`${ids.length} pods running`);
     for (const side of sides) {
-      await settled(side, ids[0]!, 1);
-      log(`${side.name}: one proxy synced`);
+      log(`${side.name}: one proxy synced: ${await settled(side, ids[0]!, 1)}`);
     }
     const idle = sides.map(s => procUsage(s.pid));
     log(
@@ -471,6 +494,7 @@ async function main(): Promise<void> {
         a.fullPushMs,
         b.fullPushMs,
       );
+      record(`${n} proxies: bytes of the full push`, "MiB", a.fullPushMiB, b.fullPushMiB);
       record(
         `${n} proxies: VS change → last ACK, p50 (${FLEET_CHANGES} changes)`,
         "ms",
@@ -492,7 +516,8 @@ async function main(): Promise<void> {
       const beforeApply = sides.map(s => procUsage(s.pid).cpuSeconds);
       const count = await applySynthetic(cluster);
       log(`synthetic mesh: ${count} objects applied in ${((Date.now() - t) / 1000).toFixed(0)} s`);
-      for (const side of sides) await settled(side, ids[0]!, 1000);
+      for (const side of sides)
+        log(`${side.name}: one proxy holds ${await settled(side, ids[0]!, 1000)}`);
       const applyCpu = sides.map((s, i) => procUsage(s.pid).cpuSeconds - beforeApply[i]!);
       log(`synthetic mesh settled on both after ${((Date.now() - t) / 1000).toFixed(0)} s`);
       record(
@@ -510,7 +535,8 @@ async function main(): Promise<void> {
         );
         cpu[side.name] = side.cpuSeconds - before;
         log(
-          `${side.name}: synthetic, ${SYNTHETIC_PROXIES} proxies: full push ${results[side.name]!.fullPushMs.toFixed(0)} ms`,
+          `${side.name}: synthetic, ${SYNTHETIC_PROXIES} proxies: full push ${results[side.name]!.fullPushMs.toFixed(0)} ms, ` +
+            `${results[side.name]!.reconnects} streams refused and reopened`,
         );
       }
       record(
@@ -518,6 +544,12 @@ async function main(): Promise<void> {
         "ms",
         results.istiod!.fullPushMs,
         results.Rigging!.fullPushMs,
+      );
+      record(
+        "synthetic 1,000 services: bytes of the full push",
+        "MiB",
+        results.istiod!.fullPushMiB,
+        results.Rigging!.fullPushMiB,
       );
       record(`synthetic 1,000 services: CPU of the full push`, "s", cpu.istiod!, cpu.Rigging!);
     }
@@ -528,7 +560,7 @@ async function main(): Promise<void> {
     record("peak RSS (VmHWM)", "MiB", end[0]!.peakRssMiB, end[1]!.peakRssMiB);
     const driver = process.cpuUsage(driverBefore);
     console.log(
-      `\nRigging side by side with istiod (one run, ${Math.round((Date.now() - started) / 1000)} s; ` +
+      `\nRigging side by side with istiod (one run, istiod's stream rate limit ${ISTIOD_RATE || "default"}, ${Math.round((Date.now() - started) / 1000)} s; ` +
         `driver CPU ${((driver.user + driver.system) / 1e6).toFixed(1)} s):\n${table()}`,
     );
   } finally {
