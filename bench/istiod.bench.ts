@@ -353,10 +353,12 @@ async function applySynthetic(cluster: LocalCluster): Promise<number> {
 }
 
 /**
- * Waits until one proxy at `side` holds at least `clusters` clusters (the mesh has landed);
+ * Waits until one proxy at `side` holds at least `clusters` clusters and two fresh proxies,
+ * 2 s apart, are sent the same counts (the mesh has landed and nothing is still arriving);
  * resolves to what it was sent, per type (resources in the last response).
  */
 async function settled(side: Side, id: ProxyIdentity, clusters: number): Promise<string> {
+  let last = "";
   for (let attempt = 0; attempt < 30; attempt++) {
     const probe = new Proxies(side.port, [id]);
     let count = 0;
@@ -367,7 +369,8 @@ async function settled(side: Side, id: ProxyIdentity, clusters: number): Promise
     const c = probe.clients[0]!;
     const held = `${c.received(TypeUrl.cluster)} clusters, ${c.received(TypeUrl.endpoint)} endpoint sets, ${c.received(TypeUrl.listener)} listeners, ${c.received(TypeUrl.route)} route configs`;
     probe.close();
-    if (ok) return held;
+    if (ok && held === last) return held;
+    last = ok ? held : "";
     await sleep(2_000);
   }
   throw new Error(`${side.name}: fewer than ${clusters} clusters after 5 minutes`);

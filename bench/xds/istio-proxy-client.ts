@@ -7,6 +7,7 @@
  * resources. Loopback only.
  */
 import * as grpc from "@grpc/grpc-js";
+import protobuf from "protobufjs";
 import { messageType } from "../../xds/encode/proto-root";
 import { TypeUrl } from "../../xds/encode/type-urls";
 import { jsonToStruct } from "../../xds/status/struct-json";
@@ -25,6 +26,20 @@ type Any = { type_url: string; value: Uint8Array };
 
 /** Called for every response, right after its ACK was written. */
 export type OnResponse = (typeUrl: string, bytes: Buffer, at: number) => void;
+
+/**
+ * Field 1 of an encoded message as a string: the name of a RouteConfiguration and the
+ * cluster_name of a ClusterLoadAssignment, read without decoding the rest.
+ */
+function firstStringField(bytes: Uint8Array): string {
+  const reader = protobuf.Reader.create(bytes);
+  while (reader.pos < reader.len) {
+    const tag = reader.uint32();
+    if (tag >>> 3 === 1 && (tag & 7) === 2) return reader.string();
+    reader.skipType(tag & 7);
+  }
+  return "";
+}
 
 /** The EDS names of encoded clusters: `eds_cluster_config.service_name`, else the name. */
 function edsNames(resources: readonly Any[]): string[] {
@@ -70,6 +85,12 @@ export class IstioProxyClient {
   #names = new Map<string, string[]>();
   /** Per type: the resource count of the last response (undefined before the first). */
   readonly #received = new Map<string, number>();
+  /**
+   * EDS and RDS names received since they were asked for: in SotW those are not full-state
+   * types, so a response may carry only the changed ones (istiod's incremental EDS) and the
+   * proxy keeps the rest, as Envoy does.
+   */
+  readonly #held = new Map<string, Set<string>>();
   #sentNode = false;
   /** When the client first held all four types (performance.now()), or undefined. */
   syncedAt?: number;
@@ -100,6 +121,7 @@ export class IstioProxyClient {
       [TypeUrl.listener, []],
     ]);
     this.#received.clear();
+    this.#held.clear();
     const call = this.#channel.makeBidiStreamRequest(ADS, raw, raw);
     this.#call = call;
     call.on("data", (bytes: Buffer) => this.#receive(bytes));
@@ -128,9 +150,9 @@ export class IstioProxyClient {
   /** Whether the last response of each subscribed type covered every name asked for. */
   get synced(): boolean {
     for (const [typeUrl, names] of this.#names) {
-      const got = this.#received.get(typeUrl);
-      if (got === undefined) return false;
-      if (names.length > 0 && got < names.length) return false;
+      if (this.#received.get(typeUrl) === undefined) return false;
+      const held = this.#held.get(typeUrl);
+      if (held && names.some(n => !held.has(n))) return false;
     }
     return this.#names.has(TypeUrl.endpoint) && this.#names.has(TypeUrl.route);
   }
@@ -182,6 +204,7 @@ export class IstioProxyClient {
     if (before && before.join() === names.join()) return;
     this.#names.set(typeUrl, names);
     this.#received.delete(typeUrl);
+    this.#held.set(typeUrl, new Set());
     this.#request(typeUrl, "", "");
   }
 
@@ -191,6 +214,8 @@ export class IstioProxyClient {
     ) as unknown as { type_url: string; version_info: string; nonce: string; resources: Any[] };
     this.#request(m.type_url, m.version_info, m.nonce);
     this.#received.set(m.type_url, m.resources.length);
+    const held = this.#held.get(m.type_url);
+    if (held) for (const r of m.resources) held.add(firstStringField(r.value));
     if (m.type_url === TypeUrl.cluster) this.#follow(TypeUrl.endpoint, edsNames(m.resources));
     if (m.type_url === TypeUrl.listener) this.#follow(TypeUrl.route, routeNames(m.resources));
     const at = performance.now();
