@@ -24,6 +24,17 @@ function locality(l: string | undefined): Obj {
 }
 
 /**
+ * An endpoint's health as EDS reports it. A ServiceEntry's own endpoints have no readiness to
+ * report, so they go as UNKNOWN (field unset), as istiod sends them; Envoy and gRPC balance to
+ * UNKNOWN exactly as to HEALTHY. Endpoints with readiness (Pods, EndpointSlices, WorkloadEntries)
+ * say HEALTHY or UNHEALTHY.
+ */
+function healthStatusOf(e: EndpointInfo): "HEALTHY" | "UNHEALTHY" | undefined {
+  if (e.source.startsWith("ServiceEntry/") && e.healthy) return undefined;
+  return e.healthy ? "HEALTHY" : "UNHEALTHY";
+}
+
+/**
  * Endpoints by locality. Every locality carries a weight (the sum of its endpoints'): gRPC
  * ignores a locality without one, and Envoy treats the weights the same way.
  */
@@ -42,7 +53,7 @@ export function localityEndpoints(endpoints: readonly EndpointInfo[]): Obj[] {
       load_balancing_weight: { value: group.reduce((n, e) => n + e.weight, 0) },
       lb_endpoints: group.map(e => ({
         endpoint: { address: { socket_address: { address: e.address, port_value: e.port } } },
-        health_status: e.healthy ? "HEALTHY" : "UNHEALTHY",
+        health_status: healthStatusOf(e),
         load_balancing_weight: { value: e.weight },
       })),
     };
