@@ -1,9 +1,10 @@
 /**
  * The ports a proxy serves: the service ports whose workloads include it. For a Kubernetes
  * pod this is every Service in its namespace whose selector matches its labels (Istio's
- * service instances); for a WorkloadEntry, ServiceEntries selecting it.
+ * service instances); for a WorkloadEntry, ServiceEntries selecting it; for an address a
+ * ServiceEntry lists among its own endpoints, that ServiceEntry.
  */
-import { selectorMatches, type ServiceInfo, type ServicePortInfo } from "../../mesh/store";
+import { getIn, selectorMatches, type ServiceInfo, type ServicePortInfo } from "../../mesh/store";
 import type { ProxyScope } from "./scope";
 
 /** One served port: the service port and the port the workload listens on. */
@@ -15,17 +16,46 @@ export interface InboundPort {
 
 /** Served ports, one per distinct workload port (the first service claiming it wins). */
 export function inboundPorts(scope: ProxyScope): InboundPort[] {
-  const { proxy } = scope;
   const seen = new Map<number, InboundPort>();
-  if (Object.keys(proxy.labels).length === 0) return [];
+  const claim = (p: InboundPort) => void (seen.has(p.targetPort) || seen.set(p.targetPort, p));
   for (const service of scope.services) {
-    if (service.namespace !== proxy.namespace || !service.selector) continue;
-    if (Object.keys(service.selector).length === 0) continue;
-    if (!selectorMatches(service.selector, proxy.labels)) continue;
-    for (const port of service.ports) {
-      const target = typeof port.targetPort === "number" ? port.targetPort : port.port;
-      if (!seen.has(target)) seen.set(target, { service, port, targetPort: target });
-    }
+    if (service.namespace !== scope.proxy.namespace) continue;
+    for (const p of selectedPorts(scope, service)) claim(p);
+    for (const p of entryEndpointPorts(scope, service)) claim(p);
   }
   return [...seen.values()].sort((a, b) => a.targetPort - b.targetPort);
+}
+
+/** A service's ports when its selector (Service, or ServiceEntry workloadSelector) picks the proxy. */
+function selectedPorts(scope: ProxyScope, service: ServiceInfo): InboundPort[] {
+  const { proxy } = scope;
+  if (Object.keys(proxy.labels).length === 0) return [];
+  if (!service.selector || Object.keys(service.selector).length === 0) return [];
+  if (!selectorMatches(service.selector, proxy.labels)) return [];
+  return service.ports.map(port => {
+    const target = typeof port.targetPort === "number" ? port.targetPort : port.port;
+    return { service, port, targetPort: target };
+  });
+}
+
+/**
+ * A ServiceEntry's ports when one of its own endpoints has the proxy's address: Istio's service
+ * instances by IP (a VM or any workload listed in `endpoints`), within the proxy's namespace
+ * only, as istiod's ServiceEntry registry keeps them, so no namespace can add instances to
+ * another's workloads. The endpoint's `ports` map names the workload port.
+ */
+function entryEndpointPorts(scope: ProxyScope, service: ServiceInfo): InboundPort[] {
+  if (service.sourceKind !== "ServiceEntry") return [];
+  const [, ns = "", name = ""] = service.source.split("/");
+  const entry = getIn(scope.store.config.ServiceEntry, `${ns}/${name}`);
+  const ips = new Set(scope.proxy.ips);
+  const mine = (entry?.spec.endpoints ?? []).filter(ep => !!ep.address && ips.has(ep.address));
+  return mine.flatMap(ep =>
+    service.ports.map(port => {
+      const named = port.name ? ep.ports?.[port.name] : undefined;
+      const target =
+        named ?? (typeof port.targetPort === "number" ? port.targetPort : undefined) ?? port.port;
+      return { service, port, targetPort: target };
+    }),
+  );
 }

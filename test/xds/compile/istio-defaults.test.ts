@@ -392,3 +392,35 @@ describe("endpoint health as istiod reports it", () => {
     ]);
   });
 });
+
+describe("a workload a ServiceEntry lists by address (a VM) serves that entry's ports", () => {
+  const entry = (namespace: string) =>
+    istioObject("ServiceEntry", "vm-api", namespace, {
+      hosts: ["vm-api.internal"],
+      ports: [{ number: 80, name: "http", protocol: "HTTP" }],
+      resolution: "STATIC",
+      location: "MESH_INTERNAL",
+      endpoints: [{ address: "10.0.0.40", ports: { http: 8080 } }, { address: "10.0.0.41" }],
+    });
+  const VM = sidecarNode("10.0.0.40", "vm-0", "vms", {});
+  const inboundOf = (objects: StoreObject[]) => {
+    const r = build(VM, objects);
+    const inbound = dec(named(r.listeners, "virtualInbound"));
+    return {
+      clusters: r.clusters.map(c => c.name).filter(n => n.startsWith("inbound|")),
+      chains: (inbound.filter_chains as Json[])
+        .map(c => c.name)
+        .filter(n => n.startsWith("0.0.0.0_")),
+    };
+  };
+
+  it("gets an inbound cluster and chains for the endpoint's named workload port", () => {
+    const { clusters, chains } = inboundOf([entry("vms")]);
+    expect(clusters).toEqual(["inbound|8080||"]);
+    expect(new Set(chains)).toEqual(new Set(["0.0.0.0_8080"]));
+  });
+
+  it("not from an entry in another namespace: no namespace adds instances to another's workloads", () => {
+    expect(inboundOf([entry("other")])).toEqual({ clusters: [], chains: [] });
+  });
+});
