@@ -29,6 +29,7 @@ import {
 import type { SnapshotCache } from "../xds/cache/snapshot-cache";
 import { allResources, compile, parseProxy, type MeshOptions, type Proxy } from "../xds/compile";
 import { meshConfigOf } from "../xds/compile/scope";
+import { entryListsAddress } from "../xds/compile/inbound";
 import { proxyView, type ProxyView } from "../xds/compile/proxy-view";
 import { compileEndpointUpdate } from "../xds/compile/endpoint-update";
 import type { NodeInfo } from "../xds/server/messages";
@@ -279,11 +280,26 @@ export class MeshRuntime implements ConnectionHooks {
 
   // Sharing off: a view of the node's own (its key is the node key, it compiles as itself).
   #viewOf(key: string, proxy: Proxy): ProxyView {
-    return this.options.shareViews === false ? { key: `node ${key}`, proxy } : proxyView(proxy);
+    if (this.options.shareViews === false) return { key: `node ${key}`, proxy };
+    const store = this.#store;
+    return proxyView(proxy, (ns, ip) => entryListsAddress(store, ns, ip));
+  }
+
+  // A view can depend on the store (a ServiceEntry listing a proxy's address): taken again for
+  // the store about to be pushed. A node whose view changed is recompiled in full.
+  #refreshViews(): void {
+    for (const [key, known] of this.#nodes) {
+      if (!known.proxy || !known.view) continue;
+      const view = this.#viewOf(key, known.proxy);
+      if (view.key === known.view.key) continue;
+      known.view = view;
+      known.stale = true;
+    }
   }
 
   #push(request: PushRequest, events: number, waitedMs: number): void {
     const started = this.options.timers.now();
+    this.#refreshViews();
     // Planning reads the batch against the stores; with nobody connected (start-up) it is moot.
     const plan =
       this.#nodes.size > 0

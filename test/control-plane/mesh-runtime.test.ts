@@ -246,6 +246,44 @@ describe("MeshRuntime", () => {
       },
     );
 
+    it("a ServiceEntry listing one replica's address splits it from the view, and it serves the entry", () => {
+      const cache = new SnapshotCache();
+      const timers = manualTimers();
+      const runtime = new MeshRuntime({ cache, logger: recordingLogger().logger, timers });
+      runtime.apply({ type: "ADDED", object: serviceEntry });
+      timers.advance(100);
+      runtime.onConnect(replicaA);
+      runtime.onConnect(replicaB);
+      expect(cache.get(replicaA.id)).toBe(cache.get(replicaB.id));
+      const inbound = (n: NodeInfo) =>
+        [...(cache.get(n.id)?.resources.get(TypeUrl.cluster)?.keys() ?? [])].filter(name =>
+          name.startsWith("inbound|"),
+        );
+      expect(inbound(replicaA)).toEqual([]);
+
+      // After connecting: the view is taken again for the new store.
+      runtime.apply({
+        type: "ADDED",
+        object: {
+          apiVersion: "networking.istio.io/v1",
+          kind: "ServiceEntry",
+          metadata: { name: "vm-api", namespace: "default" },
+          spec: {
+            hosts: ["vm-api.internal"],
+            ports: [{ number: 80, name: "http", protocol: "HTTP" }],
+            resolution: "STATIC",
+            location: "MESH_INTERNAL",
+            endpoints: [{ address: "10.0.0.1", ports: { http: 8080 } }],
+          },
+        } as unknown as StoreObject,
+      });
+      timers.advance(100);
+      expect(inbound(replicaA)).toEqual(["inbound|8080||"]);
+      expect(inbound(replicaB)).toEqual([]);
+      expect(cache.get(replicaA.id)).not.toBe(cache.get(replicaB.id));
+      runtime.stop();
+    });
+
     it("a replica connecting later gets the view's snapshot of the current store", () => {
       const cache = new SnapshotCache();
       const timers = manualTimers();

@@ -4,7 +4,14 @@
  * service instances); for a WorkloadEntry, ServiceEntries selecting it; for an address a
  * ServiceEntry lists among its own endpoints, that ServiceEntry.
  */
-import { getIn, selectorMatches, type ServiceInfo, type ServicePortInfo } from "../../mesh/store";
+import {
+  getIn,
+  selectorMatches,
+  sortedValues,
+  type MeshStore,
+  type ServiceInfo,
+  type ServicePortInfo,
+} from "../../mesh/store";
 import type { ProxyScope } from "./scope";
 
 /** One served port: the service port and the port the workload listens on. */
@@ -58,4 +65,26 @@ function entryEndpointPorts(scope: ProxyScope, service: ServiceInfo): InboundPor
       return { service, port, targetPort: target };
     }),
   );
+}
+
+// Stores are immutable: the index lives as long as its store.
+const listedMemo = new WeakMap<MeshStore, ReadonlySet<string>>();
+
+/**
+ * Whether a ServiceEntry in `namespace` lists `address` among its own endpoints: then a proxy
+ * at that address is one of its instances, and its address is part of what it is compiled from
+ * (see `proxy-view.ts`).
+ */
+export function entryListsAddress(store: MeshStore, namespace: string, address: string): boolean {
+  let listed = listedMemo.get(store);
+  if (!listed) {
+    const keys = new Set<string>();
+    for (const se of sortedValues(store.config.ServiceEntry)) {
+      for (const ep of se.spec.endpoints ?? []) {
+        if (ep.address) keys.add(`${se.metadata.namespace ?? ""}/${ep.address}`);
+      }
+    }
+    listedMemo.set(store, (listed = keys));
+  }
+  return listed.has(`${namespace}/${address}`);
 }

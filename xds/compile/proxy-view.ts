@@ -14,8 +14,11 @@
  * - `labels`, all of them (Sidecar, DestinationRule and policy workload selectors, route
  *   `sourceLabels`, Services selecting the workload, gateway selectors, locality labels);
  * - `serviceAccount` and `locality` (locality load balancing);
- * - `ips` for proxyless gRPC only: its server listeners are named by its address. Envoy
- *   sidecars and gateways bind wildcard addresses, so their IPs are not read.
+ * - `ips` for proxyless gRPC: its server listeners are named by its address. Envoy sidecars
+ *   and gateways bind wildcard addresses, so of their IPs the view keeps only those that
+ *   `addressMatters` says the config names: an address a ServiceEntry in the proxy's namespace
+ *   lists as an endpoint makes the proxy one of its instances (`inbound.ts`). That depends on
+ *   the store, so the runtime takes the view again at every push.
  *
  * Pure.
  */
@@ -33,9 +36,15 @@ function sortedEntries(record: Readonly<Record<string, string>>): [string, strin
   return Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
-/** The view of `proxy`. */
-export function proxyView(proxy: Proxy): ProxyView {
-  const ips = proxy.kind === "grpc" ? [...proxy.ips] : [];
+/** The view of `proxy`; `addressMatters` tells which of an Envoy proxy's addresses config names. */
+export function proxyView(
+  proxy: Proxy,
+  addressMatters: (namespace: string, address: string) => boolean = () => false,
+): ProxyView {
+  const ips =
+    proxy.kind === "grpc"
+      ? [...proxy.ips]
+      : proxy.ips.filter(ip => addressMatters(proxy.namespace, ip));
   const view: Proxy = {
     id: "",
     kind: proxy.kind,

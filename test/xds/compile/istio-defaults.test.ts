@@ -407,7 +407,7 @@ describe("a workload a ServiceEntry lists by address (a VM) serves that entry's 
     const r = build(VM, objects);
     const inbound = dec(named(r.listeners, "virtualInbound"));
     return {
-      clusters: r.clusters.map(c => c.name).filter(n => n.startsWith("inbound|")),
+      clusters: r.clusters.map(c => String(c.name)).filter(n => n.startsWith("inbound|")),
       chains: (inbound.filter_chains as Json[])
         .map(c => c.name)
         .filter(n => n.startsWith("0.0.0.0_")),
