@@ -204,15 +204,28 @@ describe("the module's admission webhooks on a real API server", () => {
       .reduce((sum, l) => sum + Number(l.split(" ").pop()), 0);
   };
 
+  // The API server counts every validating call, whatever the object: the module's own writes
+  // (a namespace's root ConfigMap) may land in the same window. So each side is measured over
+  // several pods: one call per pod, or none, cannot hide behind one stray call.
+  const PODS = 5;
+
   it("does not send a pod the mutating webhook injected to the validating webhook", async () => {
     const before = await validatingCalls();
-    await create(cluster, "/api/v1/namespaces/strict/pods", pod("injected-once"));
-    const stored = await getJson<PodView>(cluster, "/api/v1/namespaces/strict/pods/injected-once");
-    expect(names(stored.spec.initContainers)).toEqual(["istio-init", "istio-proxy"]);
-    expect(await validatingCalls()).toBe(before);
+    for (let i = 0; i < PODS; i++) {
+      await create(cluster, "/api/v1/namespaces/strict/pods", pod(`injected-once-${i}`));
+      const stored = await getJson<PodView>(
+        cluster,
+        `/api/v1/namespaces/strict/pods/injected-once-${i}`,
+      );
+      expect(names(stored.spec.initContainers)).toEqual(["istio-init", "istio-proxy"]);
+    }
+    expect(await validatingCalls()).toBeLessThan(before + PODS);
     // A pod that is not injected still goes to the validating webhook.
-    await create(cluster, "/api/v1/namespaces/plain/pods", pod("not-injected"));
-    expect(await validatingCalls()).toBe(before + 1);
+    const notInjected = await validatingCalls();
+    for (let i = 0; i < PODS; i++) {
+      await create(cluster, "/api/v1/namespaces/plain/pods", pod(`not-injected-${i}`));
+    }
+    expect(await validatingCalls()).toBeGreaterThanOrEqual(notInjected + PODS);
   });
 
   it("still refuses an opted-out pod in a mesh-required namespace that carries Istio's status annotation", async () => {
