@@ -3,13 +3,15 @@
  * that no longer follow the cluster: it would go on serving what it last saw while the other
  * replicas serve the present. So it probes the API server on a timer, and once no probe has
  * succeeded for a bound (RIGGING_API_CONTACT_BOUND_MS), it reports unready on `/ready` — the
- * Service then stops sending it new connections — and drains its xDS connections once, so that
- * the proxies on it reconnect through the Service to a replica that can see the cluster.
+ * Service then stops sending it new connections — and drains its xDS connections, so that
+ * the proxies on it reconnect through the Service to a replica that can see the cluster. Until it
+ * is ready again it drains whatever still arrives (`unready-drain.ts`): the Service drops the
+ * endpoint only after the kubelet's probes fail.
  *
  * Why drain rather than refuse: a proxy keeps its last configuration while it reconnects (Envoy
- * and gRPC clients both do), so a drain costs nothing but a new stream; refusing new streams as
- * well would leave proxies without any control plane when every replica is cut off (an API server
- * outage), where serving the last known state, as istiod does, is the better failure. The bound
+ * and gRPC clients both do), so a drain costs nothing but a new stream, and a stream that still
+ * arrives is answered with the last state this replica saw: while the Service lists no ready
+ * replica, a proxy is served stale config, as istiod serves it, rather than none. The bound
  * (10 s by default) lets a quick API server restart pass unnoticed, and acts before Pepr's watcher
  * gives up on its watches (5 failed resyncs 5 s apart) and ends the process, which the kubelet
  * then restarts: drained proxies have by then moved to a replica that can see the cluster.

@@ -18,6 +18,7 @@ import { meshConfigWatch } from "./mesh-config-source";
 import { applyControlPlaneServices } from "./apply-services";
 import { peprHealthy, serveReadiness } from "./readiness";
 import { ApiContactMonitor } from "./api-contact";
+import { UnreadyDrain } from "./unready-drain";
 import { kubernetesApiProbe } from "./api-contact-probe";
 import { LeaderElector } from "./leader-elector";
 import { leaderIdentity } from "./leader-config";
@@ -143,20 +144,27 @@ export function startMeshControlPlane(
   const election = startElection(config.leaseDurationSeconds, registry);
   if (config.applyServices)
     void applyControlPlaneServices(config.istiodNamespace, logger).catch(() => undefined);
-  // Losing the API server makes this replica unready and sends its proxies to the others.
+  // Losing the API server makes this replica unready and sends its proxies to the others, again
+  // and again while the Service still sends some here (see `unready-drain.ts`).
+  const unreadyDrain = new UnreadyDrain({
+    drain: () => plane.drain(),
+    openStreams: () => plane.discovery.openStreams(),
+    intervalMs: Math.max(500, config.apiContactBoundMs / 2),
+  });
   const apiContact = new ApiContactMonitor({
     probe: kubernetesApiProbe(config.istiodNamespace),
     boundMs: config.apiContactBoundMs,
     onChange: verdict => {
       if (verdict.reachable) {
+        unreadyDrain.ready();
         logger.info({}, "the Kubernetes API server is reachable again; ready");
         return;
       }
       logger.warn(
         { reason: verdict.reason },
-        "unready: draining xDS connections to other replicas",
+        "unready: draining xDS connections to other replicas until ready again",
       );
-      plane.drain();
+      unreadyDrain.unready();
     },
   });
   apiContact.start();
@@ -186,6 +194,7 @@ export function startMeshControlPlane(
     ...plane,
     async stop() {
       apiContact.stop();
+      unreadyDrain.ready();
       await election.stop();
       await plane.stop();
     },

@@ -184,6 +184,11 @@ export class DiscoveryServer {
     this.#endStreams();
   }
 
+  /** Open xDS streams, on the own server and on every server this one registered with. */
+  openStreams(): number {
+    return this.#streams.size;
+  }
+
   /**
    * Responses written but not yet taken by HTTP/2 (a client that stops reading leaves them in
    * the stream's buffer), over all open xDS streams. Per-type flow control in XdsSession bounds

@@ -37,10 +37,12 @@ describe("DiscoveryServer.drain", () => {
     clients.push(first);
     first.subscribe(TypeUrl.listener, []);
     await first.waitFor(() => first.acked.has(TypeUrl.listener), 5_000, "the first listeners");
+    expect(server.openStreams()).toBe(1);
 
     server.drain(200);
     await first.waitFor(() => first.ended !== undefined, 5_000, "the drained stream to end");
     expect(server.status.byNode("n")).toEqual([]);
+    expect(server.openStreams()).toBe(0);
 
     const second = new SotwTestClient(port, { nodeId: "n" });
     clients.push(second);
@@ -51,5 +53,6 @@ describe("DiscoveryServer.drain", () => {
       "listeners after the drain",
     );
     expect(second.acked.get(TypeUrl.listener)).toBe(first.acked.get(TypeUrl.listener));
+    expect(server.openStreams()).toBe(1);
   });
 });
