@@ -7,6 +7,7 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { messageType } from "../../xds/encode/proto-root";
+import { until } from "./poll";
 
 const raw = (b: Buffer): Buffer => b;
 const requestType = () => messageType("envoy.service.discovery.v3.DeltaDiscoveryRequest");
@@ -93,11 +94,7 @@ export class DeltaTestClient {
 
   /** Resolves when `predicate` holds; rejects after `timeoutMs`. */
   async waitFor(predicate: () => boolean, timeoutMs = 5_000, what = "condition"): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!predicate()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise(r => setTimeout(r, 5));
-    }
+    await until(what, predicate, timeoutMs, 5);
   }
 
   /** Cancels the stream and closes the channel. */

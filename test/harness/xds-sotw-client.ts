@@ -9,6 +9,7 @@ import { messageType } from "../../xds/encode/proto-root";
 import { decodeResourceToJson } from "../../xds/encode/encode-resource";
 import { isFullStateType } from "../../xds/encode/type-urls";
 import { jsonToStruct } from "../../xds/status/struct-json";
+import { until } from "./poll";
 
 const raw = (b: Buffer): Buffer => b;
 const requestType = () => messageType("envoy.service.discovery.v3.DiscoveryRequest");
@@ -121,11 +122,7 @@ export class SotwTestClient {
 
   /** Resolves when `predicate` holds; rejects after `timeoutMs`. */
   async waitFor(predicate: () => boolean, timeoutMs = 5_000, what = "condition"): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!predicate()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise(r => setTimeout(r, 5));
-    }
+    await until(what, predicate, timeoutMs, 5);
   }
 
   /** Cancels the stream and closes the channel. */

@@ -33,13 +33,8 @@ import {
   type AuthenticatedCaller,
   type UnauthenticatedSecrets,
 } from "./caller";
-import {
-  XdsSession,
-  type ConnectionHooks,
-  type FailureKind,
-  type SessionContext,
-  type SessionLimits,
-} from "./xds-session";
+import type { FailureKind, SessionLimits, StreamCallbacks } from "./stream-callbacks";
+import { XdsSession, type ConnectionHooks, type SessionContext } from "./xds-session";
 
 /** Settings of a discovery server. */
 export interface DiscoveryServerOptions {
@@ -64,6 +59,11 @@ export interface DiscoveryServerOptions {
    * withheld (a cluster's plaintext 15010, as istiod). @default "serve"
    */
   readonly unauthenticatedSecrets?: UnauthenticatedSecrets;
+  /**
+   * Callbacks on every xDS stream's life (open, request, node, response, close), asked after
+   * the built-in admission rules; one that refuses ends the stream.
+   */
+  readonly callbacks?: StreamCallbacks;
 }
 
 type Duplex<Req> = grpc.ServerDuplexStream<Req, Buffer>;
@@ -113,6 +113,7 @@ export class DiscoveryServer {
       limits: options.limits,
       hooks: options.hooks,
       unauthenticatedSecrets: options.unauthenticatedSecrets,
+      callbacks: options.callbacks,
     };
     this.addServicesTo(this.#server);
   }

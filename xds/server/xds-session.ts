@@ -2,29 +2,39 @@
  * One xDS stream, transport-agnostic: requests in, response plans out. Used for ADS (all types)
  * and the per-type services (one type), in either protocol variant.
  *
- * Flow control follows go-control-plane: at most one unanswered response per type. A change
- * arriving while a response is unanswered waits for the ACK or NACK, then goes out as one
- * response with the latest state. So a proxy that never ACKs holds at most five responses, a
- * flood of requests cannot make the server queue more, and a slow proxy never delays others.
+ * The session keeps the protocol: it classifies each request (classify-request.ts), records
+ * what the proxy holds (proxy-status.ts), and plans responses from the node's snapshot
+ * (plan-response.ts). Per-type flow control and ADS order are response-queue.ts; who may open
+ * and keep a stream (rate limit, stream cap, the caller's namespace) are the admission
+ * callbacks of stream-callbacks.ts.
  *
- * @see https://www.envoyproxy.io/docs/envoy/latest/api-docs/xds_protocol#ack-and-nack-semantics
+ * @see https://www.envoyproxy.io/docs/envoy/latest/api-docs/xds_protocol
  */
 import type { SnapshotCache } from "../cache/snapshot-cache";
 import type { Snapshot } from "../cache/snapshot";
-import { ADS_ORDER, isXdsTypeUrl, TYPE_SHORT_NAME, type XdsTypeUrl } from "../encode/type-urls";
+import { isXdsTypeUrl, TYPE_SHORT_NAME, type XdsTypeUrl } from "../encode/type-urls";
 import { classifyRequest, type ClassifiableRequest } from "./classify-request";
 import type { XdsLogger } from "./logger";
 import type { DiscoveryRequest, NodeInfo, ResponsePlan } from "./messages";
 import type { XdsMetrics } from "./metrics";
-import { planResponse } from "./plan-response";
+import { planResponse, type PlannedContent } from "./plan-response";
 import {
-  nodeRefusal,
   secretsWithheldMessage,
   visibleToCaller,
   type UnauthenticatedSecrets,
   type AuthenticatedCaller,
 } from "./caller";
 import { ConnectionStatus, type ProxyStatusRegistry } from "./proxy-status";
+import { ResponseQueue } from "./response-queue";
+import {
+  admissionCallbacks,
+  chainCallbacks,
+  DEFAULT_SESSION_LIMITS,
+  type FailureKind,
+  type SessionLimits,
+  type StreamCallbacks,
+  type StreamInfo,
+} from "./stream-callbacks";
 
 /** What every session of one server shares. */
 export interface SessionContext {
@@ -46,6 +56,8 @@ export interface SessionContext {
   readonly hooks?: ConnectionHooks;
   /** Secrets for a caller no port authenticated. @default "serve" */
   readonly unauthenticatedSecrets?: UnauthenticatedSecrets;
+  /** More stream callbacks, asked after the admission rules (see {@link admissionCallbacks}). */
+  readonly callbacks?: StreamCallbacks;
 }
 
 /**
@@ -59,32 +71,7 @@ export interface ConnectionHooks {
   onDisconnect?(node: NodeInfo): void;
 }
 
-/**
- * Per-client bounds, so that one misbehaving client cannot take the server's memory or CPU:
- * streams under one node id, and a token bucket of requests per stream. A healthy proxy sends
- * about one request per response (and responses are limited to one unanswered per type), so
- * the defaults leave it far below either bound.
- */
-export interface SessionLimits {
-  /** Live streams one node id may hold (ADS, per-type services and reconnect overlap). */
-  readonly maxStreamsPerNode: number;
-  /** Requests a stream may send at once. */
-  readonly requestBurst: number;
-  /** Requests per second a stream may sustain after the burst. */
-  readonly requestsPerSecond: number;
-}
-
-/** The bounds used when the server is given none. */
-export const DEFAULT_SESSION_LIMITS: SessionLimits = {
-  maxStreamsPerNode: 16,
-  requestBurst: 1_000,
-  requestsPerSecond: 200,
-};
-
 /** How a session talks back to its stream. */
-/** Why a session ended the stream (see {@link SessionTransport.fail}). */
-export type FailureKind = "invalid" | "exhausted" | "denied";
-
 export interface SessionTransport {
   /** Writes one response. */
   send(plan: ResponsePlan): void;
@@ -96,17 +83,6 @@ export interface SessionTransport {
   fail(reason: string, kind: FailureKind): void;
 }
 
-interface TypeState {
-  seen: boolean;
-  lastNonce?: string;
-  /** The unanswered response, and when the change it carries became due. */
-  outstanding?: { nonce: string; dueAt: number };
-  /** The client is owed a response (initial request or new names). */
-  owed: boolean;
-  /** When the oldest unsent change became due. */
-  dueAt?: number;
-}
-
 /** One stream's protocol state. */
 export class XdsSession {
   #connection?: ConnectionStatus;
@@ -115,10 +91,9 @@ export class XdsSession {
   #node?: NodeInfo;
   #closed = false;
   #warnedWithheld = false;
-  #tokens: number;
-  #refilledAt: number;
-  readonly #limits: SessionLimits;
-  readonly #types = new Map<XdsTypeUrl, TypeState>();
+  readonly #queue = new ResponseQueue();
+  readonly #stream: StreamInfo;
+  readonly #callbacks: StreamCallbacks;
 
   /**
    * @param ctx shared server state
@@ -139,9 +114,12 @@ export class XdsSession {
      */
     private readonly caller?: AuthenticatedCaller,
   ) {
-    this.#limits = ctx.limits ?? DEFAULT_SESSION_LIMITS;
-    this.#tokens = this.#limits.requestBurst;
-    this.#refilledAt = ctx.now();
+    this.#stream = { variant, onlyType, caller };
+    const admission = admissionCallbacks(ctx.limits ?? DEFAULT_SESSION_LIMITS, ctx.now, id =>
+      ctx.status.countNode(id),
+    );
+    this.#callbacks = ctx.callbacks ? chainCallbacks(admission, ctx.callbacks) : admission;
+    this.#callbacks.onStreamOpen?.(this.#stream);
   }
 
   /** The stream's status record, once the first request named the node. */
@@ -152,14 +130,9 @@ export class XdsSession {
   /** Handles one decoded request. Never throws: a bad request fails only this stream. */
   handle(request: DiscoveryRequest): void {
     if (this.#closed) return;
-    if (!this.#takeToken()) {
-      return this.#fail(
-        `rate-limited: more than ${this.#limits.requestBurst} requests at once or ` +
-          `${this.#limits.requestsPerSecond}/s on one stream`,
-        "exhausted",
-      );
-    }
     try {
+      const refusal = this.#callbacks.onStreamRequest?.(this.#stream, request);
+      if (refusal) return this.#fail(refusal.reason, refusal.kind);
       this.#handle(request);
     } catch (err) {
       this.ctx.logger.warn(
@@ -180,26 +153,13 @@ export class XdsSession {
       this.ctx.metrics.connectedProxies.dec();
       if (this.#node) this.#callHook("onDisconnect", this.#node);
     }
+    this.#callbacks.onStreamClosed?.(this.#stream, this.#node);
   }
 
   #fail(reason: string, kind: FailureKind = "invalid"): void {
     this.ctx.metrics.rejectedRequests.inc({ reason: reason.split(":")[0] });
     this.close();
     this.transport.fail(reason, kind);
-  }
-
-  /** Takes one request token, refilling the bucket for the time passed. */
-  #takeToken(): boolean {
-    const now = this.ctx.now();
-    const { requestBurst, requestsPerSecond } = this.#limits;
-    this.#tokens = Math.min(
-      requestBurst,
-      this.#tokens + ((now - this.#refilledAt) / 1000) * requestsPerSecond,
-    );
-    this.#refilledAt = now;
-    if (this.#tokens < 1) return false;
-    this.#tokens -= 1;
-    return true;
   }
 
   // A hook that throws must not take the stream down with it: the producer logs its own errors.
@@ -270,15 +230,8 @@ export class XdsSession {
       // The node is required on the first request of a stream and optional afterwards.
       if (!request.node || request.node.id === "")
         return this.#fail("no-node: the first request must carry node.id");
-      if (this.ctx.status.countNode(request.node.id) >= this.#limits.maxStreamsPerNode) {
-        return this.#fail(
-          `too-many-streams: node ${request.node.id} already has ` +
-            `${this.#limits.maxStreamsPerNode} streams open`,
-          "exhausted",
-        );
-      }
-      const refusal = nodeRefusal(request.node, this.caller);
-      if (refusal !== undefined) return this.#fail(refusal, "denied");
+      const refusal = this.#callbacks.onStreamNode?.(this.#stream, request.node);
+      if (refusal) return this.#fail(refusal.reason, refusal.kind);
       connection = this.#connect(request.node);
     }
     const typeUrl = request.typeUrl === "" && this.onlyType ? this.onlyType : request.typeUrl;
@@ -290,8 +243,6 @@ export class XdsSession {
       );
       return;
     }
-    let state = this.#types.get(typeUrl);
-    if (!state) this.#types.set(typeUrl, (state = { seen: false, owed: false }));
     const status = connection.type(typeUrl);
     const classifiable: ClassifiableRequest =
       request.variant === "sotw"
@@ -312,37 +263,34 @@ export class XdsSession {
             held: Object.keys(request.initialVersions),
           };
     const result = classifyRequest(
-      { subscription: state.seen ? status.subscription : undefined, lastNonce: state.lastNonce },
+      {
+        subscription: this.#queue.seen(typeUrl) ? status.subscription : undefined,
+        lastNonce: this.#queue.lastNonce(typeUrl),
+      },
       classifiable,
     );
     const now = this.ctx.now();
-    if (result.answersLatest) this.#answered(connection, typeUrl, state, request, now);
+    if (result.answersLatest) this.#answered(connection, typeUrl, request, now);
     if (result.kind !== "stale" || request.variant === "delta") {
       connection.recordSubscription(typeUrl, result.subscription);
       if (request.variant === "delta" && result.kind === "initial") {
         connection.recordReported(typeUrl, request.initialVersions);
       }
     }
-    state.seen = true;
-    if (result.respond) {
-      state.owed = true;
-      state.dueAt ??= now;
-    }
+    this.#queue.requested(typeUrl, result.respond, now);
     // An ACK may release this type and, behind it, later types held for ADS order.
-    this.#pushInOrder();
+    this.#release();
   }
 
   #answered(
     connection: ConnectionStatus,
     typeUrl: XdsTypeUrl,
-    state: TypeState,
     request: DiscoveryRequest,
     now: number,
   ): void {
     const type = TYPE_SHORT_NAME[typeUrl];
     connection.recordAnswer(typeUrl, request.nonce, now, request.errorDetail);
-    const dueAt = state.outstanding?.dueAt;
-    state.outstanding = undefined;
+    const dueAt = this.#queue.answered(typeUrl);
     if (request.errorDetail) {
       this.ctx.metrics.nacks.inc({ type });
       this.ctx.logger.warn(
@@ -365,65 +313,41 @@ export class XdsSession {
   #onSnapshot(snapshot: Snapshot): void {
     if (this.#closed) return;
     this.#snapshot = this.#visible(snapshot);
-    const now = this.ctx.now();
-    for (const state of this.#types.values()) if (state.seen) state.dueAt ??= now;
-    this.#pushInOrder();
+    this.#queue.changed(this.ctx.now());
+    this.#release();
   }
 
-  /**
-   * Sends what is due in ADS order: clusters, endpoints, listeners, routes, secrets. When a
-   * type's change cannot go out yet (its previous response is unanswered), the changes of every
-   * later type wait too, so a proxy never receives a change's endpoints before its clusters, or
-   * its routes before its listeners. Responses a client asked for (`owed`) are not held: the
-   * names it asks for come from resources it already has.
-   *
-   * @see https://www.envoyproxy.io/docs/envoy/latest/api-docs/xds_protocol#eventual-consistency-considerations
-   */
-  #pushInOrder(): void {
-    let held = false;
-    for (const typeUrl of ADS_ORDER) {
-      const state = this.#types.get(typeUrl);
-      if (!state?.seen || (state.dueAt === undefined && !state.owed)) continue;
-      if (held && !state.owed) continue; // keeps dueAt: retried when the earlier type is answered
-      this.#trySend(typeUrl, state);
-      if (state.outstanding && state.dueAt !== undefined) held = true;
-    }
-  }
-
-  #trySend(typeUrl: XdsTypeUrl, state: TypeState): void {
+  /** Sends what the queue releases (in ADS order, one unanswered response per type). */
+  #release(): void {
     const connection = this.#connection;
     const snapshot = this.#snapshot;
     if (this.#closed || !connection || !snapshot) return;
-    const status = connection.type(typeUrl);
-    if (state.outstanding) {
-      // Wait for the answer; but if the snapshot holds nothing new for this type, drop the due
-      // time so that it does not hold later types back (see #pushInOrder).
-      const pending = planResponse(
-        this.variant,
-        typeUrl,
-        status.subscription,
-        status.resources,
-        snapshot,
-        false,
-      );
-      if (!state.owed && !pending) state.dueAt = undefined;
-      return;
-    }
-    const content = planResponse(
-      this.variant,
-      typeUrl,
-      status.subscription,
-      status.resources,
-      snapshot,
-      state.owed,
+    this.#queue.release<PlannedContent>(
+      (typeUrl, force) => {
+        const status = connection.type(typeUrl);
+        return planResponse(
+          this.variant,
+          typeUrl,
+          status.subscription,
+          status.resources,
+          snapshot,
+          force,
+        );
+      },
+      (typeUrl, content, dueAt) => this.#send(connection, snapshot, typeUrl, content, dueAt),
+      this.ctx.now(),
     );
-    state.owed = false;
-    if (!content) {
-      state.dueAt = undefined;
-      return;
-    }
+  }
+
+  /** Writes one response; returns its nonce, or undefined when the stream ended. */
+  #send(
+    connection: ConnectionStatus,
+    snapshot: Snapshot,
+    typeUrl: XdsTypeUrl,
+    content: PlannedContent,
+    dueAt: number,
+  ): string | undefined {
     const now = this.ctx.now();
-    const dueAt = state.dueAt ?? now;
     const plan: ResponsePlan = {
       typeUrl,
       version: snapshot.versions.get(typeUrl) ?? "",
@@ -431,9 +355,6 @@ export class XdsSession {
       resources: content.resources,
       removed: content.removed,
     };
-    state.lastNonce = plan.nonce;
-    state.outstanding = { nonce: plan.nonce, dueAt };
-    state.dueAt = undefined;
     connection.recordSent(
       typeUrl,
       { nonce: plan.nonce, version: plan.version, at: now },
@@ -452,5 +373,8 @@ export class XdsSession {
       );
       this.close();
     }
+    if (this.#closed) return undefined;
+    this.#callbacks.onStreamResponse?.(this.#stream, plan);
+    return plan.nonce;
   }
 }

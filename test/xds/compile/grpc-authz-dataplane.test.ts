@@ -5,29 +5,13 @@
  * `DiscoveryServer`; certificates issued by our CA and read through `file_watcher` providers.
  */
 import "./enable-grpc-rbac";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import * as grpc from "@grpc/grpc-js";
-import * as grpcXds from "@grpc/grpc-js-xds";
-import { Registry } from "prom-client";
-import { createSelfSignedRoot } from "../../../ca/self-signed-root";
-import {
-  nodeKeyGenerator,
-  nodeSigner,
-  systemClock,
-  systemRandomBytes,
-} from "../../../ca/server/node-crypto";
+import type * as grpc from "@grpc/grpc-js";
 import type { IstioObject } from "../../../mesh/api";
-import { applyEvent, storeOf, type MeshStore, type StoreObject } from "../../../mesh/store";
-import { SnapshotCache } from "../../../xds/cache/snapshot-cache";
-import { compile } from "../../../xds/compile";
+import type { StoreObject } from "../../../mesh/store";
 import { TypeUrl } from "../../../xds/encode/type-urls";
-import { DiscoveryServer } from "../../../xds/server/discovery-server";
-import { pinXdsServerToLoopback } from "../../harness/xds-bootstrap";
+import { InProcessMesh, workloadObjects } from "../../harness/in-process-mesh";
 import { ECHO_SERVICE, echoHandlers, freeLoopbackPort } from "../../harness/xds-echo";
-import { mtlsBootstrapOptions, writeWorkloadCertFolder } from "../../harness/xds-mtls";
-import { checkedSnapshot, decoded, named } from "./fixtures";
+import { decoded, named } from "./fixtures";
 import { eventually } from "../../harness/poll";
 
 jest.setTimeout(120_000);
@@ -40,14 +24,6 @@ const WHO = "/rigging.test.Echo/Who";
 const SECRET = "/rigging.test.Echo/Secret";
 const ECHO = "echo.default.svc.cluster.local:9080";
 const SPOOF = "spoof.default.svc.cluster.local:9081";
-const node = (name: string) => `sidecar~127.0.0.1~${name}.default~default.svc.cluster.local`;
-const MESHED = { "security.istio.io/tlsMode": "istio" };
-const NODES = {
-  echo: { id: node("echo"), labels: { app: "echo", ...MESHED } },
-  spoof: { id: node("spoof"), labels: { app: "spoof", ...MESHED } },
-  client: { id: node("client"), labels: { app: "client", ...MESHED } },
-  intruder: { id: node("intruder"), labels: { app: "intruder", ...MESHED } },
-} as const;
 const raw = (b: Buffer): Buffer => b;
 
 /** A second method on the echo service, so one method can be denied while another works. */
@@ -89,162 +65,69 @@ function istio(kind: string, name: string, namespace: string, spec: Json): Store
   } as unknown as IstioObject as StoreObject;
 }
 
-/** A Service, its proxyless pod on 127.0.0.1 running as `serviceAccount`, and its EndpointSlice. */
-function workload(app: string, port: number, targetPort: number, sa: string): StoreObject[] {
-  return [
-    {
-      kind: "Service",
-      metadata: { name: app, namespace: "default" },
-      spec: { selector: { app }, ports: [{ name: "grpc", port, targetPort }] },
-    },
-    {
-      kind: "Pod",
-      metadata: {
-        name: app,
-        namespace: "default",
-        labels: { app, ...MESHED },
-        annotations: { "inject.istio.io/templates": "grpc-agent" },
-      },
-      spec: { serviceAccountName: sa },
-      status: { podIP: "127.0.0.1", phase: "Running" },
-    },
-    {
-      kind: "EndpointSlice",
-      metadata: {
-        name: `${app}-1`,
-        namespace: "default",
-        labels: { "kubernetes.io/service-name": app },
-      },
-      endpoints: [
-        {
-          addresses: ["127.0.0.1"],
-          conditions: { ready: true },
-          targetRef: { kind: "Pod", name: app, namespace: "default" },
-        },
-      ],
-      ports: [{ name: "grpc", port: targetPort }],
-    },
-  ];
-}
+const STRICT = `
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: { name: default, namespace: istio-system }
+spec: { mtls: { mode: STRICT } }
+`;
 
-/** The node's bootstrap, with its labels and the `default` file_watcher certificate provider. */
-function meshOptions(adsPort: number, who: keyof typeof NODES, certDir: string) {
-  return mtlsBootstrapOptions(adsPort, NODES[who].id, certDir, NODES[who].labels);
-}
+/** A Service on `port` and its proxyless pod on 127.0.0.1:`targetPort` running as `sa`. */
+const workload = (app: string, port: number, targetPort: number, sa: string) =>
+  workloadObjects({ name: app, serviceAccount: sa, service: { port, targetPort } });
 
 describe("authorization and mTLS hold on proxyless gRPC (compiled config, real grpc-js-xds)", () => {
-  const cache = new SnapshotCache();
-  const logger = { warn: () => undefined, info: () => undefined, debug: () => undefined };
-  const tmp = mkdtempSync(join(tmpdir(), "rigging-authz-"));
-  let ads: DiscoveryServer;
-  let adsPort: number;
-  let store: MeshStore;
+  let mesh: InProcessMesh;
   let ports: { echo: number; spoof: number };
-  const certs: Record<string, string> = {};
-  const servers: grpcXds.XdsServer[] = [];
-  const clients: grpc.Client[] = [];
 
-  /** Compiles every node's snapshot and waits for the echo server to ACK its new listener. */
-  async function publish(waitForAck = true): Promise<void> {
-    for (const { id, labels } of Object.values(NODES)) {
-      const compiled = compile(store, {
-        id,
-        metadata: { GENERATOR: "grpc", NAMESPACE: "default", LABELS: labels },
-      });
-      if (!compiled.ok) throw new Error(compiled.errors.join("\n"));
-      cache.set(id, checkedSnapshot(compiled.value));
-    }
-    if (!waitForAck) return;
-    const version = cache.get(NODES.echo.id)!.versions.get(TypeUrl.listener);
-    await eventually("the echo server's listener ACK", async () =>
-      ads.status
-        .byNode(NODES.echo.id)
-        .some(c => c.types.get(TypeUrl.listener)?.lastAck?.version === version)
-        ? true
-        : undefined,
-    );
-  }
-
+  /** Publishes the store's change and waits for the echo server to ACK its new listener. */
   async function apply(...objects: StoreObject[]): Promise<void> {
-    for (const o of objects) store = applyEvent(store, { type: "MODIFIED", object: o });
-    await publish();
+    mesh.apply(...objects);
+    await mesh.waitForAck("echo", TypeUrl.listener, "the echo server's listener ACK");
   }
 
   async function remove(object: StoreObject): Promise<void> {
-    store = applyEvent(store, { type: "DELETED", object });
-    await publish();
+    mesh.remove(object);
+    await mesh.waitForAck("echo", TypeUrl.listener, "the echo server's listener ACK");
   }
 
-  function compiledFor(who: keyof typeof NODES) {
-    const compiled = compile(store, {
-      id: NODES[who].id,
-      metadata: { GENERATOR: "grpc", NAMESPACE: "default", LABELS: NODES[who].labels },
-    });
-    if (!compiled.ok) throw new Error(compiled.errors.join("\n"));
-    return compiled.value;
-  }
+  const compiledFor = (who: string) => mesh.compiled(who);
 
-  async function startServer(who: "echo" | "spoof", port: number, certDir: string) {
-    const server = new grpcXds.XdsServer(
-      meshOptions(adsPort, who, certDir) as ConstructorParameters<typeof grpcXds.XdsServer>[0],
+  async function startServer(who: "echo" | "spoof", port: number, identity: string) {
+    await mesh.server(
+      who,
+      port,
+      [
+        [ECHO_SERVICE, echoHandlers(who)],
+        [SECRET_SERVICE, { Secret: echoHandlers(`${who}-secret`).Who! }],
+      ],
+      identity,
     );
-    server.addService(ECHO_SERVICE, echoHandlers(who));
-    server.addService(SECRET_SERVICE, { Secret: echoHandlers(`${who}-secret`).Who! });
-    const address = `127.0.0.1:${port}`;
-    await new Promise<void>((resolve, reject) => {
-      server.bindAsync(
-        address,
-        new grpcXds.XdsServerCredentials(grpc.ServerCredentials.createInsecure()),
-        err => (err ? reject(err) : resolve()),
-      );
-      pinXdsServerToLoopback(server, address);
-    });
-    servers.push(server);
   }
 
-  function meshClient(who: "client" | "intruder", target: string): grpc.Client {
-    const client = new grpc.Client(
-      `xds:///${target}`,
-      new grpcXds.XdsChannelCredentials(grpc.credentials.createInsecure()),
-      meshOptions(adsPort, who, certs[who]!),
-    );
-    clients.push(client);
-    return client;
-  }
+  const meshClient = (who: "client" | "intruder", target: string) => mesh.client(who, target);
 
   beforeAll(async () => {
-    grpcXds.register();
-    const made = createSelfSignedRoot({
-      key: nodeKeyGenerator(),
-      now: systemClock,
-      randomBytes: systemRandomBytes,
-      signerFor: nodeSigner,
-    });
-    if (!made.ok) throw new Error(made.errors.join("\n"));
-    const rootPem = made.value.files["root-cert.pem"];
-    // "impostor" is a real mesh identity, just not the one the registry says runs `spoof`.
-    for (const sa of ["echo", "impostor", "client", "intruder"])
-      certs[sa] = writeWorkloadCertFolder(made.value.authority, rootPem, sa, tmp);
-
-    ads = new DiscoveryServer({ cache, registry: new Registry(), logger });
-    adsPort = await ads.listen("127.0.0.1:0");
     ports = { echo: await freeLoopbackPort(), spoof: await freeLoopbackPort() };
-    store = storeOf([
-      istio("PeerAuthentication", "default", "istio-system", { mtls: { mode: "STRICT" } }),
-      ...workload("echo", 9080, ports.echo, "echo"),
-      ...workload("spoof", 9081, ports.spoof, "spoof"),
-    ]);
-    await publish(false); // no server connected yet: nothing to ACK
-    await startServer("echo", ports.echo, certs.echo!);
-    await startServer("spoof", ports.spoof, certs.impostor!);
-    await publish();
+    mesh = await InProcessMesh.start({
+      yaml: STRICT,
+      workloads: [
+        { name: "echo", service: { port: 9080, targetPort: ports.echo } },
+        { name: "spoof", service: { port: 9081, targetPort: ports.spoof } },
+        { name: "client" },
+        { name: "intruder" },
+      ],
+      // "impostor" is a real mesh identity, just not the one the registry says runs `spoof`.
+      certificates: ["echo", "impostor", "client", "intruder"],
+    }); // publishes: no server connected yet, nothing to ACK
+    await startServer("echo", ports.echo, "echo");
+    await startServer("spoof", ports.spoof, "impostor");
+    mesh.publish();
+    await mesh.waitForAck("echo", TypeUrl.listener, "the echo server's listener ACK");
   });
 
   afterAll(async () => {
-    for (const c of clients) c.close();
-    for (const s of servers) s.forceShutdown();
-    await ads?.stop(100);
-    rmSync(tmp, { recursive: true, force: true });
+    await mesh?.stop();
   });
 
   it("STRICT: the server listens with mTLS, a meshed client is served, a plaintext client is refused", async () => {
@@ -277,8 +160,7 @@ describe("authorization and mTLS hold on proxyless gRPC (compiled config, real g
     ).toBe("ok");
     expect(await calls(client, WHO)).toEqual({ echo: 20 });
 
-    const plaintext = new grpc.Client(`127.0.0.1:${ports.echo}`, grpc.credentials.createInsecure());
-    clients.push(plaintext);
+    const plaintext = mesh.plainClient(`127.0.0.1:${ports.echo}`);
     expect(await calls(plaintext, WHO, 5)).toEqual({ "error:14": 5 });
   });
 
@@ -340,8 +222,7 @@ describe("authorization and mTLS hold on proxyless gRPC (compiled config, real g
 
   it("port-level DISABLE: that port takes plaintext, and meshed clients follow it to plaintext", async () => {
     await remove(istio("AuthorizationPolicy", "only-client", "default", {}));
-    const refused = new grpc.Client(`127.0.0.1:${ports.echo}`, grpc.credentials.createInsecure());
-    clients.push(refused);
+    const refused = mesh.plainClient(`127.0.0.1:${ports.echo}`);
     expect(await call(refused, WHO)).toBe("error:14");
     await apply(
       istio("PeerAuthentication", "echo", "default", {
@@ -359,8 +240,7 @@ describe("authorization and mTLS hold on proxyless gRPC (compiled config, real g
     ) as Json;
     expect(cluster.transport_socket).toBeUndefined();
     // A fresh channel: the refused one sits in reconnect backoff.
-    const plaintext = new grpc.Client(`127.0.0.1:${ports.echo}`, grpc.credentials.createInsecure());
-    clients.push(plaintext);
+    const plaintext = mesh.plainClient(`127.0.0.1:${ports.echo}`);
     await eventually("plaintext served", async () =>
       (await call(plaintext, WHO)) === "echo" ? true : undefined,
     );

@@ -19,6 +19,7 @@ import {
 } from "../../harness/xds-resources";
 import { SotwTestClient } from "../../harness/xds-sotw-client";
 import { StalledReader } from "../../harness/xds-stalled-reader";
+import { until } from "../../harness/poll";
 
 const quiet = { warn: () => undefined, info: () => undefined, debug: () => undefined };
 const CLUSTERS = ["a", "b", "c", "d", "e", "f"];
@@ -49,14 +50,6 @@ const subscriptions = new Map<XdsTypeUrl, string[]>([
   [TypeUrl.secret, ["ROOTCA"]],
 ]);
 
-async function until(predicate: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise(r => setTimeout(r, 10));
-  }
-}
-
 describe("DiscoveryServer with a client that never reads", () => {
   let server: DiscoveryServer;
   const closers: { close(): void }[] = [];
@@ -78,10 +71,15 @@ describe("DiscoveryServer with a client that never reads", () => {
     const stuckStatus = () => server.status.byNode("stuck")[0];
     // Every type was answered, and the 256-byte window left responses in the server's buffer.
     await until(
-      () => ADS_ORDER.every(t => stuckStatus()?.type(t).lastSent !== undefined),
       "a response of every type to the stalled reader",
+      () => ADS_ORDER.every(t => stuckStatus()?.type(t).lastSent !== undefined),
+      5_000,
     );
-    await until(() => server.writeBacklog().messages > 0, "the stalled reader's writes to back up");
+    await until(
+      "the stalled reader's writes to back up",
+      () => server.writeBacklog().messages > 0,
+      5_000,
+    );
     const backlog = server.writeBacklog();
     expect(backlog.streams).toBe(1);
     expect(backlog.messages).toBeLessThanOrEqual(ADS_ORDER.length);
@@ -107,8 +105,16 @@ describe("DiscoveryServer with a client that never reads", () => {
     expect(server.writeBacklog()).toEqual(backlog);
 
     stuck.close();
-    await until(() => server.status.byNode("stuck").length === 0, "the stuck status to drop");
-    await until(() => server.writeBacklog().streams === 0, "the stuck stream's buffer to go");
+    await until(
+      "the stuck status to drop",
+      () => server.status.byNode("stuck").length === 0,
+      5_000,
+    );
+    await until(
+      "the stuck stream's buffer to go",
+      () => server.writeBacklog().streams === 0,
+      5_000,
+    );
     expect(server.status.byNode("healthy")).toHaveLength(1);
   });
 });

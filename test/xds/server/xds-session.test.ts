@@ -6,11 +6,8 @@ import { TypeUrl, type XdsTypeUrl } from "../../../xds/encode/type-urls";
 import type { DiscoveryRequest, ResponsePlan, SotwRequest } from "../../../xds/server/messages";
 import { createXdsMetrics } from "../../../xds/server/metrics";
 import { ProxyStatusRegistry, syncState } from "../../../xds/server/proxy-status";
-import {
-  XdsSession,
-  type SessionContext,
-  type SessionLimits,
-} from "../../../xds/server/xds-session";
+import type { SessionLimits } from "../../../xds/server/stream-callbacks";
+import { XdsSession, type SessionContext } from "../../../xds/server/xds-session";
 import { clientListener, edsCluster, endpoints, weightedRoute } from "../../harness/xds-resources";
 
 const node = {
