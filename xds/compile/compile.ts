@@ -5,15 +5,15 @@
  */
 import type { ResourceObject } from "../encode/encode-resource";
 import type { MeshStore } from "../../mesh/store";
-import { buildClusters, outboundClusters } from "./clusters";
-import { buildLoadAssignment } from "./endpoints";
-import { compileGateway, gatewayOutboundClusters } from "./gateway";
-import { buildListenerSet } from "./listeners";
+import { buildClusters, outboundClusters } from "./clusters/clusters";
+import { buildLoadAssignment } from "./clusters/endpoints";
+import { compileGateway, gatewayOutboundClusters } from "./gateway/gateway";
+import { buildListenerSet } from "./listeners/listeners";
 import { parseProxy, type NodeDescription, type Proxy } from "./proxy";
-import { buildRoutes } from "./routes";
+import { buildRoutes } from "./routes/routes";
 import { buildScope, type MeshOptions, type ProxyScope } from "./scope";
 import { proxyTelemetry, withTelemetry } from "./telemetry/decorate";
-import { upstreamTlsWarnings } from "./upstream-tls-plan";
+import { upstreamTlsWarnings } from "./clusters/upstream-tls-plan";
 
 /** A proxy's resources, by xDS type. */
 export interface CompiledResources {

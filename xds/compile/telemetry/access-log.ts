@@ -8,7 +8,7 @@
  */
 import type { MeshConfig } from "../../../mesh/meshconfig/mesh-config";
 import type { LogFormat, TelemetryProvider } from "../../../mesh/meshconfig/telemetry-providers";
-import type { Obj } from "../xds-util";
+import type { Obj } from "../shared/xds-util";
 import type { LogPlan } from "./plan";
 import { collectorCluster, type ServiceLookup } from "./collector";
 

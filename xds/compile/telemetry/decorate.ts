@@ -8,8 +8,8 @@
  * Proxyless gRPC gets none of it: grpc-js-xds has no access log, no stats filter and no tracer,
  * and refuses a listener naming an HTTP filter it does not know.
  */
-import type { Obj } from "../xds-util";
-import { FilterNames, Types } from "../xds-util";
+import type { Obj } from "../shared/xds-util";
+import { FilterNames, Types } from "../shared/xds-util";
 import type { ProxyScope } from "../scope";
 import { accessLogs, meshAccessLog } from "./access-log";
 import { planAccessLogs, planMetrics, planTracing, type Mode } from "./plan";

@@ -8,7 +8,7 @@
  * @see istio/istio pilot/pkg/model/telemetry.go
  */
 import type { MeshConfig } from "../../../mesh/meshconfig/mesh-config";
-import { protoDuration, type Obj } from "../xds-util";
+import { protoDuration, type Obj } from "../shared/xds-util";
 import type { MetricsPlan } from "./plan";
 
 /** The filter's name, as a network and as an HTTP filter. */

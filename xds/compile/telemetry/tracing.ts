@@ -6,7 +6,7 @@
  * @see istio/istio pilot/pkg/networking/core/tracing.go
  */
 import type { MeshConfig } from "../../../mesh/meshconfig/mesh-config";
-import type { Obj } from "../xds-util";
+import type { Obj } from "../shared/xds-util";
 import { collectorCluster, type ServiceLookup } from "./collector";
 import type { TracingPlan } from "./plan";
 
