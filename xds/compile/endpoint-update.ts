@@ -43,8 +43,8 @@ export function compileEndpointUpdate(
   const scope = buildScope(store, proxy, options);
   const out: ResourceObject[] = [];
   for (const c of clustersOf(scope, hosts)) {
-    out.push(buildOutboundCluster(scope, c) as ResourceObject);
-    if (c.eds) out.push(buildLoadAssignment(scope, c) as ResourceObject);
+    out.push(buildOutboundCluster(scope, c));
+    if (c.eds) out.push(buildLoadAssignment(scope, c));
   }
   return out;
 }

@@ -28,12 +28,17 @@ import {
   msDuration,
   PASSTHROUGH_CLUSTER,
   Types,
-  type Obj,
 } from "../shared/xds-util";
 import { dnsLoadAssignment } from "./endpoints";
 import { grpcClusterTls } from "./upstream-mtls";
 import { upstreamHttpOptions, upstreamTlsFields } from "./upstream-tls";
 import { envoyUpstreamTlsPlan, isOriginalDst, upstreamTlsReport } from "./upstream-tls-plan";
+import type {
+  Cluster,
+  ClusterResource,
+  Cluster_CommonLbConfig,
+  UpstreamHttpProtocolOptions,
+} from "../shared/envoy";
 
 /** An outbound cluster to be built: which service, port and subset. */
 export interface OutboundCluster {
@@ -95,7 +100,7 @@ function candidateClusters(scope: ProxyScope): OutboundCluster[] {
   return out;
 }
 
-function discovery(c: OutboundCluster, scope: ProxyScope, lbPolicy: Obj): Obj {
+function discovery(c: OutboundCluster, scope: ProxyScope, lbPolicy: Cluster): Cluster {
   // Failing closed: no endpoints. EDS clusters get an empty assignment (endpoints.ts); an
   // original-destination cluster cannot be emptied, so it becomes an empty static one.
   if (c.failClosed && isOriginalDst(c)) {
@@ -150,16 +155,16 @@ const ISTIO_DNS_SETTINGS = {
  * policy to CLUSTER_PROVIDED.
  * @see istio/istio pilot/pkg/networking/core/cluster_traffic_policy.go (applyLoadBalancer)
  */
-function envoyCommonLbConfig(panic: number | undefined): Obj {
+function envoyCommonLbConfig(panic: number | undefined): Cluster_CommonLbConfig {
   return { healthy_panic_threshold: { value: panic ?? 0 } };
 }
 
 /** The Cluster resource of one outbound cluster. */
-export function buildOutboundCluster(scope: ProxyScope, c: OutboundCluster): Obj {
+export function buildOutboundCluster(scope: ProxyScope, c: OutboundCluster): ClusterResource {
   const kind = scope.proxy.kind;
   const policy = effectivePolicy(scope.destinationRule(c.service.hostname), c.port.port, c.subset);
   const { outlier, panic } = outlierDetection(policy.outlierDetection);
-  const cluster: Obj = {
+  const cluster: ClusterResource = {
     "@type": Types.cluster,
     name: c.name,
     ...discovery(c, scope, loadBalancing(policy.loadBalancer, kind)),
@@ -188,7 +193,10 @@ export function buildOutboundCluster(scope: ProxyScope, c: OutboundCluster): Obj
  * Envoy's HTTP options for the upstream: HTTP/2 for h2 ports, and the SNI options of a TLS
  * origination (Envoy requires an explicit protocol alongside them: HTTP/1.1, as Istio writes).
  */
-function httpProtocolOptions(h2: boolean, upstream: Obj | undefined): Obj | undefined {
+function httpProtocolOptions(
+  h2: boolean,
+  upstream: UpstreamHttpProtocolOptions | undefined,
+): Cluster["typed_extension_protocol_options"] {
   if (!h2 && !upstream) return undefined;
   return {
     "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
@@ -230,9 +238,9 @@ const PASSTHROUGH_HTTP_OPTIONS = {
   },
 } as const;
 
-function sidecarFixedClusters(): Obj[] {
+function sidecarFixedClusters(): ClusterResource[] {
   const timeout = msDuration(10_000);
-  const passthrough = {
+  const passthrough: Cluster = {
     type: "ORIGINAL_DST",
     lb_policy: "CLUSTER_PROVIDED",
     connect_timeout: timeout,
@@ -258,23 +266,25 @@ const NEVER_CLEANUP = { seconds: 9_223_372_035, nanos: 0 };
  * Inbound clusters `inbound|<workload port>||`: original-destination clusters delivering to the
  * app on the port the connection was addressed to, bound to 127.0.0.6 as Istio does.
  */
-function inboundClusters(scope: ProxyScope): Obj[] {
-  return inboundPorts(scope).map(p => ({
-    "@type": Types.cluster,
-    name: clusterName("inbound", p.targetPort),
-    type: "ORIGINAL_DST",
-    lb_policy: "CLUSTER_PROVIDED",
-    connect_timeout: msDuration(10_000),
-    circuit_breakers: UNLIMITED_CIRCUIT_BREAKERS,
-    // Hosts are the workload itself: nothing to clean up, so no periodic sweep.
-    cleanup_interval: NEVER_CLEANUP,
-    upstream_bind_config: INBOUND_BIND,
-    common_lb_config: {},
-  }));
+function inboundClusters(scope: ProxyScope): ClusterResource[] {
+  return inboundPorts(scope).map(
+    (p): ClusterResource => ({
+      "@type": Types.cluster,
+      name: clusterName("inbound", p.targetPort),
+      type: "ORIGINAL_DST",
+      lb_policy: "CLUSTER_PROVIDED",
+      connect_timeout: msDuration(10_000),
+      circuit_breakers: UNLIMITED_CIRCUIT_BREAKERS,
+      // Hosts are the workload itself: nothing to clean up, so no periodic sweep.
+      cleanup_interval: NEVER_CLEANUP,
+      upstream_bind_config: INBOUND_BIND,
+      common_lb_config: {},
+    }),
+  );
 }
 
 /** Every Cluster of the proxy. */
-export function buildClusters(scope: ProxyScope): Obj[] {
+export function buildClusters(scope: ProxyScope): ClusterResource[] {
   const outbound = outboundClusters(scope).map(c => buildOutboundCluster(scope, c));
   if (scope.proxy.kind === "grpc") return outbound;
   return [...outbound, ...inboundClusters(scope), ...sidecarFixedClusters()];

@@ -20,9 +20,10 @@ import type { ProxyScope } from "../scope";
 import { workloadOf } from "./upstream-mtls";
 import { TRANSPORT_SOCKET_MATCH_KEY } from "./upstream-tls";
 import { TLS_MODE_LABEL, workloadMtlsMode } from "../security/workload-security";
-import type { Obj } from "../shared/xds-util";
+import type { LocalityLbEndpoints, Metadata } from "../shared/envoy";
+import type { LbEndpoint } from "../shared/envoy";
 
-const MTLS_METADATA: Obj = {
+const MTLS_METADATA: Metadata = {
   filter_metadata: {
     [TRANSPORT_SOCKET_MATCH_KEY]: { fields: { tlsMode: { string_value: "istio" } } },
   },
@@ -51,8 +52,8 @@ const addressKey = (address: unknown, port: unknown) => `${String(address)}|${St
 export function withUpstreamTlsMetadata(
   scope: ProxyScope,
   c: OutboundCluster,
-  localities: readonly Obj[],
-): Obj[] {
+  localities: readonly LocalityLbEndpoints[],
+): LocalityLbEndpoints[] {
   if (c.failClosed) return [];
   if (scope.proxy.kind === "grpc") return [...localities];
   const setting = clusterTlsSetting(
@@ -66,14 +67,15 @@ export function withUpstreamTlsMetadata(
     if (on) mtls.add(addressKey(e.address, e.port));
   }
   if (mtls.size === 0) return [...localities];
-  return localities.map(l => ({
-    ...l,
-    lb_endpoints: ((l.lb_endpoints as Obj[] | undefined) ?? []).map(lb => {
-      const socket = ((lb.endpoint as Obj | undefined)?.address as Obj | undefined)
-        ?.socket_address as Obj | undefined;
-      return socket && mtls.has(addressKey(socket.address, socket.port_value))
-        ? { ...lb, metadata: MTLS_METADATA }
-        : lb;
+  return localities.map(
+    (l): LocalityLbEndpoints => ({
+      ...l,
+      lb_endpoints: (l.lb_endpoints ?? []).map((lb): LbEndpoint => {
+        const socket = lb.endpoint?.address?.socket_address;
+        return socket && mtls.has(addressKey(socket.address, socket.port_value))
+          ? { ...lb, metadata: MTLS_METADATA }
+          : lb;
+      }),
     }),
-  }));
+  );
 }

@@ -12,11 +12,18 @@ import { clusterEndpoints } from "./cluster-endpoints";
 import { localityLbEndpoints } from "./locality-lb";
 import type { ProxyScope } from "../scope";
 import { clusterLocalityLb } from "./traffic-policy";
-import { byString, Types, type Obj } from "../shared/xds-util";
+import { byString, Types } from "../shared/xds-util";
+import type {
+  ClusterLoadAssignment,
+  EndpointResource,
+  Locality as EnvoyLocality,
+  LocalityLbEndpoints,
+} from "../shared/envoy";
+import type { LbEndpoint } from "../shared/envoy";
 
-function locality(l: string | undefined): Obj {
+function locality(l: string | undefined): EnvoyLocality {
   const [region = "", zone = "", subZone = ""] = (l ?? "").split("/");
-  const out: Obj = {};
+  const out: EnvoyLocality = {};
   if (region) out.region = region;
   if (zone) out.zone = zone;
   if (subZone) out.sub_zone = subZone;
@@ -38,7 +45,7 @@ function healthStatusOf(e: EndpointInfo): "HEALTHY" | "UNHEALTHY" | undefined {
  * Endpoints by locality. Every locality carries a weight (the sum of its endpoints'): gRPC
  * ignores a locality without one, and Envoy treats the weights the same way.
  */
-export function localityEndpoints(endpoints: readonly EndpointInfo[]): Obj[] {
+export function localityEndpoints(endpoints: readonly EndpointInfo[]): LocalityLbEndpoints[] {
   const groups = new Map<string, EndpointInfo[]>();
   for (const e of endpoints) {
     const key = e.locality ?? "";
@@ -46,22 +53,24 @@ export function localityEndpoints(endpoints: readonly EndpointInfo[]): Obj[] {
     group.push(e);
     groups.set(key, group);
   }
-  return [...groups.keys()].sort(byString).map(key => {
+  return [...groups.keys()].sort(byString).map((key): LocalityLbEndpoints => {
     const group = groups.get(key)!;
     return {
       locality: locality(key),
       load_balancing_weight: { value: group.reduce((n, e) => n + e.weight, 0) },
-      lb_endpoints: group.map(e => ({
-        endpoint: { address: { socket_address: { address: e.address, port_value: e.port } } },
-        health_status: healthStatusOf(e),
-        load_balancing_weight: { value: e.weight },
-      })),
+      lb_endpoints: group.map(
+        (e): LbEndpoint => ({
+          endpoint: { address: { socket_address: { address: e.address, port_value: e.port } } },
+          health_status: healthStatusOf(e),
+          load_balancing_weight: { value: e.weight },
+        }),
+      ),
     };
   });
 }
 
 /** A cluster's endpoints grouped by locality (with failover priorities) and marked for mTLS. */
-function assignmentEndpoints(scope: ProxyScope, c: OutboundCluster): Obj[] {
+function assignmentEndpoints(scope: ProxyScope, c: OutboundCluster): LocalityLbEndpoints[] {
   const byLocality = localityLbEndpoints(
     clusterEndpoints(scope, c),
     clusterLocalityLb(scope, c),
@@ -71,7 +80,7 @@ function assignmentEndpoints(scope: ProxyScope, c: OutboundCluster): Obj[] {
 }
 
 /** The ClusterLoadAssignment of an EDS cluster. */
-export function buildLoadAssignment(scope: ProxyScope, c: OutboundCluster): Obj {
+export function buildLoadAssignment(scope: ProxyScope, c: OutboundCluster): EndpointResource {
   return {
     "@type": Types.endpoint,
     cluster_name: c.name,
@@ -80,7 +89,7 @@ export function buildLoadAssignment(scope: ProxyScope, c: OutboundCluster): Obj 
 }
 
 /** The inline assignment of a DNS cluster (no `@type`: it is a field, not a resource). */
-export function dnsLoadAssignment(scope: ProxyScope, c: OutboundCluster): Obj {
+export function dnsLoadAssignment(scope: ProxyScope, c: OutboundCluster): ClusterLoadAssignment {
   return {
     cluster_name: c.name,
     endpoints: assignmentEndpoints(scope, c),

@@ -43,7 +43,8 @@
  * @see https://www.envoyproxy.io/docs/envoy/latest/intro/arch_overview/upstream/outlier
  */
 import type { OutlierDetection } from "../../../mesh/api";
-import { protoDuration, type Obj } from "../shared/xds-util";
+import { protoDuration } from "../shared/xds-util";
+import type { OutlierDetection as EnvoyOutlierDetection } from "../shared/envoy";
 
 /** Envoy's `consecutive_5xx` when the rule leaves `consecutive5xxErrors` unset (enforced at 100 %). */
 const ENVOY_DEFAULT_CONSECUTIVE_5XX = 5;
@@ -80,8 +81,8 @@ function maxEjectionPercent(od: OutlierDetection): number | undefined {
 }
 
 /** The Cluster `outlier_detection` of a proxyless gRPC client (see the file comment). */
-export function grpcOutlierDetection(od: OutlierDetection): Obj {
-  const out: Obj = { enforcing_success_rate: { value: 0 } };
+export function grpcOutlierDetection(od: OutlierDetection): EnvoyOutlierDetection {
+  const out: EnvoyOutlierDetection = { enforcing_success_rate: { value: 0 } };
   const n = consecutiveLimit(od);
   if (n > 0) {
     out.enforcing_failure_percentage = { value: 100 };

@@ -29,7 +29,7 @@ import {
   type Locality,
 } from "../shared/locality";
 import type { Proxy } from "../proxy";
-import type { Obj } from "../shared/xds-util";
+import type { LocalityLbEndpoints } from "../shared/envoy";
 
 /** MeshConfig's default `localityLbSetting`. */
 export const MESH_DEFAULT_LOCALITY_LB: LocalityLbSetting = { enabled: true };
@@ -149,13 +149,13 @@ export function endpointPriorities(
   return raw.map(r => levels.indexOf(r));
 }
 
-function groupLocality(group: Obj): Locality {
-  const l = (group.locality ?? {}) as { region?: string; zone?: string; sub_zone?: string };
+function groupLocality(group: LocalityLbEndpoints): Locality {
+  const l = group.locality ?? {};
   return { region: l.region ?? "", zone: l.zone ?? "", subZone: l.sub_zone ?? "" };
 }
 
-function groupWeight(group: Obj): number {
-  return (group.load_balancing_weight as { value?: number } | undefined)?.value ?? 1;
+function groupWeight(group: LocalityLbEndpoints): number {
+  return group.load_balancing_weight?.value ?? 1;
 }
 
 /**
@@ -165,10 +165,10 @@ function groupWeight(group: Obj): number {
  * applyLocalityWeights. Shares not summing to 100 (refused on admission) stay relative.
  */
 export function distributeWeights(
-  groups: readonly Obj[],
+  groups: readonly LocalityLbEndpoints[],
   proxy: Locality,
   distribute: LocalityLbSetting["distribute"],
-): Obj[] {
+): LocalityLbEndpoints[] {
   const rule = (distribute ?? []).find(d => localityMatches(proxy, d.from ?? ""));
   if (!rule) return [...groups];
   const weights = new Map<number, number>();
@@ -195,8 +195,8 @@ export function distributeWeights(
 export function localityLbEndpoints(
   endpoints: readonly EndpointInfo[],
   ctx: LocalityLbContext,
-  render: (endpoints: readonly EndpointInfo[]) => Obj[],
-): Obj[] {
+  render: (endpoints: readonly EndpointInfo[]) => LocalityLbEndpoints[],
+): LocalityLbEndpoints[] {
   const distribute = ctx.setting?.distribute ?? [];
   if (ctx.setting && distribute.length > 0)
     return distributeWeights(render(endpoints), ctx.proxyLocality, distribute);

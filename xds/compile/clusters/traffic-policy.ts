@@ -22,7 +22,9 @@ import {
 } from "./locality-lb";
 import type { ProxyKind } from "../proxy";
 import type { ProxyScope } from "../scope";
-import { msDuration, protoDuration, type Obj } from "../shared/xds-util";
+import { msDuration, protoDuration } from "../shared/xds-util";
+import type { Cluster } from "../shared/envoy";
+import type { OutlierDetection as EnvoyOutlierDetection } from "../shared/envoy";
 
 type Policy = Omit<TrafficPolicy, "portLevelSettings">;
 
@@ -102,7 +104,7 @@ const DEFAULT_CONNECT_TIMEOUT = msDuration(10_000);
  * NACKs other `lb_policy` values), so like Istio's grpcgen other simple policies fall back to
  * round robin there. Envoy sidecars default to LEAST_REQUEST, as Istio does since 1.14.
  */
-export function loadBalancing(lb: LoadBalancerSettings | undefined, kind: ProxyKind): Obj {
+export function loadBalancing(lb: LoadBalancerSettings | undefined, kind: ProxyKind): Cluster {
   const hash = lb?.consistentHash;
   if (hash) {
     const minRing = hash.ringHash?.minimumRingSize ?? hash.minimumRingSize;
@@ -141,11 +143,11 @@ export function loadBalancing(lb: LoadBalancerSettings | undefined, kind: ProxyK
  * @see istio/istio pilot/pkg/networking/core/cluster_traffic_policy.go (applyOutlierDetection)
  */
 export function outlierDetection(od: OutlierDetection | undefined): {
-  outlier?: Obj;
+  outlier?: EnvoyOutlierDetection;
   panic?: number;
 } {
   if (!od) return {};
-  const out: Obj = { enforcing_success_rate: { value: 0 } };
+  const out: EnvoyOutlierDetection = { enforcing_success_rate: { value: 0 } };
   const enforce = (n: number) => ({ value: n > 0 ? 100 : 0 });
   if (od.consecutive5xxErrors !== undefined) {
     out.consecutive_5xx = { value: od.consecutive5xxErrors };
@@ -185,23 +187,23 @@ export function outlierDetection(od: OutlierDetection | undefined): {
 export function clusterHealthOverrides(
   policy: Policy,
   kind: ProxyKind,
-  cluster: Obj,
+  cluster: Cluster,
   meshLocalityLb: LocalityLbSetting | undefined,
-): Obj {
+): Cluster {
   const od = policy.outlierDetection;
   if (kind === "grpc") return od ? { outlier_detection: grpcOutlierDetection(od) } : {};
   // Original-destination clusters pick their own host; Istio skips locality settings there.
   if (cluster.lb_policy === "CLUSTER_PROVIDED") return {};
   const setting = effectiveLocalityLb(policy.loadBalancer?.localityLbSetting, meshLocalityLb);
   if (!needsLocalityWeightedLb(setting, od !== undefined)) return {};
-  const common = (cluster.common_lb_config ?? {}) as Obj;
+  const common = cluster.common_lb_config ?? {};
   return { common_lb_config: { ...common, locality_weighted_lb_config: {} } };
 }
 
 /** Connect timeout and circuit breakers from `connectionPool` (Envoy sidecars). */
-export function connectionPool(policy: Policy, kind: ProxyKind): Obj {
+export function connectionPool(policy: Policy, kind: ProxyKind): Cluster {
   const pool = policy.connectionPool;
-  const out: Obj = {
+  const out: Cluster = {
     connect_timeout: protoDuration(pool?.tcp?.connectTimeout) ?? DEFAULT_CONNECT_TIMEOUT,
   };
   if (kind === "grpc") return out;

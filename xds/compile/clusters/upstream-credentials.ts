@@ -13,7 +13,7 @@
 import { getIn } from "../../../mesh/store";
 import { TypeUrl } from "../../encode/type-urls";
 import type { ProxyScope } from "../scope";
-import type { Obj } from "../shared/xds-util";
+import type { SecretResource } from "../shared/envoy";
 
 /** Istio's prefix for Secrets read from Kubernetes. */
 export const KUBERNETES_PREFIX = "kubernetes://";
@@ -29,7 +29,7 @@ export function kubernetesSecretName(credentialName: string): string | undefined
 }
 
 /** An ADS Secret resource, or why it cannot be served. */
-export type Credential = { readonly resource: Obj } | { readonly problem: string };
+export type Credential = { readonly resource: SecretResource } | { readonly problem: string };
 
 function clientCertificate(scope: ProxyScope, name: string): Credential {
   const ns = scope.proxy.namespace;
@@ -87,9 +87,9 @@ export function originationCredentials(
  * `caCertCredentialName` names a client certificate, which is reported.
  */
 export function mergeSecrets(
-  secrets: readonly Obj[],
-  more: readonly Obj[],
-): { secrets: Obj[]; conflicts: string[] } {
+  secrets: readonly SecretResource[],
+  more: readonly SecretResource[],
+): { secrets: SecretResource[]; conflicts: string[] } {
   const byName = new Map(secrets.map(s => [String(s.name), s]));
   const conflicts: string[] = [];
   for (const s of more) {

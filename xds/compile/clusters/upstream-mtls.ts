@@ -26,7 +26,8 @@ import {
   TLS_MODE_LABEL,
   workloadMtlsMode,
 } from "../security/workload-security";
-import { byString, type Obj } from "../shared/xds-util";
+import { byString } from "../shared/xds-util";
+import type { TransportSocket } from "../shared/envoy";
 
 /** `Pod/ns/name` or `WorkloadEntry/ns/name` → [kind, namespace, name]; else the service's namespace. */
 export function workloadOf(e: EndpointInfo, svc: ServiceInfo): [string, string, string] {
@@ -110,7 +111,7 @@ export function grpcClusterTls(
   scope: ProxyScope,
   c: OutboundCluster,
   tls: ClientTlsSettings | undefined,
-): Obj | undefined {
+): TransportSocket | undefined {
   const mode = tls?.mode;
   if (mode === "ISTIO_MUTUAL") {
     const sans = tls?.subjectAltNames?.length ? tls.subjectAltNames : serviceIdentities(scope, c);

@@ -32,7 +32,7 @@ import {
 import { serviceIdentities } from "./upstream-mtls";
 import type { ProxyScope } from "../scope";
 import { TLS_MODE_LABEL } from "../security/workload-security";
-import type { Obj } from "../shared/xds-util";
+import type { SecretResource } from "../shared/envoy";
 
 /** An SDS secret a TLS context loads: from the istio-agent, or (credentialName) over ADS. */
 export interface SdsRef {
@@ -65,7 +65,7 @@ export type UpstreamTlsPlan =
       /** Not wrong, but worth a warning (e.g. no server name is checked). */
       readonly notes: readonly string[];
       /** The Secret resources it loads over ADS (a gateway's credentialName). */
-      readonly secrets: readonly Obj[];
+      readonly secrets: readonly SecretResource[];
     }
   | { readonly kind: "fail-closed"; readonly problem: string };
 
@@ -108,7 +108,7 @@ const failClosed = (c: OutboundCluster, why: string): UpstreamTlsPlan => ({
 interface OriginationRefs {
   readonly cert?: SdsRef;
   readonly root?: SdsRef;
-  readonly secrets?: readonly Obj[];
+  readonly secrets?: readonly SecretResource[];
 }
 
 /** SIMPLE or MUTUAL with a gateway's credentialName. */
@@ -126,7 +126,7 @@ function credentialPlan(
     return failClosed(c, at(`${JSON.stringify(given)}: only Kubernetes Secrets are supported`));
   const mutual = s.mode === "MUTUAL";
   const verify = !s.tls.insecureSkipVerify;
-  const secrets: Obj[] = [];
+  const secrets: SecretResource[] = [];
   for (const need of originationCredentials(scope, name, mutual, verify)) {
     if ("problem" in need) return failClosed(c, at(`${JSON.stringify(given)}: ${need.problem}`));
     secrets.push(need.resource);
@@ -277,7 +277,7 @@ export function upstreamTlsWarnings(clusters: readonly UpstreamTlsReport[]): str
 export function upstreamCredentialSecrets(
   scope: ProxyScope,
   clusters: readonly OutboundCluster[],
-): Obj[] {
+): SecretResource[] {
   return clusters.flatMap(c => {
     if (c.failClosed) return [];
     const plan = envoyUpstreamTlsPlan(scope, c);

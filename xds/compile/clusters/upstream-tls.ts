@@ -10,7 +10,17 @@
 import { TLS_TRANSPORT_SOCKET } from "../security/grpc-tls";
 import { adsSdsSecret, agentSdsSecret, SDS_IDENTITY, SDS_MESH_ROOT } from "../security/sds-config";
 import type { SdsRef, UpstreamTlsPlan } from "./upstream-tls-plan";
-import type { Obj } from "../shared/xds-util";
+import type {
+  CertificateValidationContext,
+  Cluster,
+  Cluster_TransportSocketMatch,
+  CommonTlsContext,
+  SdsSecretConfig,
+  TlsParameters,
+  TransportSocket,
+  UpstreamHttpProtocolOptions,
+  UpstreamTlsContext,
+} from "../shared/envoy";
 
 const UPSTREAM_TLS =
   "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext";
@@ -20,7 +30,7 @@ const RAW_BUFFER = "type.googleapis.com/envoy.extensions.transport_sockets.raw_b
 export const TRANSPORT_SOCKET_MATCH_KEY = "envoy.transport_socket_match";
 
 /** Istio's upstream defaults: at least TLS 1.2, at most 1.3. */
-const TLS_PARAMS = {
+const TLS_PARAMS: TlsParameters = {
   tls_minimum_protocol_version: "TLSv1_2",
   tls_maximum_protocol_version: "TLSv1_3",
 };
@@ -31,17 +41,18 @@ const TLS_PARAMS = {
  */
 const MESH_ALPN = ["istio-peer-exchange", "istio"];
 
-const sds = (ref: SdsRef): Obj => (ref.ads ? adsSdsSecret(ref.name) : agentSdsSecret(ref.name));
+const sds = (ref: SdsRef): SdsSecretConfig =>
+  ref.ads ? adsSdsSecret(ref.name) : agentSdsSecret(ref.name);
 
-const sanMatchers = (sans: readonly string[]): Obj =>
+const sanMatchers = (sans: readonly string[]): CertificateValidationContext =>
   sans.length > 0 ? { match_subject_alt_names: sans.map(exact => ({ exact })) } : {};
 
-function tlsSocket(context: Obj): Obj {
+function tlsSocket(context: UpstreamTlsContext): TransportSocket {
   return { name: TLS_TRANSPORT_SOCKET, typed_config: { "@type": UPSTREAM_TLS, ...context } };
 }
 
 /** ISTIO_MUTUAL: the proxy's mesh certificate, the server checked against the mesh root and SANs. */
-function istioMutualSocket(sans: readonly string[], sni: string, h2: boolean): Obj {
+function istioMutualSocket(sans: readonly string[], sni: string, h2: boolean): TransportSocket {
   return tlsSocket({
     common_tls_context: {
       tls_params: TLS_PARAMS,
@@ -60,8 +71,8 @@ function istioMutualSocket(sans: readonly string[], sni: string, h2: boolean): O
 function originationSocket(
   plan: Extract<UpstreamTlsPlan, { kind: "originate" }>,
   h2: boolean,
-): Obj {
-  const common: Obj = { tls_params: TLS_PARAMS };
+): TransportSocket {
+  const common: CommonTlsContext = { tls_params: TLS_PARAMS };
   if (plan.certificate) common.tls_certificate_sds_secret_configs = [sds(plan.certificate)];
   if (plan.root) {
     common.combined_validation_context = {
@@ -80,7 +91,7 @@ function originationSocket(
 }
 
 /** Auto-mTLS: mTLS to endpoints with mesh certificates, plaintext to the others. */
-function autoMtlsMatches(socket: Obj): Obj[] {
+function autoMtlsMatches(socket: TransportSocket): Cluster_TransportSocketMatch[] {
   return [
     {
       name: "tlsMode-istio",
@@ -103,7 +114,11 @@ function autoMtlsMatches(socket: Obj): Obj[] {
  * auto-mTLS (except to an original destination, which Istio only auto-mTLSes when every
  * endpoint has mesh certificates, so one socket serves all). Nothing for plaintext.
  */
-export function upstreamTlsFields(plan: UpstreamTlsPlan, h2: boolean, originalDst: boolean): Obj {
+export function upstreamTlsFields(
+  plan: UpstreamTlsPlan,
+  h2: boolean,
+  originalDst: boolean,
+): Pick<Cluster, "transport_socket" | "transport_socket_matches"> {
   switch (plan.kind) {
     case "istio-mutual": {
       const socket = istioMutualSocket(plan.sans, plan.sni, h2);
@@ -122,7 +137,9 @@ export function upstreamTlsFields(plan: UpstreamTlsPlan, h2: boolean, originalDs
  * `upstream_http_protocol_options` for an origination without a fixed SNI: Envoy sends the
  * request's host as SNI and, when the rule names no SANs, checks the certificate against it.
  */
-export function upstreamHttpOptions(plan: UpstreamTlsPlan): Obj | undefined {
+export function upstreamHttpOptions(
+  plan: UpstreamTlsPlan,
+): UpstreamHttpProtocolOptions | undefined {
   if (plan.kind !== "originate" || (!plan.autoSni && !plan.autoSanValidation)) return undefined;
   return {
     ...(plan.autoSni ? { auto_sni: true } : {}),

@@ -19,7 +19,7 @@ import { ISTIO_MTLS_ALPNS, type ChainOpts } from "../listeners/filter-chains";
 import type { GatewayServer } from "./gateway-model";
 import type { ProxyScope } from "../scope";
 import { singleTcpProxy } from "../routes/tcp-routes";
-import type { Obj } from "../shared/xds-util";
+import type { ClusterResource } from "../shared/envoy";
 
 /** Istio's SNI (and SNI-DNAT cluster) name: `outbound_.9080_.v1_.reviews.default.svc.cluster.local`. */
 export function sniDnatName(port: number, subset: string, host: string): string {
@@ -37,7 +37,7 @@ export function sniDnatClusters(scope: ProxyScope): OutboundCluster[] {
 }
 
 /** The Cluster of an SNI-DNAT cluster: the outbound cluster, never originating TLS itself. */
-export function buildSniDnatCluster(scope: ProxyScope, c: OutboundCluster): Obj {
+export function buildSniDnatCluster(scope: ProxyScope, c: OutboundCluster): ClusterResource {
   const { transport_socket: _tls, ...cluster } = buildOutboundCluster(scope, c);
   return cluster;
 }

@@ -34,7 +34,8 @@ import { matchAppliesTo } from "../routes/route-match";
 import type { ProxyScope } from "../scope";
 import { tcpProxyFilter } from "../routes/tcp-routes";
 import { istioHcmDefaults } from "../listeners/hcm-defaults";
-import { ENVOY_ADS_SOURCE, FilterNames, httpFilters, Types, type Obj } from "../shared/xds-util";
+import { ENVOY_ADS_SOURCE, FilterNames, httpFilters, Types } from "../shared/xds-util";
+import type { FilterChain, ListenerResource, Listener_Filter } from "../shared/envoy";
 
 /**
  * The gateway's HttpConnectionManager: the client's address is the real one
@@ -42,7 +43,11 @@ import { ENVOY_ADS_SOURCE, FilterNames, httpFilters, Types, type Obj } from "../
  * are replaced rather than trusted, and WebSocket upgrades pass (`hcm-defaults.ts`).
  * @see istio/istio pilot/pkg/networking/core/gateway.go (buildGatewayConnectionManager)
  */
-function gatewayHcm(statPrefix: string, routeName: string, security: InboundSecurity): Obj {
+function gatewayHcm(
+  statPrefix: string,
+  routeName: string,
+  security: InboundSecurity,
+): Listener_Filter {
   return {
     name: FilterNames.hcm,
     typed_config: {
@@ -65,7 +70,7 @@ export function serverNames(server: GatewayServer): string[] {
   return hosts.includes("*") ? [] : hosts;
 }
 
-function sniMatch(names: readonly string[]): Obj {
+function sniMatch(names: readonly string[]): FilterChain {
   return names.length > 0 ? { filter_chain_match: { server_names: [...names] } } : {};
 }
 
@@ -80,7 +85,7 @@ function tcpRouteFilter(
   scope: ProxyScope,
   server: GatewayServer,
   virtualServices: readonly VirtualService[],
-): Obj | undefined {
+): Listener_Filter | undefined {
   for (const { vs } of boundVirtualServices(server, virtualServices)) {
     const applies = appliesHere(server, vs, scope);
     for (const route of vs.spec.tcp ?? []) {
@@ -98,8 +103,8 @@ function passthroughChains(
   server: GatewayServer,
   virtualServices: readonly VirtualService[],
   claimed: Set<string>,
-): Obj[] {
-  const chains: Obj[] = [];
+): FilterChain[] {
+  const chains: FilterChain[] = [];
   for (const { vs } of boundVirtualServices(server, virtualServices)) {
     const applies = appliesHere(server, vs, scope);
     for (const route of vs.spec.tls ?? []) {
@@ -128,7 +133,7 @@ function serverChains(
   server: GatewayServer,
   virtualServices: readonly VirtualService[],
   claimed: Set<string>,
-): Obj[] {
+): FilterChain[] {
   const statPrefix = `outbound_${listener}`;
   const security = inboundSecurity(scope);
   switch (server.kind) {
@@ -163,8 +168,8 @@ function serverChains(
 }
 
 /** A TCP chain with the network RBAC filters in front; HTTP chains carry theirs in the HCM. */
-function withNetworkAuthz(chain: Obj, security: InboundSecurity): Obj {
-  const filters = (chain.filters ?? []) as Obj[];
+function withNetworkAuthz(chain: FilterChain, security: InboundSecurity): FilterChain {
+  const filters = chain.filters ?? [];
   if (filters.some(f => f.name === FilterNames.hcm) || security.tcpAuthz.length === 0) return chain;
   return { ...chain, filters: [...security.tcpAuthz, ...filters] };
 }
@@ -174,11 +179,11 @@ function gatewayListener(
   scope: ProxyScope,
   port: GatewayPort,
   virtualServices: readonly VirtualService[],
-): Obj | undefined {
+): ListenerResource | undefined {
   const name = `${port.address}_${port.port}`;
   const claimed = new Set<string>();
   const seen = new Set<string>();
-  const chains: Obj[] = [];
+  const chains: FilterChain[] = [];
   for (const server of port.servers) {
     // Merged HTTP servers share one chain; otherwise Envoy rejects two identical matches, so
     // the first server with a given match keeps it (Istio drops the later one too).
@@ -208,8 +213,8 @@ export function gatewayListeners(
   scope: ProxyScope,
   ports: readonly GatewayPort[],
   virtualServices: readonly VirtualService[],
-): Obj[] {
+): ListenerResource[] {
   return ports
     .map(p => gatewayListener(scope, p, virtualServices))
-    .filter((l): l is Obj => l !== undefined);
+    .filter((l): l is ListenerResource => l !== undefined);
 }

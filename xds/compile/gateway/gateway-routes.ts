@@ -17,7 +17,8 @@ import {
 import type { VirtualService } from "../../../mesh/api";
 import { virtualServiceRoutes } from "../routes/http-routes";
 import type { ProxyScope } from "../scope";
-import { byString, MAX_DIRECT_RESPONSE_BODY, Types, type Obj } from "../shared/xds-util";
+import { byString, MAX_DIRECT_RESPONSE_BODY, Types } from "../shared/xds-util";
+import type { Route, RouteResource, VirtualHost } from "../shared/envoy";
 
 /** Istio's route config name for an HTTP or terminated HTTPS server. */
 export function gatewayRouteName(server: GatewayServer): string {
@@ -34,7 +35,7 @@ export function gatewayDomains(host: string): string[] {
   return host === "*" ? ["*"] : [host, `${host}:*`];
 }
 
-function virtualHost(host: string, port: number, routes: Obj[], redirect: boolean): Obj {
+function virtualHost(host: string, port: number, routes: Route[], redirect: boolean): VirtualHost {
   return {
     name: `${host}:${port}`,
     domains: gatewayDomains(host),
@@ -55,8 +56,8 @@ function virtualHosts(
   scope: ProxyScope,
   servers: readonly GatewayServer[],
   virtualServices: readonly VirtualService[],
-): Obj[] {
-  const byHost = new Map<string, Obj>();
+): VirtualHost[] {
+  const byHost = new Map<string, VirtualHost>();
   for (const server of servers) {
     const redirect = server.kind === "http" && server.spec.tls?.httpsRedirect === true;
     for (const { vs, hosts } of boundVirtualServices(server, virtualServices)) {
@@ -69,7 +70,7 @@ function virtualHosts(
           continue;
         }
         // Several VirtualServices for one host: their routes in order, as Istio appends them.
-        (had.routes as Obj[]).push(...routes);
+        had.routes = [...(had.routes ?? []), ...routes];
         if (redirect) had.require_tls = "ALL";
       }
     }
@@ -89,7 +90,7 @@ export function gatewayRouteConfigs(
   scope: ProxyScope,
   ports: readonly GatewayPort[],
   virtualServices: readonly VirtualService[],
-): Obj[] {
+): RouteResource[] {
   const byName = new Map<string, GatewayServer[]>();
   for (const p of ports)
     for (const server of p.servers) {
@@ -97,12 +98,14 @@ export function gatewayRouteConfigs(
       const name = gatewayRouteName(server);
       byName.set(name, [...(byName.get(name) ?? []), server]);
     }
-  return [...byName.entries()].map(([name, servers]) => ({
-    "@type": Types.route,
-    name,
-    virtual_hosts: virtualHosts(scope, servers, virtualServices),
-    validate_clusters: { value: false },
-    ignore_port_in_host_matching: true,
-    max_direct_response_body_size_bytes: MAX_DIRECT_RESPONSE_BODY,
-  }));
+  return [...byName.entries()].map(
+    ([name, servers]): RouteResource => ({
+      "@type": Types.route,
+      name,
+      virtual_hosts: virtualHosts(scope, servers, virtualServices),
+      validate_clusters: { value: false },
+      ignore_port_in_host_matching: true,
+      max_direct_response_body_size_bytes: MAX_DIRECT_RESPONSE_BODY,
+    }),
+  );
 }

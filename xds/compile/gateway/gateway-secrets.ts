@@ -22,7 +22,7 @@ import { TypeUrl } from "../../encode/type-urls";
 import type { GatewayPort, GatewayServer } from "./gateway-model";
 import { CA_CERT_SUFFIX, CREDENTIAL_PREFIX, serverCredentials } from "./gateway-tls";
 import type { ProxyScope } from "../scope";
-import type { Obj } from "../shared/xds-util";
+import type { SecretResource } from "../shared/envoy";
 
 /** A server left out because its credentials cannot be served. */
 export interface SkippedServer {
@@ -40,7 +40,7 @@ export interface GatewaySecrets {
   /** `ports` without the skipped servers (and without ports left empty). */
   readonly ports: GatewayPort[];
   /** Envoy Secret resources, sorted by name. */
-  readonly secrets: Obj[];
+  readonly secrets: SecretResource[];
   readonly skipped: SkippedServer[];
 }
 
@@ -52,7 +52,9 @@ export function skippedServerMessage(s: SkippedServer): string {
   );
 }
 
-type Need = { readonly sdsName: string; readonly resource: Obj } | { readonly problem: string };
+type Need =
+  | { readonly sdsName: string; readonly resource: SecretResource }
+  | { readonly problem: string };
 
 function certificateNeed(
   secrets: ProxyScope["store"]["tlsSecrets"],
@@ -100,7 +102,7 @@ function caNeed(secrets: ProxyScope["store"]["tlsSecrets"], ns: string, name: st
 }
 
 /** Which of Envoy's Secret kinds a resource is; one SDS name can be only one of them. */
-const kindOf = (resource: Obj) => ("tls_certificate" in resource ? "certificate" : "CA");
+const kindOf = (resource: SecretResource) => ("tls_certificate" in resource ? "certificate" : "CA");
 
 /**
  * The Secret resources one server needs, or the first reason it cannot have them. A name
@@ -110,8 +112,8 @@ const kindOf = (resource: Obj) => ("tls_certificate" in resource ? "certificate"
 function resolveServer(
   scope: ProxyScope,
   server: GatewayServer,
-  served: ReadonlyMap<string, Obj>,
-): { resources: Obj[] } | { problem: string } {
+  served: ReadonlyMap<string, SecretResource>,
+): { resources: SecretResource[] } | { problem: string } {
   if (server.kind !== "https" && server.kind !== "tls-terminated") return { resources: [] };
   const creds = serverCredentials(server.spec.tls ?? {});
   if (!creds) return { resources: [] };
@@ -119,7 +121,7 @@ function resolveServer(
   const ns = scope.proxy.namespace;
   const needs = creds.certificates.map(n => certificateNeed(tlsSecrets, ns, n));
   if (creds.caCertificate) needs.push(caNeed(tlsSecrets, ns, creds.caCertificate));
-  const resources: Obj[] = [];
+  const resources: SecretResource[] = [];
   for (const need of needs) {
     if ("problem" in need) return need;
     const other = served.get(need.sdsName);
@@ -135,7 +137,7 @@ function resolveServer(
  * serve, and the ports with the servers that cannot be served left out.
  */
 export function gatewaySecrets(scope: ProxyScope, ports: readonly GatewayPort[]): GatewaySecrets {
-  const served = new Map<string, Obj>();
+  const served = new Map<string, SecretResource>();
   const skipped: SkippedServer[] = [];
   const keptPorts: GatewayPort[] = [];
   for (const port of ports) {

@@ -15,7 +15,15 @@
 import { adsSdsSecret, agentSdsSecret, SDS_IDENTITY, SDS_MESH_ROOT } from "../security/sds-config";
 import type { GatewayServerSpec } from "./gateway-model";
 import { TLS_TRANSPORT_SOCKET } from "../security/grpc-tls";
-import type { Obj } from "../shared/xds-util";
+import type {
+  AnyOf,
+  CertificateValidationContext,
+  CommonTlsContext,
+  SdsSecretConfig,
+  TlsParameters,
+  TlsParameters_TlsProtocol,
+  TransportSocket,
+} from "../shared/envoy";
 
 /** A server's `tls` block. */
 export type ServerTls = NonNullable<GatewayServerSpec["tls"]>;
@@ -31,7 +39,7 @@ export const CA_CERT_SUFFIX = "-cacert";
 /** ALPN Istio offers on terminated HTTPS servers. */
 const ALPN_HTTP = ["h2", "http/1.1"];
 
-const PROTOCOLS: Readonly<Record<string, string>> = {
+const PROTOCOLS: Readonly<Record<string, TlsParameters_TlsProtocol>> = {
   TLSV1_0: "TLSv1_0",
   TLSV1_1: "TLSv1_1",
   TLSV1_2: "TLSv1_2",
@@ -39,8 +47,8 @@ const PROTOCOLS: Readonly<Record<string, string>> = {
 };
 
 /** Gateways default to TLS 1.2 at least, whatever Envoy's own default. */
-function tlsParams(tls: ServerTls): Obj {
-  const out: Obj = {
+function tlsParams(tls: ServerTls): TlsParameters {
+  const out: TlsParameters = {
     tls_minimum_protocol_version: PROTOCOLS[tls.minProtocolVersion ?? ""] ?? "TLSv1_2",
   };
   const max = PROTOCOLS[tls.maxProtocolVersion ?? ""];
@@ -51,8 +59,8 @@ function tlsParams(tls: ServerTls): Obj {
 }
 
 /** The client-certificate checks that do not need a CA: SANs, SPKI and hash pins. */
-function defaultValidation(tls: ServerTls): Obj {
-  const out: Obj = {};
+function defaultValidation(tls: ServerTls): CertificateValidationContext {
+  const out: CertificateValidationContext = {};
   if (tls.subjectAltNames?.length)
     out.match_subject_alt_names = tls.subjectAltNames.map(exact => ({ exact }));
   if (tls.verifyCertificateSpki?.length)
@@ -62,7 +70,7 @@ function defaultValidation(tls: ServerTls): Obj {
   return out;
 }
 
-function combined(tls: ServerTls, ca: Obj): Obj {
+function combined(tls: ServerTls, ca: SdsSecretConfig): CommonTlsContext {
   return {
     combined_validation_context: {
       default_validation_context: defaultValidation(tls),
@@ -107,7 +115,7 @@ export function serverCredentials(
 }
 
 /** Server certificate and client CA, by where the server's credentials come from. */
-function certificates(tls: ServerTls, mode: string): Obj {
+function certificates(tls: ServerTls, mode: string): CommonTlsContext {
   const mutual = verifiesClients(mode);
   if (mode === "ISTIO_MUTUAL") {
     return {
@@ -123,7 +131,7 @@ function certificates(tls: ServerTls, mode: string): Obj {
       ...(ca ? combined(tls, adsSdsSecret(`${CREDENTIAL_PREFIX}${ca}`)) : {}),
     };
   }
-  const out: Obj = {};
+  const out: CommonTlsContext = {};
   if (tls.serverCertificate && tls.privateKey)
     out.tls_certificate_sds_secret_configs = [
       agentSdsSecret(`file-cert:${tls.serverCertificate}~${tls.privateKey}`),
@@ -137,12 +145,12 @@ function certificates(tls: ServerTls, mode: string): Obj {
  * The transport socket terminating TLS for a server (`http` true offers h2 and http/1.1 by
  * ALPN, as Istio does for HTTPS servers).
  */
-export function gatewayTlsSocket(spec: GatewayServerSpec, http: boolean): Obj {
+export function gatewayTlsSocket(spec: GatewayServerSpec, http: boolean): TransportSocket {
   const tls: ServerTls = spec.tls ?? {};
   const mode = tls.mode ?? "SIMPLE";
-  const common: Obj = { tls_params: tlsParams(tls), ...certificates(tls, mode) };
+  const common: CommonTlsContext = { tls_params: tlsParams(tls), ...certificates(tls, mode) };
   if (http) common.alpn_protocols = ALPN_HTTP;
-  const context: Obj = {
+  const context: AnyOf<typeof DOWNSTREAM_TLS> = {
     "@type": DOWNSTREAM_TLS,
     common_tls_context: common,
     require_client_certificate: { value: mode === "MUTUAL" || mode === "ISTIO_MUTUAL" },

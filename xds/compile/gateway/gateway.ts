@@ -10,7 +10,6 @@
  * @see istio/istio pilot/pkg/networking/core/gateway.go
  */
 import { inboundSecurity } from "../security/inbound-security";
-import type { ResourceObject } from "../../encode/encode-resource";
 import type { OutboundCluster } from "../clusters/clusters";
 import { buildOutboundCluster, outboundClusters } from "../clusters/clusters";
 import { buildSniDnatCluster, sniDnatClusters } from "./auto-passthrough";
@@ -22,16 +21,22 @@ import { gatewayPorts, gatewayVirtualServices } from "./gateway-model";
 import { gatewayRouteConfigs } from "./gateway-routes";
 import { gatewaySecrets, skippedServerMessage } from "./gateway-secrets";
 import type { ProxyScope } from "../scope";
-import type { Obj } from "../shared/xds-util";
+import type {
+  ClusterResource,
+  EndpointResource,
+  ListenerResource,
+  RouteResource,
+  SecretResource,
+} from "../shared/envoy";
 
 /** A gateway proxy's resources, by xDS type. */
 export interface GatewayResources {
-  readonly listeners: ResourceObject[];
-  readonly routes: ResourceObject[];
-  readonly clusters: ResourceObject[];
-  readonly endpoints: ResourceObject[];
+  readonly listeners: ListenerResource[];
+  readonly routes: RouteResource[];
+  readonly clusters: ClusterResource[];
+  readonly endpoints: EndpointResource[];
   /** The `credentialName` Secrets the listeners load over SDS. */
-  readonly secrets: ResourceObject[];
+  readonly secrets: SecretResource[];
   /** Servers left out (their Secret is missing or malformed), one message each. */
   readonly warnings: string[];
 }
@@ -72,13 +77,13 @@ function listenersAndRoutes(scope: ProxyScope) {
   };
 }
 
-function clustersFor(scope: ProxyScope, used: readonly Obj[]): OutboundCluster[] {
+function clustersFor(scope: ProxyScope, used: readonly unknown[]): OutboundCluster[] {
   const names = referencedClusters(used);
   return outboundClusters(scope).filter(c => names.has(c.name));
 }
 
 /** The AUTO_PASSTHROUGH servers' SNI-DNAT clusters the listeners name (`auto-passthrough.ts`). */
-function sniDnatClustersFor(scope: ProxyScope, used: readonly Obj[]): OutboundCluster[] {
+function sniDnatClustersFor(scope: ProxyScope, used: readonly unknown[]): OutboundCluster[] {
   const names = referencedClusters(used);
   return sniDnatClusters(scope).filter(c => names.has(c.name));
 }
@@ -98,21 +103,19 @@ export function compileGateway(scope: ProxyScope): GatewayResources {
   // DestinationRule credentialName Secrets for TLS origination join the servers' Secrets.
   const upstream = mergeSecrets(secrets, upstreamCredentialSecrets(scope, clusters));
   return {
-    secrets: upstream.secrets as ResourceObject[],
+    secrets: upstream.secrets,
     warnings: [
       ...warnings,
       ...inboundSecurity(scope).notes,
       ...upstreamTlsWarnings(clusters),
       ...upstream.conflicts,
     ],
-    listeners: listeners as ResourceObject[],
-    routes: routes as ResourceObject[],
+    listeners: listeners,
+    routes: routes,
     clusters: [
-      ...clusters.map(c => buildOutboundCluster(scope, c) as ResourceObject),
-      ...sniDnat.map(c => buildSniDnatCluster(scope, c) as ResourceObject),
+      ...clusters.map(c => buildOutboundCluster(scope, c)),
+      ...sniDnat.map(c => buildSniDnatCluster(scope, c)),
     ],
-    endpoints: [...clusters, ...sniDnat]
-      .filter(c => c.eds)
-      .map(c => buildLoadAssignment(scope, c) as ResourceObject),
+    endpoints: [...clusters, ...sniDnat].filter(c => c.eds).map(c => buildLoadAssignment(scope, c)),
   };
 }

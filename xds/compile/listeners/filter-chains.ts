@@ -6,7 +6,13 @@
  * @see https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/listener/v3/listener_components.proto#config-listener-v3-filterchainmatch
  * @see istio/istio pilot/pkg/networking/core/listener.go (filterChainOpts, buildListenerFromEntry)
  */
-import type { Obj } from "../shared/xds-util";
+import type {
+  CidrRange,
+  FilterChain,
+  FilterChainMatch,
+  ListenerFilter,
+  Listener_Filter,
+} from "../shared/envoy";
 
 /** A filter chain before it becomes Envoy's: what it matches, and its network filters. */
 export interface ChainOpts {
@@ -18,7 +24,7 @@ export interface ChainOpts {
   readonly applicationProtocols?: readonly string[];
   /** `raw_buffer` or `tls`. */
   readonly transportProtocol?: string;
-  readonly filters: readonly Obj[];
+  readonly filters: readonly Listener_Filter[];
   readonly name?: string;
 }
 
@@ -36,7 +42,7 @@ export const ISTIO_MTLS_ALPNS: readonly string[] = [
 export const RAW_BUFFER = "raw_buffer";
 
 /** Reads the ClientHello: SNI and ALPN. */
-export const TLS_INSPECTOR: Obj = {
+export const TLS_INSPECTOR: ListenerFilter = {
   name: "envoy.filters.listener.tls_inspector",
   typed_config: {
     "@type": "type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector",
@@ -51,11 +57,11 @@ export const TLS_INSPECTOR: Obj = {
  * gateway chains it builds, against slow-handshake memory exhaustion.
  * @see istio/istio pilot/pkg/networking/core/listener.go (gatewayTransportSocketConnectTimeout)
  */
-export function withHandshakeTimeout(chain: Obj): Obj {
+export function withHandshakeTimeout(chain: FilterChain): FilterChain {
   return { ...chain, transport_socket_connect_timeout: { seconds: 15, nanos: 0 } };
 }
 /** Recognises plaintext HTTP and sets the ALPN to `http/1.1` or `h2c`. */
-export const HTTP_INSPECTOR: Obj = {
+export const HTTP_INSPECTOR: ListenerFilter = {
   name: "envoy.filters.listener.http_inspector",
   typed_config: {
     "@type":
@@ -75,7 +81,7 @@ function cidr(value: string): { address: string; len: number } {
 }
 
 /** Envoy's CidrRange (`prefix_len` is a UInt32Value). */
-function cidrRange(value: string): Obj {
+function cidrRange(value: string): CidrRange {
   const { address, len } = cidr(value);
   return { address_prefix: address, prefix_len: { value: len } };
 }
@@ -129,9 +135,9 @@ export function mergeChains(into: ChainOpts[], incoming: readonly ChainOpts[]): 
 }
 
 /** The Envoy FilterChainMatch of a chain; undefined for a match-all chain. */
-export function filterChainMatch(c: ChainOpts): Obj | undefined {
+export function filterChainMatch(c: ChainOpts): FilterChainMatch | undefined {
   if (isMatchAll(c)) return undefined;
-  const out: Obj = {};
+  const out: FilterChainMatch = {};
   const sni = c.sniHosts ?? [];
   if (sni.length > 0 && !sni.includes("*")) out.server_names = [...new Set(sni)].sort();
   const cidrs = [...(c.destinationCidrs ?? [])].sort().filter(x => !x.startsWith("0.0.0.0"));
@@ -142,7 +148,7 @@ export function filterChainMatch(c: ChainOpts): Obj | undefined {
 }
 
 /** The Envoy FilterChain of a chain. */
-export function toFilterChain(c: ChainOpts): Obj {
+export function toFilterChain(c: ChainOpts): FilterChain {
   const match = filterChainMatch(c);
   return {
     ...(c.name ? { name: c.name } : {}),
@@ -161,8 +167,8 @@ function sniffsHttp(c: ChainOpts): boolean {
  * plaintext HTTP matched by ALPN. Istio adds each only when a chain needs it: an inspector
  * waits for the client's first bytes, which a server-first protocol never sends.
  */
-export function listenerFiltersFor(chains: readonly ChainOpts[]): Obj[] {
-  const out: Obj[] = [];
+export function listenerFiltersFor(chains: readonly ChainOpts[]): ListenerFilter[] {
+  const out: ListenerFilter[] = [];
   const tls = (c: ChainOpts) =>
     (c.sniHosts ?? []).length > 0 || ((c.applicationProtocols ?? []).length > 0 && !sniffsHttp(c));
   if (chains.some(tls)) out.push(TLS_INSPECTOR);

@@ -19,7 +19,8 @@
  *   (buildSidecarInboundHTTPOpts), gateway.go (buildGatewayConnectionManager),
  *   pilot/pkg/networking/util/proxy_headers.go (GetProxyHeadersFromProxyConfig)
  */
-import { msDuration, type Obj } from "../shared/xds-util";
+import { msDuration } from "../shared/xds-util";
+import type { HttpConnectionManager } from "../shared/envoy";
 
 /** Which of Istio's listener classes an HCM belongs to. */
 export type HcmClass = "outbound" | "inbound" | "gateway";
@@ -27,7 +28,7 @@ export type HcmClass = "outbound" | "inbound" | "gateway";
 /** Istio's server header value (EnvoyServerName) on inbound and gateway HCMs. */
 export const ISTIO_SERVER_NAME = "istio-envoy";
 
-function classHeaders(hcmClass: HcmClass): Obj {
+function classHeaders(hcmClass: HcmClass): HttpConnectionManager {
   switch (hcmClass) {
     case "outbound":
       return { use_remote_address: { value: false } };
@@ -55,7 +56,7 @@ function classHeaders(hcmClass: HcmClass): Obj {
 }
 
 /** The fields istiod sets on an HCM of this class, beside its routes and filters. */
-export function istioHcmDefaults(hcmClass: HcmClass): Obj {
+export function istioHcmDefaults(hcmClass: HcmClass): HttpConnectionManager {
   return {
     ...classHeaders(hcmClass),
     normalize_path: { value: true },

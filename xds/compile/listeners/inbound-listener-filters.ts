@@ -8,7 +8,13 @@
  * @see https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/listener/v3/listener_components.proto#config-listener-v3-listenerfilterchainmatchpredicate
  */
 import { HTTP_INSPECTOR } from "./filter-chains";
-import type { Obj } from "../shared/xds-util";
+import type {
+  AnyMessage,
+  FilterChain,
+  FilterChainMatch,
+  ListenerFilter,
+  ListenerFilterChainMatchPredicate,
+} from "../shared/envoy";
 
 const T = "type.googleapis.com/envoy.extensions.filters.listener.";
 
@@ -21,17 +27,17 @@ interface Needs {
   http: boolean;
 }
 
-function chainMatch(chain: Obj): Obj {
-  return (chain.filter_chain_match ?? {}) as Obj;
+function chainMatch(chain: FilterChain): FilterChainMatch {
+  return chain.filter_chain_match ?? {};
 }
 
 /** Per destination port (0: chains without a port), whether any chain there needs each inspector. */
-function needsByPort(chains: readonly Obj[]): Map<number, Needs> {
+function needsByPort(chains: readonly FilterChain[]): Map<number, Needs> {
   const out = new Map<number, Needs>();
   for (const chain of chains) {
     const match = chainMatch(chain);
-    const port = (match.destination_port as { value: number } | undefined)?.value ?? 0;
-    const alpn = (match.application_protocols ?? []) as string[];
+    const port = match.destination_port?.value ?? 0;
+    const alpn = match.application_protocols ?? [];
     const had = out.get(port) ?? { tls: false, http: false };
     out.set(port, {
       tls: had.tls || match.transport_protocol === "tls",
@@ -42,11 +48,11 @@ function needsByPort(chains: readonly Obj[]): Map<number, Needs> {
 }
 
 /** `[port, port + 1)`: one destination port as a predicate. */
-function portRule(port: number): Obj {
+function portRule(port: number): ListenerFilterChainMatchPredicate {
   return { destination_port_range: { start: port, end: port + 1 } };
 }
 
-function anyOf(ports: readonly number[]): Obj {
+function anyOf(ports: readonly number[]): ListenerFilterChainMatchPredicate {
   const rules = ports.map(portRule);
   return rules.length === 1 ? rules[0]! : { or_match: { rules } };
 }
@@ -58,22 +64,22 @@ function anyOf(ports: readonly number[]): Obj {
  */
 function inspector(
   name: string,
-  config: Obj,
+  config: AnyMessage | undefined,
   needs: ReadonlyMap<number, Needs>,
   need: (n: Needs) => boolean,
-): Obj | undefined {
+): ListenerFilter | undefined {
   const ports = [...needs.keys()].filter(p => p !== 0).sort((a, b) => a - b);
   const byDefault = need(needs.get(0) ?? { tls: false, http: false });
   const differing = ports.filter(p => need(needs.get(p)!) !== byDefault);
   if (!byDefault && differing.length === 0) return undefined;
-  const filter: Obj = { name, typed_config: config };
+  const filter: ListenerFilter = { name, typed_config: config };
   if (differing.length === 0) return filter;
   filter.filter_disabled = byDefault ? anyOf(differing) : { not_match: anyOf(differing) };
   return filter;
 }
 
 /** `original_dst`, then the TLS inspector, then the HTTP inspector (which skips TLS connections). */
-export function inboundListenerFilters(chains: readonly Obj[]): Obj[] {
+export function inboundListenerFilters(chains: readonly FilterChain[]): ListenerFilter[] {
   const needs = needsByPort(chains);
   const tls = inspector(
     "envoy.filters.listener.tls_inspector",
@@ -84,7 +90,7 @@ export function inboundListenerFilters(chains: readonly Obj[]): Obj[] {
   );
   const http = inspector(
     String(HTTP_INSPECTOR.name),
-    HTTP_INSPECTOR.typed_config as Obj,
+    HTTP_INSPECTOR.typed_config,
     needs,
     n => n.http,
   );

@@ -19,20 +19,14 @@ import {
   grpcServerUsesMtls,
   workloadMtlsMode,
 } from "../security/workload-security";
-import {
-  ADS_SOURCE,
-  clusterName,
-  FilterNames,
-  httpFilters,
-  Types,
-  type Obj,
-} from "../shared/xds-util";
+import { ADS_SOURCE, clusterName, FilterNames, httpFilters, Types } from "../shared/xds-util";
+import type { ListenerResource } from "../shared/envoy";
 
 /** Istio's listener name template for proxyless gRPC servers. */
 export const GRPC_SERVER_LISTENER_TEMPLATE = "xds.istio.io/grpc/lds/inbound/%s";
 
-function grpcClientListeners(scope: ProxyScope): Obj[] {
-  const out: Obj[] = [];
+function grpcClientListeners(scope: ProxyScope): ListenerResource[] {
+  const out: ListenerResource[] = [];
   for (const service of scope.services) {
     for (const port of service.ports) {
       const name = `${service.hostname}:${port.port}`;
@@ -73,7 +67,7 @@ function grpcServerListeners(scope: ProxyScope): BuiltListeners {
   );
   const ports = inboundPorts(scope);
   const warnings = ports.length > 0 ? [...new Set(notes.map(n => n.message))] : [];
-  const listeners = ports.map(p => {
+  const listeners = ports.map((p): ListenerResource => {
     const hostPort = ip.includes(":") ? `[${ip}]:${p.targetPort}` : `${ip}:${p.targetPort}`;
     const mode = workloadMtlsMode(scope.store, workload, p.targetPort, scope.mesh.rootNamespace);
     const tls = grpcServerUsesMtls(mode, proxy.labels);
@@ -123,7 +117,7 @@ function grpcServerListeners(scope: ProxyScope): BuiltListeners {
 
 /** A proxy's Listeners and what the operator should know about them. */
 export interface BuiltListeners {
-  readonly listeners: Obj[];
+  readonly listeners: ListenerResource[];
   /** Notes naming the policy and field that was partly or not applied, without repeats. */
   readonly warnings: readonly string[];
 }
@@ -144,6 +138,6 @@ export function buildListenerSet(scope: ProxyScope): BuiltListeners {
 }
 
 /** Every Listener of the proxy. */
-export function buildListeners(scope: ProxyScope): Obj[] {
+export function buildListeners(scope: ProxyScope): ListenerResource[] {
   return buildListenerSet(scope).listeners;
 }

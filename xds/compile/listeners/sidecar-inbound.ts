@@ -40,8 +40,13 @@ import {
   INBOUND_PASSTHROUGH_CLUSTER,
   msDuration,
   Types,
-  type Obj,
 } from "../shared/xds-util";
+import type {
+  FilterChain,
+  FilterChainMatch,
+  ListenerResource,
+  Listener_Filter,
+} from "../shared/envoy";
 
 /** Istio's inbound capture port (MeshConfig `proxyInboundListenPort`). */
 export const VIRTUAL_INBOUND_PORT = 15006;
@@ -130,7 +135,7 @@ function chainName(target: ChainTarget, protocol: ChainOption["protocol"]): stri
   return protocol === "http" ? InboundChainNames.passthroughHttp : InboundChainNames.passthroughTcp;
 }
 
-function tcpProxy(cluster: string, statPrefix = cluster): Obj {
+function tcpProxy(cluster: string, statPrefix = cluster): Listener_Filter {
   return {
     name: FilterNames.tcpProxy,
     typed_config: { "@type": Types.tcpProxy, stat_prefix: statPrefix, cluster },
@@ -142,7 +147,7 @@ function tcpProxy(cluster: string, statPrefix = cluster): Obj {
  * Istio's filter order — authentication (`jwt_authn`), authorization (RBAC: CUSTOM, AUDIT,
  * DENY, ALLOW), then fault and router — so RBAC sees the verified JWT payload.
  */
-function connectionManager(target: ChainTarget, security: InboundSecurity): Obj {
+function connectionManager(target: ChainTarget, security: InboundSecurity): Listener_Filter {
   const { cluster } = target;
   return {
     name: FilterNames.hcm,
@@ -185,8 +190,12 @@ function connectionManager(target: ChainTarget, security: InboundSecurity): Obj 
   };
 }
 
-function filterChain(target: ChainTarget, option: ChainOption, security: InboundSecurity): Obj {
-  const match: Obj = {};
+function filterChain(
+  target: ChainTarget,
+  option: ChainOption,
+  security: InboundSecurity,
+): FilterChain {
+  const match: FilterChainMatch = {};
   if (target.port > 0) match.destination_port = { value: target.port };
   match.transport_protocol = option.transport;
   if (option.alpn) match.application_protocols = [...option.alpn];
@@ -207,11 +216,11 @@ function chainsFor(
   mode: MtlsMode,
   protocol: PortProtocol,
   security: InboundSecurity,
-): Obj[] {
+): FilterChain[] {
   return CHAIN_OPTIONS[mode][protocol].map(o => filterChain(target, o, security));
 }
 
-function blackholeChain(): Obj {
+function blackholeChain(): FilterChain {
   return {
     name: InboundChainNames.blackhole,
     filter_chain_match: { destination_port: { value: VIRTUAL_INBOUND_PORT } },
@@ -223,7 +232,7 @@ function blackholeChain(): Obj {
  * Passthrough chains: any port under the workload's mode, then each port with a port-level
  * mode that no service serves (a served port gets its mode on its own chains).
  */
-function passthroughChains(served: ReadonlySet<number>, security: InboundSecurity): Obj[] {
+function passthroughChains(served: ReadonlySet<number>, security: InboundSecurity): FilterChain[] {
   const ports = [
     0,
     ...Object.keys(security.mtls.perPort)
@@ -242,7 +251,7 @@ function passthroughChains(served: ReadonlySet<number>, security: InboundSecurit
 }
 
 /** The `virtualInbound` listener of an Envoy sidecar. */
-export function virtualInbound(scope: ProxyScope): Obj {
+export function virtualInbound(scope: ProxyScope): ListenerResource {
   const security = inboundSecurity(scope);
   const ports = inboundPorts(scope);
   const served = ports.flatMap(p =>

@@ -39,26 +39,26 @@ import {
   msDuration,
   PASSTHROUGH_CLUSTER,
   Types,
-  type Obj,
 } from "../shared/xds-util";
+import type { Address, FilterChain, ListenerResource, Listener_Filter } from "../shared/envoy";
 
 /** Istio's fixed capture ports. */
 export const VIRTUAL_OUTBOUND_PORT = 15001;
 /** @see VIRTUAL_OUTBOUND_PORT */
 export { VIRTUAL_INBOUND_PORT } from "./sidecar-inbound";
 
-function tcpProxy(cluster: string, statPrefix = cluster): Obj {
+function tcpProxy(cluster: string, statPrefix = cluster): Listener_Filter {
   return {
     name: FilterNames.tcpProxy,
     typed_config: { "@type": Types.tcpProxy, stat_prefix: statPrefix, cluster },
   };
 }
 
-function socket(address: string, port: number): Obj {
+function socket(address: string, port: number): Address {
   return { socket_address: { address, port_value: port } };
 }
 
-function passthroughChain(scope: ProxyScope, name: string): Obj {
+function passthroughChain(scope: ProxyScope, name: string): FilterChain {
   const cluster =
     scope.outboundTrafficPolicy === "REGISTRY_ONLY" ? BLACKHOLE_CLUSTER : PASSTHROUGH_CLUSTER;
   return { name, filters: [tcpProxy(cluster)] };
@@ -70,7 +70,7 @@ function passthroughChain(scope: ProxyScope, name: string): Obj {
  * listener-level flag does the redirect). Connections addressed to 15001 itself are dropped, so
  * traffic cannot loop back into the capture port; the rest is passthrough (or blackhole).
  */
-function virtualOutbound(scope: ProxyScope): Obj {
+function virtualOutbound(scope: ProxyScope): ListenerResource {
   return {
     "@type": Types.listener,
     name: "virtualOutbound",
@@ -186,7 +186,7 @@ function addServicePort(
  * that starts matching a chain and then fails a later criterion still lands somewhere); with
  * none, unmatched connections take the passthrough chain.
  */
-function outboundListener(scope: ProxyScope, entry: OutboundEntry): Obj {
+function outboundListener(scope: ProxyScope, entry: OutboundEntry): ListenerResource {
   const catchAll = entry.chains.find(isMatchAll);
   const matched = entry.chains
     .filter(c => !isMatchAll(c))
@@ -219,7 +219,7 @@ function outboundListener(scope: ProxyScope, entry: OutboundEntry): Obj {
   };
 }
 
-function outboundListeners(scope: ProxyScope): Obj[] {
+function outboundListeners(scope: ProxyScope): ListenerResource[] {
   const entries = new Map<string, OutboundEntry>();
   for (const service of scope.services) {
     for (const port of service.ports) {
@@ -231,6 +231,6 @@ function outboundListeners(scope: ProxyScope): Obj[] {
 }
 
 /** Every listener of an Envoy sidecar. */
-export function sidecarListeners(scope: ProxyScope): Obj[] {
+export function sidecarListeners(scope: ProxyScope): ListenerResource[] {
   return [virtualOutbound(scope), ...outboundListeners(scope), virtualInbound(scope)];
 }

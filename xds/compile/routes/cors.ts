@@ -14,7 +14,8 @@
 import type { HttpRoute } from "../../../mesh/api";
 import { checkRegex } from "../../../mesh/validation/regex";
 import { stringMatcher } from "./route-match";
-import { protoDuration, Types, type Obj } from "../shared/xds-util";
+import { protoDuration, Types } from "../shared/xds-util";
+import type { AnyOf, EnvoyTypeMatcher_StringMatcher as StringMatcher } from "../shared/envoy";
 
 type CorsPolicy = NonNullable<HttpRoute["corsPolicy"]>;
 
@@ -24,18 +25,18 @@ type CorsPolicy = NonNullable<HttpRoute["corsPolicy"]>;
  * refuses it; config that bypassed admission must not make Envoy NACK the whole route config),
  * which only narrows what is allowed.
  */
-export function allowedOrigins(cors: CorsPolicy): Obj[] {
+export function allowedOrigins(cors: CorsPolicy): StringMatcher[] {
   if (cors.allowOrigins && cors.allowOrigins.length > 0)
     return cors.allowOrigins
       .filter(o => o.regex === undefined || checkRegex(o.regex) === undefined)
       .map(stringMatcher)
-      .filter((m): m is Obj => m !== undefined);
+      .filter((m): m is StringMatcher => m !== undefined);
   return (cors.allowOrigin ?? []).map(exact => ({ exact }));
 }
 
 /** The route's `envoy.extensions.filters.http.cors.v3.CorsPolicy`. */
-export function corsPolicyConfig(cors: CorsPolicy): Obj {
-  const out: Obj = {
+export function corsPolicyConfig(cors: CorsPolicy): AnyOf<typeof Types.corsPolicy> {
+  const out: AnyOf<typeof Types.corsPolicy> = {
     "@type": Types.corsPolicy,
     allow_origin_string_match: allowedOrigins(cors),
     // The policy is enforced whenever present; Envoy's default runtime key would allow disabling.

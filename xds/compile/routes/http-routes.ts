@@ -22,11 +22,24 @@ import {
   headerFields,
   retryPolicy,
   timeoutFields,
+  type HeaderFields,
 } from "./route-policies";
 import { resolveHost } from "../shared/host-names";
 import type { ProxyScope } from "../scope";
 import { effectivePolicy } from "../clusters/traffic-policy";
-import { clusterName, FilterNames, fractionalPercent, type Obj } from "../shared/xds-util";
+import { clusterName, FilterNames, fractionalPercent } from "../shared/xds-util";
+import type {
+  AnyMessage,
+  RedirectAction,
+  RedirectAction_RedirectResponseCode,
+  Route,
+  RouteAction,
+  RouteAction_HashPolicy,
+} from "../shared/envoy";
+import type {
+  RouteAction_RequestMirrorPolicy,
+  WeightedCluster_ClusterWeight,
+} from "../shared/envoy";
 
 /** The cluster a destination names, from a route built for `listenerPort`. */
 export function destinationCluster(
@@ -49,16 +62,18 @@ function routeName(route: HttpRoute, matchName: string | undefined): string | un
   return route.name ?? matchName;
 }
 
-function redirectAction(route: HttpRoute): Obj {
+function redirectAction(route: HttpRoute): RedirectAction {
   const r = route.redirect!;
-  const codes: Record<number, string> = {
+  const codes: Record<number, RedirectAction_RedirectResponseCode> = {
     301: "MOVED_PERMANENTLY",
     302: "FOUND",
     303: "SEE_OTHER",
     307: "TEMPORARY_REDIRECT",
     308: "PERMANENT_REDIRECT",
   };
-  const out: Obj = { response_code: codes[r.redirectCode ?? 301] ?? "MOVED_PERMANENTLY" };
+  const out: RedirectAction = {
+    response_code: codes[r.redirectCode ?? 301] ?? "MOVED_PERMANENTLY",
+  };
   if (r.authority) out.host_redirect = r.authority;
   if (r.uri) out.path_redirect = r.uri;
   else if (r.prefixRewrite !== undefined) out.prefix_rewrite = r.prefixRewrite;
@@ -73,22 +88,30 @@ function forwardAction(
   vs: VirtualService,
   port: number,
   matchUsesRegex: boolean,
-): Obj {
+): RouteAction {
   const ns = vs.metadata.namespace ?? "default";
   const kind = scope.proxy.kind;
   // Zero-weight destinations are dropped when others remain (Istio does the same).
   const dests = (route.route ?? []).filter((d, _, all) => all.length === 1 || (d.weight ?? 0) > 0);
   const resolved = dests.map(d => ({ d, ...destinationCluster(scope, d.destination, ns, port) }));
-  const action: Obj = {};
+  const action: RouteAction = {};
   if (resolved.length === 1) {
     action.cluster = resolved[0]!.cluster;
   } else {
     action.weighted_clusters = {
-      clusters: resolved.map(({ d, cluster }: { d: HttpRouteDestination; cluster: string }) => ({
-        name: cluster,
-        weight: { value: d.weight ?? 0 },
-        ...headerFields(d.headers),
-      })),
+      clusters: resolved.map(
+        ({
+          d,
+          cluster,
+        }: {
+          d: HttpRouteDestination;
+          cluster: string;
+        }): WeightedCluster_ClusterWeight => ({
+          name: cluster,
+          weight: { value: d.weight ?? 0 },
+          ...headerFields(d.headers),
+        }),
+      ),
     };
   }
   Object.assign(action, timeoutFields(route.timeout, kind));
@@ -121,10 +144,12 @@ function forwardAction(
     ...(route.mirrors ?? []),
   ];
   if (mirrors.length > 0) {
-    action.request_mirror_policies = mirrors.map(m => ({
-      cluster: destinationCluster(scope, m.destination, ns, port).cluster,
-      runtime_fraction: { default_value: fractionalPercent(m.percentage?.value ?? 100) },
-    }));
+    action.request_mirror_policies = mirrors.map(
+      (m): RouteAction_RequestMirrorPolicy => ({
+        cluster: destinationCluster(scope, m.destination, ns, port).cluster,
+        runtime_fraction: { default_value: fractionalPercent(m.percentage?.value ?? 100) },
+      }),
+    );
   }
   // Consistent hashing needs the route to say what to hash; Istio takes it from the rule of
   // the destination (only when every destination agrees).
@@ -136,7 +161,7 @@ function forwardAction(
     ),
   );
   if (policies.length > 0 && policies.every(p => p === policies[0]) && policies[0] !== "null")
-    action.hash_policy = JSON.parse(policies[0]!) as Obj[];
+    action.hash_policy = JSON.parse(policies[0]!) as RouteAction_HashPolicy[];
   return action;
 }
 
@@ -149,8 +174,8 @@ export function virtualServiceRoutes(
   vs: VirtualService,
   port: number,
   boundTo?: (gateway: string) => boolean,
-): Obj[] {
-  const out: Obj[] = [];
+): Route[] {
+  const out: Route[] = [];
   const kind = scope.proxy.kind;
   for (const route of vs.spec.http ?? []) {
     // Delegating routes were replaced by their delegate's when the scope was built
@@ -159,7 +184,7 @@ export function virtualServiceRoutes(
     const matches = route.match && route.match.length > 0 ? route.match : [undefined];
     for (const m of matches) {
       if (m && !matchAppliesTo(m, scope.proxy, port, boundTo)) continue;
-      const envoy: Obj = {};
+      const envoy: Route = {};
       const name = routeName(route, m?.name);
       if (name) envoy.name = name;
       envoy.match = translateMatch(m);
@@ -180,7 +205,7 @@ export function virtualServiceRoutes(
       // A single destination's header operations apply to the whole route.
       if (route.route?.length === 1)
         Object.assign(envoy, mergeHeaderFields(envoy, headerFields(route.route[0]!.headers)));
-      const perFilter: Obj = {};
+      const perFilter: { [name: string]: AnyMessage } = {};
       const fault = faultConfig(route);
       if (fault) perFilter[FilterNames.fault] = fault;
       // Proxyless gRPC has no CORS filter to configure (see cors.ts).
@@ -193,16 +218,29 @@ export function virtualServiceRoutes(
   return out;
 }
 
-function mergeHeaderFields(base: Obj, extra: Obj): Obj {
-  const out: Obj = {};
-  for (const [k, v] of Object.entries(extra))
-    out[k] = [...((base[k] as unknown[]) ?? []), ...(v as unknown[])];
+function mergeHeaderFields(base: HeaderFields, extra: HeaderFields): HeaderFields {
+  const join = <T>(a: readonly T[] | undefined, b: readonly T[]) => [...(a ?? []), ...b];
+  const out: HeaderFields = {};
+  if (extra.request_headers_to_add)
+    out.request_headers_to_add = join(base.request_headers_to_add, extra.request_headers_to_add);
+  if (extra.request_headers_to_remove)
+    out.request_headers_to_remove = join(
+      base.request_headers_to_remove,
+      extra.request_headers_to_remove,
+    );
+  if (extra.response_headers_to_add)
+    out.response_headers_to_add = join(base.response_headers_to_add, extra.response_headers_to_add);
+  if (extra.response_headers_to_remove)
+    out.response_headers_to_remove = join(
+      base.response_headers_to_remove,
+      extra.response_headers_to_remove,
+    );
   return out;
 }
 
 /** The route of a service port without a VirtualService: everything to `outbound|port||host`. */
-export function defaultRoute(scope: ProxyScope, service: ServiceInfo, port: number): Obj {
-  const action: Obj = {
+export function defaultRoute(scope: ProxyScope, service: ServiceInfo, port: number): Route {
+  const action: RouteAction = {
     cluster: clusterName("outbound", port, "", service.hostname),
     ...timeoutFields(undefined, scope.proxy.kind),
     retry_policy: defaultRetryPolicy(scope.proxy.kind),

@@ -8,10 +8,15 @@
 import type { HttpMatchRequest, StringMatch } from "../../../mesh/api";
 import { selectorMatches } from "../../../mesh/store";
 import type { Proxy } from "../proxy";
-import type { Obj } from "../shared/xds-util";
+import type {
+  EnvoyTypeMatcher_StringMatcher as StringMatcher,
+  HeaderMatcher,
+  QueryParameterMatcher,
+  RouteMatch,
+} from "../shared/envoy";
 
 /** An Envoy StringMatcher for an Istio StringMatch (regex as RE2 `safe_regex`). */
-export function stringMatcher(m: StringMatch): Obj | undefined {
+export function stringMatcher(m: StringMatch): StringMatcher | undefined {
   if (m.exact !== undefined) return { exact: m.exact };
   if (m.prefix !== undefined) return { prefix: m.prefix };
   if (m.regex !== undefined) return { safe_regex: { regex: m.regex } };
@@ -19,9 +24,11 @@ export function stringMatcher(m: StringMatch): Obj | undefined {
 }
 
 /** A HeaderMatcher: an empty StringMatch means "present", as in Istio. */
-export function headerMatcher(name: string, m: StringMatch, invert = false): Obj {
+export function headerMatcher(name: string, m: StringMatch, invert = false): HeaderMatcher {
   const matcher = stringMatcher(m);
-  const out: Obj = matcher ? { name, string_match: matcher } : { name, present_match: true };
+  const out: HeaderMatcher = matcher
+    ? { name, string_match: matcher }
+    : { name, present_match: true };
   if (invert) out.invert_match = true;
   return out;
 }
@@ -46,8 +53,8 @@ export function matchAppliesTo(
 }
 
 /** The RouteMatch for one HTTPMatchRequest (or a catch-all `prefix: "/"` for none). */
-export function translateMatch(m: HttpMatchRequest | undefined): Obj {
-  const out: Obj = {};
+export function translateMatch(m: HttpMatchRequest | undefined): RouteMatch {
+  const out: RouteMatch = {};
   const uri = m?.uri;
   if (uri?.exact !== undefined) out.path = uri.exact;
   else if (uri?.prefix !== undefined) out.prefix = uri.prefix;
@@ -55,7 +62,7 @@ export function translateMatch(m: HttpMatchRequest | undefined): Obj {
   else out.prefix = "/";
   // Istio writes case_sensitive on every match it translates (none on the implicit catch-all).
   if (m) out.case_sensitive = { value: !m.ignoreUriCase };
-  const headers: Obj[] = [];
+  const headers: HeaderMatcher[] = [];
   for (const [name, sm] of Object.entries(m?.headers ?? {}))
     headers.push(headerMatcher(name.toLowerCase(), sm));
   for (const [name, sm] of Object.entries(m?.withoutHeaders ?? {}))
@@ -64,7 +71,7 @@ export function translateMatch(m: HttpMatchRequest | undefined): Obj {
   if (m?.method) headers.push(headerMatcher(":method", m.method));
   if (m?.scheme) headers.push(headerMatcher(":scheme", m.scheme));
   if (headers.length > 0) out.headers = headers;
-  const query = Object.entries(m?.queryParams ?? {}).map(([name, sm]) => {
+  const query = Object.entries(m?.queryParams ?? {}).map(([name, sm]): QueryParameterMatcher => {
     const matcher = stringMatcher(sm);
     return matcher ? { name, string_match: matcher } : { name, present_match: true };
   });

@@ -7,7 +7,26 @@
  */
 import type { HttpRetry, HttpRoute, Headers, LoadBalancerSettings } from "../../../mesh/api";
 import type { ProxyKind } from "../proxy";
-import { fractionalPercent, msDuration, protoDuration, Types, type Obj } from "../shared/xds-util";
+import { fractionalPercent, msDuration, protoDuration, Types } from "../shared/xds-util";
+import type {
+  AnyOf,
+  FaultAbort,
+  HeaderValueOption,
+  Route,
+  RouteAction,
+  RouteAction_HashPolicy,
+  RouteAction_HashPolicy_Cookie,
+  Route_RetryPolicy,
+} from "../shared/envoy";
+
+/** Header operations, as a Route, a VirtualHost and a weighted cluster all carry them. */
+export type HeaderFields = Pick<
+  Route,
+  | "request_headers_to_add"
+  | "request_headers_to_remove"
+  | "response_headers_to_add"
+  | "response_headers_to_remove"
+>;
 
 /** gRPC status names Istio accepts in `fault.abort.grpcStatus`. */
 export const GRPC_STATUS: Readonly<Record<string, number>> = {
@@ -38,7 +57,7 @@ export const GRPC_STATUS: Readonly<Record<string, number>> = {
  * host that just failed (the `previous_hosts` predicate, up to 5 host picks) on Envoy; proxyless
  * gRPC has no host predicates, so it gets none (as from Istio's grpcgen).
  */
-export function defaultRetryPolicy(kind: ProxyKind = "sidecar"): Obj {
+export function defaultRetryPolicy(kind: ProxyKind = "sidecar"): Route_RetryPolicy {
   return {
     num_retries: { value: 2 },
     retry_on: "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes",
@@ -61,7 +80,7 @@ export function defaultRetryPolicy(kind: ProxyKind = "sidecar"): Obj {
  * before any response byte is retried twice (`reset-before-request`), nothing else.
  * @see istio/istio pilot/pkg/networking/core/route/route.go (BuildDefaultHTTPInboundRoute)
  */
-export function inboundRetryPolicy(): Obj {
+export function inboundRetryPolicy(): Route_RetryPolicy {
   return { retry_on: "reset-before-request", num_retries: { value: 2 } };
 }
 
@@ -69,7 +88,7 @@ export function inboundRetryPolicy(): Obj {
 export function retryPolicy(
   retries: HttpRetry | undefined,
   kind: ProxyKind = "sidecar",
-): Obj | undefined {
+): Route_RetryPolicy | undefined {
   if (!retries) return defaultRetryPolicy(kind);
   if (!retries.attempts || retries.attempts <= 0) return undefined;
   const out = defaultRetryPolicy(kind);
@@ -96,10 +115,10 @@ export function retryPolicy(
 }
 
 /** The HTTPFault override for a route, or undefined if the route injects no fault. */
-export function faultConfig(route: HttpRoute): Obj | undefined {
+export function faultConfig(route: HttpRoute): AnyOf<typeof Types.fault> | undefined {
   const fault = route.fault;
   if (!fault || (!fault.delay && !fault.abort)) return undefined;
-  const out: Obj = { "@type": Types.fault };
+  const out: AnyOf<typeof Types.fault> = { "@type": Types.fault };
   const delay = fault.delay;
   const fixed = protoDuration(delay?.fixedDelay);
   if (delay && fixed) {
@@ -115,7 +134,7 @@ export function faultConfig(route: HttpRoute): Obj | undefined {
   if (abort) {
     // Unset percentage aborts nothing (Istio's documented meaning); gRPC rejects an unset one,
     // so it is written out as 0 %.
-    const a: Obj = { percentage: fractionalPercent(abort.percentage?.value ?? 0) };
+    const a: FaultAbort = { percentage: fractionalPercent(abort.percentage?.value ?? 0) };
     if (abort.httpStatus !== undefined) a.http_status = abort.httpStatus;
     else if (abort.grpcStatus !== undefined) a.grpc_status = GRPC_STATUS[abort.grpcStatus] ?? 2;
     if (a.http_status !== undefined || a.grpc_status !== undefined) out.abort = a;
@@ -128,23 +147,31 @@ export function faultConfig(route: HttpRoute): Obj | undefined {
  * `max_grpc_timeout`; gRPC clients only read `max_stream_duration` (gRFC A31), so proxyless
  * routes carry that instead, as Istio writes them.
  */
-export function timeoutFields(timeout: string | undefined, kind: ProxyKind): Obj {
+export function timeoutFields(
+  timeout: string | undefined,
+  kind: ProxyKind,
+): Pick<RouteAction, "timeout" | "max_stream_duration" | "max_grpc_timeout"> {
   const t = protoDuration(timeout) ?? msDuration(0);
   return kind === "grpc"
     ? { timeout: t, max_stream_duration: { max_stream_duration: t } }
     : { timeout: t, max_grpc_timeout: t };
 }
 
-function headerOptions(ops: Readonly<Record<string, string>> | undefined, append: boolean): Obj[] {
-  return Object.entries(ops ?? {}).map(([key, value]) => ({
-    header: { key, value },
-    append_action: append ? "APPEND_IF_EXISTS_OR_ADD" : "OVERWRITE_IF_EXISTS_OR_ADD",
-  }));
+function headerOptions(
+  ops: Readonly<Record<string, string>> | undefined,
+  append: boolean,
+): HeaderValueOption[] {
+  return Object.entries(ops ?? {}).map(
+    ([key, value]): HeaderValueOption => ({
+      header: { key, value },
+      append_action: append ? "APPEND_IF_EXISTS_OR_ADD" : "OVERWRITE_IF_EXISTS_OR_ADD",
+    }),
+  );
 }
 
 /** `request_headers_to_add` and friends for a Headers block (on a Route or weighted cluster). */
-export function headerFields(headers: Headers | undefined): Obj {
-  const out: Obj = {};
+export function headerFields(headers: Headers | undefined): HeaderFields {
+  const out: HeaderFields = {};
   const reqAdd = [
     ...headerOptions(headers?.request?.set, false),
     ...headerOptions(headers?.request?.add, true),
@@ -161,12 +188,14 @@ export function headerFields(headers: Headers | undefined): Obj {
 }
 
 /** Route hash policies for a consistent-hash load balancer (header, cookie, source IP, query). */
-export function hashPolicies(lb: LoadBalancerSettings | undefined): Obj[] | undefined {
+export function hashPolicies(
+  lb: LoadBalancerSettings | undefined,
+): RouteAction_HashPolicy[] | undefined {
   const hash = lb?.consistentHash;
   if (!hash) return undefined;
   if (hash.httpHeaderName) return [{ header: { header_name: hash.httpHeaderName } }];
   if (hash.httpCookie) {
-    const cookie: Obj = { name: hash.httpCookie.name };
+    const cookie: RouteAction_HashPolicy_Cookie = { name: hash.httpCookie.name };
     if (hash.httpCookie.path) cookie.path = hash.httpCookie.path;
     const ttl = protoDuration(hash.httpCookie.ttl);
     if (ttl) cookie.ttl = ttl;

@@ -11,7 +11,8 @@ import { isHttpProtocol, type ServiceInfo, type ServicePortInfo } from "../../..
 import { defaultRoute, virtualServiceRoutes } from "./http-routes";
 import type { Proxy } from "../proxy";
 import type { ProxyScope } from "../scope";
-import { MAX_DIRECT_RESPONSE_BODY, PASSTHROUGH_CLUSTER, Types, type Obj } from "../shared/xds-util";
+import { MAX_DIRECT_RESPONSE_BODY, PASSTHROUGH_CLUSTER, Types } from "../shared/xds-util";
+import type { RouteResource, VirtualHost } from "../shared/envoy";
 
 /**
  * Istio's alternative names for a Kubernetes service host: `reviews`, `reviews.default`,
@@ -63,7 +64,7 @@ export function serviceVirtualHost(
   service: ServiceInfo,
   port: ServicePortInfo,
   used: Set<string>,
-): Obj | undefined {
+): VirtualHost | undefined {
   const domains = virtualHostDomains(service, port.port, scope.proxy).filter(d => !used.has(d));
   if (domains.length === 0) return undefined;
   for (const d of domains) used.add(d);
@@ -84,7 +85,7 @@ export function routedOverHttp(port: ServicePortInfo): boolean {
   return isHttpProtocol(port.protocol) || port.protocol === "Unsupported";
 }
 
-function catchAllHost(scope: ProxyScope): Obj {
+function catchAllHost(scope: ProxyScope): VirtualHost {
   if (scope.outboundTrafficPolicy === "REGISTRY_ONLY") {
     return {
       name: "block_all",
@@ -112,7 +113,7 @@ function catchAllHost(scope: ProxyScope): Obj {
 }
 
 /** Sidecar route configs, one per outbound HTTP port. */
-export function sidecarRouteConfigs(scope: ProxyScope): Obj[] {
+export function sidecarRouteConfigs(scope: ProxyScope): RouteResource[] {
   const byPort = new Map<number, { service: ServiceInfo; port: ServicePortInfo }[]>();
   for (const service of scope.services) {
     for (const port of service.ports) {
@@ -124,12 +125,12 @@ export function sidecarRouteConfigs(scope: ProxyScope): Obj[] {
   }
   return [...byPort.keys()]
     .sort((a, b) => a - b)
-    .map(p => {
+    .map((p): RouteResource => {
       const used = new Set<string>();
       const hosts = byPort
         .get(p)!
         .map(({ service, port }) => serviceVirtualHost(scope, service, port, used))
-        .filter((h): h is Obj => h !== undefined);
+        .filter((h): h is VirtualHost => h !== undefined);
       return {
         "@type": Types.route,
         name: String(p),
@@ -142,8 +143,8 @@ export function sidecarRouteConfigs(scope: ProxyScope): Obj[] {
 }
 
 /** Proxyless gRPC route configs: `host:port`, one virtual host each. */
-export function grpcRouteConfigs(scope: ProxyScope): Obj[] {
-  const out: Obj[] = [];
+export function grpcRouteConfigs(scope: ProxyScope): RouteResource[] {
+  const out: RouteResource[] = [];
   for (const service of scope.services) {
     for (const port of service.ports) {
       const host = serviceVirtualHost(scope, service, port, new Set());
@@ -159,6 +160,6 @@ export function grpcRouteConfigs(scope: ProxyScope): Obj[] {
 }
 
 /** Every RouteConfiguration of the proxy. */
-export function buildRoutes(scope: ProxyScope): Obj[] {
+export function buildRoutes(scope: ProxyScope): RouteResource[] {
   return scope.proxy.kind === "grpc" ? grpcRouteConfigs(scope) : sidecarRouteConfigs(scope);
 }

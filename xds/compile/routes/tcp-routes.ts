@@ -24,7 +24,9 @@ import type { ChainOpts } from "../listeners/filter-chains";
 import { destinationCluster } from "./http-routes";
 import { matchAppliesTo } from "./route-match";
 import type { ProxyScope } from "../scope";
-import { clusterName, FilterNames, protoDuration, Types, type Obj } from "../shared/xds-util";
+import { clusterName, FilterNames, protoDuration, Types } from "../shared/xds-util";
+import type { Listener_Filter, TcpProxy } from "../shared/envoy";
+import type { TcpProxy_WeightedCluster_ClusterWeight } from "../shared/envoy";
 
 /** One service port on an outbound listener. */
 export interface OutboundTarget {
@@ -50,10 +52,10 @@ export function virtualServicesForHost(scope: ProxyScope, host: string): Virtual
  * DestinationRule settings a tcp_proxy carries: the TCP idle timeout and connection lifetime
  * (top-level policy, as Istio reads them) and source-IP affinity (the subset's, else the rule's).
  */
-function destinationRuleOptions(scope: ProxyScope, host: string, subset: string): Obj {
+function destinationRuleOptions(scope: ProxyScope, host: string, subset: string): TcpProxy {
   const rule = scope.destinationRule(host);
   if (!rule) return {};
-  const out: Obj = {};
+  const out: TcpProxy = {};
   const tcp = rule.spec.trafficPolicy?.connectionPool?.tcp;
   const idle = protoDuration(tcp?.idleTimeout);
   if (idle) out.idle_timeout = idle;
@@ -67,7 +69,12 @@ function destinationRuleOptions(scope: ProxyScope, host: string, subset: string)
 }
 
 /** tcp_proxy to one cluster, named after it in stats. */
-export function singleTcpProxy(scope: ProxyScope, cluster: string, host: string, subset = ""): Obj {
+export function singleTcpProxy(
+  scope: ProxyScope,
+  cluster: string,
+  host: string,
+  subset = "",
+): Listener_Filter {
   return {
     name: FilterNames.tcpProxy,
     typed_config: {
@@ -88,7 +95,7 @@ export function tcpProxyFilter(
   routes: readonly RouteDestination[] | undefined,
   vs: VirtualService,
   listenerPort: number,
-): Obj | undefined {
+): Listener_Filter | undefined {
   const ns = vs.metadata.namespace ?? "default";
   const usable = (routes ?? []).filter(d => d.destination?.host);
   const first = usable[0];
@@ -99,10 +106,12 @@ export function tcpProxyFilter(
   }
   const clusters = usable
     .filter(d => (d.weight ?? 0) > 0)
-    .map(d => ({
-      name: destinationCluster(scope, d.destination, ns, listenerPort).cluster,
-      weight: d.weight!,
-    }));
+    .map(
+      (d): TcpProxy_WeightedCluster_ClusterWeight => ({
+        name: destinationCluster(scope, d.destination, ns, listenerPort).cluster,
+        weight: d.weight!,
+      }),
+    );
   if (clusters.length === 0) return undefined;
   const host = destinationCluster(scope, first.destination, ns, listenerPort).host;
   return {

@@ -5,15 +5,20 @@
  *
  * @see https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/rbac/v3/rbac.proto
  */
+import type {
+  AnyMessage,
+  Permission as EnvoyPermission,
+  Principal as EnvoyPrincipal,
+} from "../shared/envoy";
 
 /** A protobuf message in object form. Loose on purpose: the encoder check is the type system. */
 export type EnvoyObject = Readonly<Record<string, unknown>>;
 
 /** `envoy.config.rbac.v3.Permission`: one oneof member set. */
-export type Permission = EnvoyObject;
+export type Permission = EnvoyPermission;
 
 /** `envoy.config.rbac.v3.Principal`: one oneof member set. */
-export type Principal = EnvoyObject;
+export type Principal = EnvoyPrincipal;
 
 /** `envoy.config.rbac.v3.Policy`. */
 export interface RbacPolicy {
@@ -33,5 +38,5 @@ export interface RbacRules {
 /** An HTTP filter (`HttpConnectionManager.http_filters[]`) or a network filter (`Filter`). */
 export interface NamedFilter {
   readonly name: string;
-  readonly typed_config: EnvoyObject & { readonly "@type": string };
+  readonly typed_config: AnyMessage;
 }

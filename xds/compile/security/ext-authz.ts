@@ -9,7 +9,18 @@
  */
 import { parseDuration } from "../../../mesh/validation/durations";
 import { FilterNames, Types } from "../shared/envoy-names";
-import type { EnvoyObject } from "./envoy-objects";
+import { withoutUndefined as drop } from "../shared/xds-util";
+import type {
+  AnyOf,
+  AuthorizationResponse,
+  BufferSettings,
+  Duration,
+  GrpcService,
+  ExtAuthz_HttpService,
+  HttpStatus,
+  ListStringMatcher,
+  MetadataMatcher,
+} from "../shared/envoy";
 
 /** Request body forwarding (`includeRequestBodyInCheck`). */
 export interface ExtAuthzRequestBody {
@@ -59,8 +70,8 @@ export type ServiceNamespaces = (hostname: string) => readonly string[];
 export type ResolvedProvider =
   | {
       readonly ok: true;
-      readonly http: EnvoyObject;
-      readonly tcp?: EnvoyObject;
+      readonly http: AnyOf<typeof Types.httpExtAuthz>;
+      readonly tcp?: AnyOf<typeof Types.networkExtAuthz>;
       /** The authorizer's service hostname and port, which the proxy needs a cluster for. */
       readonly hostname: string;
       readonly port: number;
@@ -79,7 +90,7 @@ const STATUS_CODES = new Set([
   422, 423, 424, 426, 428, 429, 431, 500, 501, 502, 503, 504, 505, 506, 507, 508, 510, 511,
 ]);
 
-function duration(value: string | undefined, errors: string[], field: string): EnvoyObject {
+function duration(value: string | undefined, errors: string[], field: string): Duration {
   if (value === undefined) return { seconds: 600 };
   const ns = parseDuration(value);
   if (ns === undefined || ns < 0) {
@@ -92,7 +103,7 @@ function duration(value: string | undefined, errors: string[], field: string): E
 }
 
 /** `ListStringMatcher` of header names: `x-*` prefix, `*-x` suffix, else exact; case-insensitive. */
-function headerList(headers: readonly string[] | undefined): EnvoyObject | undefined {
+function headerList(headers: readonly string[] | undefined): ListStringMatcher | undefined {
   if (!headers || headers.length === 0) return undefined;
   return {
     patterns: headers.map(h =>
@@ -106,7 +117,7 @@ function headerList(headers: readonly string[] | undefined): EnvoyObject | undef
 }
 
 /** The metadata match that turns ext_authz on for policies of `provider` only. */
-export function filterEnabledMetadata(rbacFilter: string, provider: string): EnvoyObject {
+export function filterEnabledMetadata(rbacFilter: string, provider: string): MetadataMatcher {
   return {
     filter: rbacFilter,
     path: [{ key: `${EXT_AUTHZ_SHADOW_STAT_PREFIX}shadow_effective_policy_id` }],
@@ -151,14 +162,14 @@ function common(p: ExtAuthzCommon, namespacesOf: ServiceNamespaces, errors: stri
     errors.push(`port must be in the range [1, 65535], found: ${p.port}`);
   }
   const target = lookupCluster(p.service, p.port, namespacesOf, errors);
-  let status: EnvoyObject | undefined;
+  let status: HttpStatus | undefined;
   if (p.statusOnError !== undefined && p.statusOnError !== "") {
     const code = /^\d+$/.test(p.statusOnError) ? Number(p.statusOnError) : NaN;
     if (!STATUS_CODES.has(code)) errors.push(`unsupported statusOnError ${p.statusOnError}`);
     else status = { code };
   }
   const body = p.includeRequestBodyInCheck;
-  const withBody = body
+  const withBody: BufferSettings | undefined = body
     ? {
         max_request_bytes: body.maxRequestBytes ?? 0,
         allow_partial_message: body.allowPartialMessage ?? false,
@@ -167,9 +178,6 @@ function common(p: ExtAuthzCommon, namespacesOf: ServiceNamespaces, errors: stri
     : undefined;
   return { target, status, withBody, timeout: duration(p.timeout, errors, "timeout") };
 }
-
-const drop = (o: Record<string, unknown>): EnvoyObject =>
-  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 
 function resolveHttp(
   p: ExtAuthzHttpProvider,
@@ -200,7 +208,7 @@ function resolveHttp(
     (p.headersToUpstreamOnAllow?.length ?? 0) > 0 ||
     (p.headersToDownstreamOnDeny?.length ?? 0) > 0 ||
     (p.headersToDownstreamOnAllow?.length ?? 0) > 0;
-  const service = drop({
+  const service = drop<ExtAuthz_HttpService>({
     path_prefix: p.pathPrefix || undefined,
     server_uri: { timeout, uri: `http://${target.hostname}`, cluster: target.cluster },
     authorization_request:
@@ -213,7 +221,7 @@ function resolveHttp(
           }
         : undefined,
     authorization_response: needResponse
-      ? drop({
+      ? drop<AuthorizationResponse>({
           allowed_upstream_headers: headerList(p.headersToUpstreamOnAllow),
           allowed_client_headers: headerList(p.headersToDownstreamOnDeny),
           allowed_client_headers_on_success: headerList(p.headersToDownstreamOnAllow),
@@ -225,7 +233,7 @@ function resolveHttp(
     ok: true,
     hostname: target.hostname,
     port: p.port,
-    http: drop({
+    http: drop<AnyOf<typeof Types.httpExtAuthz>>({
       "@type": Types.httpExtAuthz,
       status_on_error: status,
       failure_mode_allow: p.failOpen || undefined,
@@ -246,7 +254,7 @@ function resolveGrpc(
   const errors: string[] = [];
   const { target, status, withBody, timeout } = common(p, namespacesOf, errors);
   if (errors.length > 0 || !target) return { ok: false, errors };
-  const grpc = {
+  const grpc: GrpcService = {
     envoy_grpc: { cluster_name: target.cluster, authority: target.hostname },
     timeout,
   };
@@ -254,7 +262,7 @@ function resolveGrpc(
     ok: true,
     hostname: target.hostname,
     port: p.port,
-    http: drop({
+    http: drop<AnyOf<typeof Types.httpExtAuthz>>({
       "@type": Types.httpExtAuthz,
       status_on_error: status,
       failure_mode_allow: p.failOpen || undefined,
@@ -263,7 +271,7 @@ function resolveGrpc(
       transport_api_version: "V3",
       with_request_body: withBody,
     }),
-    tcp: drop({
+    tcp: drop<AnyOf<typeof Types.networkExtAuthz>>({
       "@type": Types.networkExtAuthz,
       stat_prefix: "tcp.",
       failure_mode_allow: p.failOpen || undefined,

@@ -7,7 +7,7 @@
  * @see istio/istio pilot/pkg/networking/grpcgen/grpcgen.go (buildCommonTLSContext)
  * @see https://github.com/grpc/proposal/blob/master/A29-xds-tls-security.md
  */
-import type { Obj } from "../shared/xds-util";
+import type { CommonTlsContext, TransportSocket } from "../shared/envoy";
 
 const T = "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.";
 
@@ -21,7 +21,7 @@ export const GRPC_CERT_PROVIDER = {
   root: "ROOTCA",
 } as const;
 
-function commonTlsContext(sans: readonly string[]): Obj {
+function commonTlsContext(sans: readonly string[]): CommonTlsContext {
   return {
     tls_certificate_provider_instance: {
       instance_name: GRPC_CERT_PROVIDER.instance,
@@ -42,7 +42,7 @@ function commonTlsContext(sans: readonly string[]): Obj {
  * against the mesh root. No SAN match: gRPC servers do not support one (authorization by
  * identity is the RBAC filter's job).
  */
-export function downstreamMtlsSocket(): Obj {
+export function downstreamMtlsSocket(): TransportSocket {
   return {
     name: TLS_TRANSPORT_SOCKET,
     typed_config: {
@@ -58,7 +58,7 @@ export function downstreamMtlsSocket(): Obj {
  * root and — secure naming — against `sans`, the SPIFFE identities allowed to serve the
  * destination. With no known identity any mesh certificate is accepted, as in Istio.
  */
-export function upstreamMtlsSocket(sans: readonly string[]): Obj {
+export function upstreamMtlsSocket(sans: readonly string[]): TransportSocket {
   return {
     name: TLS_TRANSPORT_SOCKET,
     typed_config: { "@type": `${T}UpstreamTlsContext`, common_tls_context: commonTlsContext(sans) },

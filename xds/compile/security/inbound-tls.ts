@@ -9,7 +9,7 @@
  */
 import { TLS_TRANSPORT_SOCKET } from "./grpc-tls";
 import { agentSdsSecret, SDS_IDENTITY, SDS_MESH_ROOT } from "./sds-config";
-import type { Obj } from "../shared/xds-util";
+import type { TransportSocket } from "../shared/envoy";
 
 /** The type URL of the server-side TLS context. */
 export const DOWNSTREAM_TLS_CONTEXT =
@@ -41,7 +41,7 @@ export const MESH_CIPHER_SUITES = [
  * TrustDomainsForValidation; found by the xDS diff against istiod). Which identities may call is
  * then the RBAC filters' decision, from that SAN.
  */
-export function inboundMtlsSocket(trustDomains: readonly string[]): Obj {
+export function inboundMtlsSocket(trustDomains: readonly string[]): TransportSocket {
   return {
     name: TLS_TRANSPORT_SOCKET,
     typed_config: {

@@ -17,8 +17,8 @@ import {
   type AuthzPolicyInput,
 } from "../../../mesh/authz/policy-input";
 import { FilterNames, Types } from "../shared/envoy-names";
+import { withoutUndefined as drop } from "../shared/xds-util";
 import {
-  type EnvoyObject,
   type NamedFilter,
   type RbacAction,
   type RbacPolicy,
@@ -33,6 +33,7 @@ import {
 } from "./ext-authz";
 import { generatePolicy, migrateTrustDomain, ruleModel } from "../../../mesh/authz/rule-model";
 import { trustDomainBundle, type TrustDomainBundle } from "../../../mesh/authz/trust-domain";
+import type { HttpRbac_RBAC } from "../shared/envoy";
 
 /** Inputs besides the policies; all optional. */
 export interface AuthzBuildOptions {
@@ -171,10 +172,10 @@ function shadowStatPrefix(shadow: RbacRules | undefined): string | undefined {
       : undefined;
 }
 
-const drop = (o: Record<string, unknown>): EnvoyObject =>
-  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
-
-function rbacFilter(forTCP: boolean, config: Record<string, unknown>): NamedFilter {
+function rbacFilter(
+  forTCP: boolean,
+  config: Pick<HttpRbac_RBAC, "rules" | "shadow_rules" | "shadow_rules_stat_prefix">,
+): NamedFilter {
   return {
     name: forTCP ? FilterNames.networkRbac : FilterNames.httpRbac,
     typed_config: {
@@ -271,7 +272,7 @@ function buildCustom(
       }),
       {
         name: forTCP ? FilterNames.networkExtAuthz : FilterNames.httpExtAuthz,
-        typed_config: extAuthz as NamedFilter["typed_config"],
+        typed_config: extAuthz,
       },
     );
   }

@@ -7,7 +7,7 @@
  * @see istio/istio pkg/model/authentication.go (ConstructSdsSecretConfig)
  * @see istio/istio pilot/pkg/security/model/authentication.go (ConstructSdsSecretConfigForCredential)
  */
-import type { Obj } from "../shared/xds-util";
+import type { SdsSecretConfig } from "../shared/envoy";
 
 /** Istio's SDS name of the proxy's own mesh certificate. */
 export const SDS_IDENTITY = "default";
@@ -23,7 +23,7 @@ const ZERO = { seconds: 0, nanos: 0 };
  * (`initial_fetch_timeout: 0s`) — the agent always has them — and leaves file secrets at
  * Envoy's default.
  */
-export function agentSdsSecret(name: string): Obj {
+export function agentSdsSecret(name: string): SdsSecretConfig {
   const mesh = name === SDS_IDENTITY || name === SDS_MESH_ROOT;
   return {
     name,
@@ -45,6 +45,6 @@ export function agentSdsSecret(name: string): Obj {
  * `initial_fetch_timeout: 0s`, as in Istio: a Secret that never comes must not block the
  * cluster forever (the compiler only references Secrets it serves anyway).
  */
-export function adsSdsSecret(name: string): Obj {
+export function adsSdsSecret(name: string): SdsSecretConfig {
   return { name, sds_config: { ads: {}, resource_api_version: "V3" } };
 }

@@ -11,6 +11,7 @@ export const Types = {
   route: `${T}envoy.config.route.v3.RouteConfiguration`,
   cluster: `${T}envoy.config.cluster.v3.Cluster`,
   endpoint: `${T}envoy.config.endpoint.v3.ClusterLoadAssignment`,
+  secret: `${T}envoy.extensions.transport_sockets.tls.v3.Secret`,
   hcm: `${T}envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager`,
   tcpProxy: `${T}envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy`,
   router: `${T}envoy.extensions.filters.http.router.v3.Router`,

@@ -4,6 +4,7 @@
  */
 import { parseDuration } from "../../../mesh/validation/durations";
 import type { ProxyKind } from "../proxy";
+import type { HttpFilter } from "./envoy";
 import { FilterNames, Types } from "./envoy-names";
 
 export { FilterNames, Types };
@@ -74,8 +75,10 @@ export function fractionalPercent(value: number | undefined): {
   return { numerator: Math.round((value ?? 0) * 10_000), denominator: "MILLION" };
 }
 
-/** A JSON-ish object the encoder accepts. */
-export type Obj = Record<string, unknown>;
+/** `o` without its undefined fields: unset fields are left out, as Istio's goldens leave them. */
+export function withoutUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
 
 /** Compares strings for deterministic sort orders. */
 export function byString(a: string, b: string): number {
@@ -89,7 +92,7 @@ export function byString(a: string, b: string): number {
  * grpcgen sends none.
  * @see istio/istio pilot/pkg/networking/core/listener_builder.go (buildHTTPConnectionManager)
  */
-export function httpFilters(kind: ProxyKind = "sidecar"): Obj[] {
+export function httpFilters(kind: ProxyKind = "sidecar"): HttpFilter[] {
   return [
     { name: FilterNames.fault, typed_config: { "@type": Types.fault } },
     ...(kind === "grpc" ? [] : [{ name: FilterNames.cors, typed_config: { "@type": Types.cors } }]),
