@@ -29,7 +29,7 @@ import {
 import type { SnapshotCache } from "../xds/cache/snapshot-cache";
 import { allResources, compile, parseProxy, type MeshOptions, type Proxy } from "../xds/compile";
 import { meshConfigOf } from "../xds/compile/scope";
-import { entryListsAddress } from "../xds/compile/inbound";
+import { entryListsAddress } from "../xds/compile/listeners/inbound";
 import { proxyView, type ProxyView } from "../xds/compile/proxy-view";
 import { compileEndpointUpdate } from "../xds/compile/endpoint-update";
 import type { NodeInfo } from "../xds/server/messages";

@@ -8,12 +8,14 @@
  * type reaches, drops options that do not change the wire format (validation rules, annotations)
  * and services (the server defines its methods itself), and writes `root.toJSON()`.
  *
- * Run: `npx tsx scripts/gen-xds-protos.ts` (prints the output size). Commit the output.
+ * Run: `npx tsx scripts/gen-xds-protos.ts` (prints the output size). Commit the output. It also
+ * regenerates `xds/generated/envoy-types.ts` (`scripts/gen-xds-types.ts`) from the new descriptor.
  */
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import protobuf from "protobufjs";
+import { generateEnvoyTypes, OUTPUT as TYPES_OUTPUT } from "./gen-xds-types";
 import { EXTRA_PROTOS } from "./xds-extra-protos";
 
 const repo = resolve(__dirname, "..");
@@ -260,6 +262,10 @@ async function main(): Promise<void> {
   writeFileSync(output, text);
   const kib = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
   console.log(`${output}: ${keep.size} types, ${kib(text.length)} (${kib(json.length)} minified)`);
+  // The compiler's TypeScript types follow the descriptor (scripts/gen-xds-types.ts).
+  const types = generateEnvoyTypes(JSON.parse(json) as protobuf.INamespace);
+  writeFileSync(join(repo, TYPES_OUTPUT), types);
+  console.log(`${TYPES_OUTPUT}: ${kib(types.length)}`);
 }
 
 void main();

@@ -13,7 +13,8 @@
  */
 import type { JwtRule, RequestAuthenticationSpec } from "../api/request-authentication";
 import { JWT_FILTER, JWT_PAYLOAD_KEY } from "../authz/attributes";
-import { AuthzTypes, type EnvoyObject, type NamedFilter } from "../authz/envoy-objects";
+import type { EnvoyObject, NamedFilter } from "../../xds/compile/security/envoy-objects";
+import { Types } from "../../xds/compile/shared/envoy-names";
 
 /** A RequestAuthentication as the builder needs it. */
 export interface RequestAuthenticationInput {
@@ -173,7 +174,7 @@ export function buildJwtAuthnFilter(
     filter: {
       name: JWT_FILTER,
       typed_config: {
-        "@type": AuthzTypes.jwtAuthn,
+        "@type": Types.jwtAuthn,
         providers,
         rules: [{ match: { prefix: "/" }, requires }],
         bypass_cors_preflight: true,

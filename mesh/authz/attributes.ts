@@ -5,8 +5,9 @@
  * Attributes: https://istio.io/latest/docs/reference/config/security/conditions/
  * Source of truth for the shapes: istio/istio pilot/pkg/security/authz/model/generator.go.
  */
+import { FilterNames } from "../../xds/compile/shared/envoy-names";
 import { cidrRange } from "./cidr";
-import type { EnvoyObject, Permission, Principal } from "./envoy-objects";
+import type { EnvoyObject, Permission, Principal } from "../../xds/compile/security/envoy-objects";
 import {
   containsPathTemplate,
   exactMatcher,
@@ -53,7 +54,7 @@ export type AttributeGenerator =
     };
 
 /** The `jwt_authn` filter whose dynamic metadata holds a verified token's payload. */
-export const JWT_FILTER = "envoy.filters.http.jwt_authn";
+export const JWT_FILTER = FilterNames.jwtAuthn;
 /** The metadata key `jwt_authn` writes the payload under (`payload_in_metadata`). */
 export const JWT_PAYLOAD_KEY = "payload";
 

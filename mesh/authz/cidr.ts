@@ -4,7 +4,7 @@
  * address is kept as written (not masked) and IPv6 is printed in RFC 5952 form.
  */
 import { isCidr, isIPv4, isIPv6 } from "../validation/ip";
-import type { EnvoyObject } from "./envoy-objects";
+import type { EnvoyObject } from "../../xds/compile/security/envoy-objects";
 
 /** The range, or an error naming the value when it is neither an address nor a CIDR. */
 export function cidrRange(

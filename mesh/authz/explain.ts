@@ -13,7 +13,7 @@
  */
 import type { MtlsMode } from "../authn/peer-authentication";
 import type { AttributeGenerator } from "./attributes";
-import { isDryRun, splitByAction, type AuthzNote, type AuthzPolicyInput } from "./rbac-builder";
+import { isDryRun, splitByAction, type AuthzNote, type AuthzPolicyInput } from "./policy-input";
 import { valueOutcome, valuesOutcome, type AuthzRequest } from "./request-attributes";
 import { migrateTrustDomain, ruleModel, type AttributeMatch } from "./rule-model";
 import { trustDomainBundle, type TrustDomainBundle } from "./trust-domain";

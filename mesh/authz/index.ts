@@ -1,10 +1,8 @@
 /**
- * Authorization for the data plane: AuthorizationPolicy → Envoy RBAC and ext_authz filters.
- * Pure: no clock, no I/O; inputs are the policies that apply to one workload.
+ * Authorization's model: which AuthorizationPolicies apply to a workload, what a rule means, and
+ * trust domains. Pure: no clock, no I/O. The Envoy RBAC and ext_authz filters are built from it in
+ * `xds/compile/security/`.
  */
-export * from "./envoy-objects";
-export * from "./ext-authz";
-export * from "./grpc-server-authz";
-export * from "./rbac-builder";
+export * from "./policy-input";
 export * from "./trust-domain";
 export * from "./workload-policies";

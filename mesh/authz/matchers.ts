@@ -5,8 +5,8 @@
  *
  * @see https://www.envoyproxy.io/docs/envoy/latest/api-v3/type/matcher/v3/string.proto
  */
-import type { EnvoyObject } from "./envoy-objects";
-import { AuthzTypes } from "./envoy-objects";
+import type { EnvoyObject } from "../../xds/compile/security/envoy-objects";
+import { Types } from "../../xds/compile/shared/envoy-names";
 
 /** `envoy.type.matcher.v3.StringMatcher` in object form. */
 export type StringMatcher = EnvoyObject;
@@ -126,6 +126,6 @@ export function uriTemplate(path: string): EnvoyObject {
   const template = path.replace(/\{\*\*\}|\{\*\}/g, m => (m === "{**}" ? "**" : "*"));
   return {
     name: "uri-template",
-    typed_config: { "@type": AuthzTypes.uriTemplate, path_template: template },
+    typed_config: { "@type": Types.uriTemplate, path_template: template },
   };
 }

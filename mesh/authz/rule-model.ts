@@ -24,7 +24,13 @@ import {
   type AttributeGenerator,
   type Generated,
 } from "./attributes";
-import type { EnvoyObject, Permission, Principal, RbacAction, RbacPolicy } from "./envoy-objects";
+import type {
+  EnvoyObject,
+  Permission,
+  Principal,
+  RbacAction,
+  RbacPolicy,
+} from "../../xds/compile/security/envoy-objects";
 import {
   expandTrustDomainAliases,
   replaceTrustDomainAliases,

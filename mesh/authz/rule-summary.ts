@@ -3,7 +3,7 @@
  * in the order Istio documents them (from, to, when), values as written.
  */
 import type { Rule } from "../api/authorization-policy";
-import type { AuthzPolicyInput } from "./rbac-builder";
+import type { AuthzPolicyInput } from "./policy-input";
 
 type Fields = Readonly<Record<string, readonly string[] | undefined>>;
 

@@ -6,7 +6,7 @@
  * @see istio/istio pilot/pkg/model/authorization.go (ListAuthorizationPolicies)
  */
 import { selectorMatches, sortedValues, type MeshStore } from "../store";
-import type { AuthzPolicyInput } from "./rbac-builder";
+import type { AuthzPolicyInput } from "./policy-input";
 
 /** A workload as policies select it. */
 export interface WorkloadSelectorRef {

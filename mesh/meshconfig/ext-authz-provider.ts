@@ -8,13 +8,13 @@
  *
  * Rules: Istio's ValidateExtensionProviderEnvoyExtAuthzHTTP/GRPC and
  * validateExtensionProviderService (pkg/config/validation/agent/extensionprovider.go), plus
- * whatever `resolveExtAuthz` (mesh/authz/ext-authz.ts) refuses at compile time.
+ * whatever `resolveExtAuthz` (xds/compile/security/ext-authz.ts) refuses at compile time.
  */
 import {
   resolveExtAuthz,
   type ExtAuthzHttpProvider,
   type ExtensionProvider,
-} from "../authz/ext-authz";
+} from "../../xds/compile/security/ext-authz";
 import { parseDuration } from "../validation/durations";
 import { at, idx } from "../validation/diagnostic";
 import { checkFqdn, checkNamespacedHost } from "../validation/hosts";

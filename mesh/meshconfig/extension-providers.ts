@@ -7,7 +7,7 @@
  *
  * Rules: Istio's validateExtensionProvider (pkg/config/validation/agent/extensionprovider.go).
  */
-import type { ExtensionProvider } from "../authz/ext-authz";
+import type { ExtensionProvider } from "../../xds/compile/security/ext-authz";
 import { at, idx } from "../validation/diagnostic";
 import {
   compileRefusals,

@@ -57,10 +57,10 @@ describe("docs/architecture.md", () => {
   it("names every file of xds/compile that builds a proxy kind's listeners", () => {
     const tokens = new Set(codeSpanTokens(page));
     for (const file of [
-      "xds/compile/sidecar-listeners.ts",
-      "xds/compile/sidecar-inbound.ts",
-      "xds/compile/gateway-listeners.ts",
-      "xds/compile/listeners.ts",
+      "xds/compile/listeners/sidecar-listeners.ts",
+      "xds/compile/listeners/sidecar-inbound.ts",
+      "xds/compile/gateway/gateway-listeners.ts",
+      "xds/compile/listeners/listeners.ts",
     ])
       expect(tokens).toContain(file);
   });

@@ -16,7 +16,7 @@ import type { AddressInfo } from "node:net";
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from "jose";
 import type { DevSession } from "../../cli/dev/runner";
 import { freePort } from "../../cli/local-cluster/ports";
-import type { NamedFilter } from "../../mesh/authz";
+import type { NamedFilter } from "../../xds/compile/security/index";
 import { TypeUrl } from "../../xds/encode/type-urls";
 import { startTestCluster, type LocalCluster } from "../harness/cluster";
 import { applyOrFail, eventually } from "../harness/kube";

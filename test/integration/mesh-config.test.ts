@@ -14,7 +14,7 @@
  */
 import type { DevSession } from "../../cli/dev/runner";
 import { freePort } from "../../cli/local-cluster/ports";
-import type { NamedFilter } from "../../mesh/authz";
+import type { NamedFilter } from "../../xds/compile/security/index";
 import { TypeUrl } from "../../xds/encode/type-urls";
 import { startTestCluster, type LocalCluster } from "../harness/cluster";
 import { GrpcAuthorizer } from "../harness/ext-authz-servers";

@@ -42,7 +42,7 @@ import {
 } from "../../mesh/store";
 import { hostsMatch, isWildcarded } from "../../mesh/validation/hosts";
 import type { Proxy } from "../compile/proxy";
-import { resolveHost } from "../compile/host-names";
+import { resolveHost } from "../compile/shared/host-names";
 import { buildScope, meshConfigOf, type MeshOptions, type ProxyScope } from "../compile/scope";
 import type { PushRequest } from "./push-request";
 

@@ -4,25 +4,32 @@
  * form ready for `xds/cache` to encode and check. Pure: same inputs, same output.
  */
 import type { ResourceObject } from "../encode/encode-resource";
+import type {
+  ClusterResource,
+  EndpointResource,
+  ListenerResource,
+  RouteResource,
+  SecretResource,
+} from "./shared/envoy";
 import type { MeshStore } from "../../mesh/store";
-import { buildClusters, outboundClusters } from "./clusters";
-import { buildLoadAssignment } from "./endpoints";
-import { compileGateway, gatewayOutboundClusters } from "./gateway";
-import { buildListenerSet } from "./listeners";
+import { buildClusters, outboundClusters } from "./clusters/clusters";
+import { buildLoadAssignment } from "./clusters/endpoints";
+import { compileGateway, gatewayOutboundClusters } from "./gateway/gateway";
+import { buildListenerSet } from "./listeners/listeners";
 import { parseProxy, type NodeDescription, type Proxy } from "./proxy";
-import { buildRoutes } from "./routes";
+import { buildRoutes } from "./routes/routes";
 import { buildScope, type MeshOptions, type ProxyScope } from "./scope";
 import { proxyTelemetry, withTelemetry } from "./telemetry/decorate";
-import { upstreamTlsWarnings } from "./upstream-tls-plan";
+import { upstreamTlsWarnings } from "./clusters/upstream-tls-plan";
 
 /** A proxy's resources, by xDS type. */
 export interface CompiledResources {
-  readonly listeners: readonly ResourceObject[];
-  readonly routes: readonly ResourceObject[];
-  readonly clusters: readonly ResourceObject[];
-  readonly endpoints: readonly ResourceObject[];
+  readonly listeners: readonly ListenerResource[];
+  readonly routes: readonly RouteResource[];
+  readonly clusters: readonly ClusterResource[];
+  readonly endpoints: readonly EndpointResource[];
   /** SDS Secrets served over ADS (a gateway's `credentialName` certificates). */
-  readonly secrets: readonly ResourceObject[];
+  readonly secrets: readonly SecretResource[];
   /**
    * What was left out and why (e.g. a gateway server whose Secret is missing), for the
    * runtime to log; the resources above are complete and consistent without it.
@@ -42,10 +49,10 @@ function toProxy(node: NodeDescription | Proxy): CompileResult | Proxy {
 }
 
 /** ClusterLoadAssignments of every EDS cluster: all an endpoint-only change needs to redo. */
-export function compileEndpoints(scope: ProxyScope): ResourceObject[] {
+export function compileEndpoints(scope: ProxyScope): EndpointResource[] {
   const clusters =
     scope.proxy.kind === "router" ? gatewayOutboundClusters(scope) : outboundClusters(scope);
-  return clusters.filter(c => c.eds).map(c => buildLoadAssignment(scope, c) as ResourceObject);
+  return clusters.filter(c => c.eds).map(c => buildLoadAssignment(scope, c));
 }
 
 /** Compiles every resource for one proxy. */
@@ -67,7 +74,7 @@ export function compile(
       ok: true,
       value: {
         ...gateway,
-        listeners: withTelemetry(gateway.listeners, telemetry) as ResourceObject[],
+        listeners: withTelemetry(gateway.listeners, telemetry),
         warnings: [...scope.warnings, ...gateway.warnings, ...telemetryWarnings],
       },
     };
@@ -76,12 +83,9 @@ export function compile(
   return {
     ok: true,
     value: {
-      listeners: withTelemetry(
-        listeners.listeners as ResourceObject[],
-        telemetry,
-      ) as ResourceObject[],
-      routes: buildRoutes(scope) as ResourceObject[],
-      clusters: buildClusters(scope) as ResourceObject[],
+      listeners: withTelemetry(listeners.listeners, telemetry),
+      routes: buildRoutes(scope),
+      clusters: buildClusters(scope),
       endpoints: compileEndpoints(scope),
       secrets: [],
       warnings: [

@@ -28,9 +28,9 @@ import {
   type VirtualService,
 } from "../../mesh/api";
 import { fieldsWithRule, type FieldsWithRule } from "./delegate-fields";
-import { resolveGatewayName } from "./gateway-model";
+import { resolveGatewayName } from "./gateway/gateway-model";
 import type { ProxyKind } from "./proxy";
-import { exportedTo, resolveHost } from "./host-names";
+import { exportedTo, resolveHost } from "./shared/host-names";
 
 /** A root route dropped, or part of it, and why. */
 export interface DelegateWarning {

@@ -9,9 +9,9 @@
  */
 import type { MeshStore } from "../../mesh/store";
 import type { ResourceObject } from "../encode/encode-resource";
-import { buildOutboundCluster, outboundClusters, type OutboundCluster } from "./clusters";
-import { buildLoadAssignment } from "./endpoints";
-import { gatewayOutboundClusters } from "./gateway";
+import { buildOutboundCluster, outboundClusters, type OutboundCluster } from "./clusters/clusters";
+import { buildLoadAssignment } from "./clusters/endpoints";
+import { gatewayOutboundClusters } from "./gateway/gateway";
 import type { Proxy } from "./proxy";
 import { buildScope, type MeshOptions, type ProxyScope } from "./scope";
 
@@ -43,8 +43,8 @@ export function compileEndpointUpdate(
   const scope = buildScope(store, proxy, options);
   const out: ResourceObject[] = [];
   for (const c of clustersOf(scope, hosts)) {
-    out.push(buildOutboundCluster(scope, c) as ResourceObject);
-    if (c.eds) out.push(buildLoadAssignment(scope, c) as ResourceObject);
+    out.push(buildOutboundCluster(scope, c));
+    if (c.eds) out.push(buildLoadAssignment(scope, c));
   }
   return out;
 }

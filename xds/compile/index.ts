@@ -5,7 +5,7 @@
 export * from "./compile";
 export * from "./proxy";
 export * from "./scope";
-export { buildClusters, outboundClusters } from "./clusters";
-export { buildLoadAssignment } from "./endpoints";
-export { buildListeners, GRPC_SERVER_LISTENER_TEMPLATE } from "./listeners";
-export { buildRoutes } from "./routes";
+export { buildClusters, outboundClusters } from "./clusters/clusters";
+export { buildLoadAssignment } from "./clusters/endpoints";
+export { buildListeners, GRPC_SERVER_LISTENER_TEMPLATE } from "./listeners/listeners";
+export { buildRoutes } from "./routes/routes";

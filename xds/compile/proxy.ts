@@ -5,7 +5,7 @@
  *
  * @see istio/istio pilot/pkg/model/context.go (ParseServiceNodeWithMetadata)
  */
-import { proxyLocality, type NodeLocality } from "./locality";
+import { proxyLocality, type NodeLocality } from "./shared/locality";
 
 /** What kind of proxy: an Envoy sidecar, a gateway (router), or a proxyless gRPC workload. */
 export type ProxyKind = "sidecar" | "router" | "grpc";

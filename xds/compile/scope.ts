@@ -19,8 +19,8 @@ import type { JwksLookup } from "../../mesh/authn/jwt-authn";
 import { DEFAULT_MESH_CONFIG, type MeshConfig } from "../../mesh/meshconfig/mesh-config";
 import { delegateWarningsFor, mergeDelegates } from "./delegates";
 import type { Proxy } from "./proxy";
-import { byString } from "./xds-util";
-import { exportedTo, resolveHost } from "./host-names";
+import { byString } from "./shared/xds-util";
+import { exportedTo, resolveHost } from "./shared/host-names";
 
 /**
  * Mesh-wide settings: Istio's MeshConfig (unset fields take {@link DEFAULT_MESH_CONFIG}), and

@@ -7,7 +7,7 @@
  *
  * @see https://github.com/grpc/proposal/blob/master/A27-xds-global-load-balancing.md (bootstrap)
  */
-import { GRPC_SERVER_LISTENER_TEMPLATE } from "../../../xds/compile/listeners";
+import { GRPC_SERVER_LISTENER_TEMPLATE } from "../../../xds/compile/listeners/listeners";
 
 /** Channel/server option key grpc-js-xds 1.14 reads a per-instance bootstrap from. */
 export const BOOTSTRAP_OPTION = "grpc.TEST_ONLY_DO_NOT_USE_IN_PROD.xds_bootstrap_config";

@@ -12,7 +12,7 @@ import {
   buildHttpAuthzFilters,
   type AuthzPolicyInput,
   type NamedFilter,
-} from "../../../mesh/authz";
+} from "../../../xds/compile/security/index";
 import { runRbac } from "../authz/rbac-interpreter";
 import { runJwtAuthn, type JwtRequest } from "./jwt-authn-interpreter";
 

@@ -4,7 +4,7 @@ import {
   buildTcpAuthzFilters,
   rbacPolicyName,
   type AuthzPolicyInput,
-} from "../../../mesh/authz";
+} from "../../../xds/compile/security/index";
 import { explainRequest, type Explanation } from "../../../mesh/authz/explain";
 import type { AuthzRequest } from "../../../mesh/authz/request-attributes";
 import { runRbac } from "./rbac-interpreter";

@@ -1,5 +1,5 @@
 import type { AuthorizationPolicySpec } from "../../../mesh/api/authorization-policy";
-import type { AuthzPolicyInput } from "../../../mesh/authz";
+import type { AuthzPolicyInput } from "../../../xds/compile/security/index";
 import { explainRequest, inEvaluationOrder } from "../../../mesh/authz/explain";
 import type { AuthzRequest } from "../../../mesh/authz/request-attributes";
 

@@ -18,7 +18,7 @@ import {
   type AuthzPolicyInput,
   type ExtensionProvider,
   type NamedFilter,
-} from "../../../mesh/authz";
+} from "../../../xds/compile/security/index";
 import { GrpcAuthorizer, HttpAuthorizer } from "../../harness/ext-authz-servers";
 import {
   runHttpFilters,

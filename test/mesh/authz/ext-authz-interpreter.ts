@@ -44,7 +44,7 @@ import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
-import type { NamedFilter } from "../../../mesh/authz";
+import type { NamedFilter } from "../../../xds/compile/security/index";
 import type { AuthzRequest } from "../../../mesh/authz/request-attributes";
 import { runRbacFilter, str, value } from "./rbac-interpreter";
 

@@ -14,7 +14,7 @@ import {
   type AuthzPolicyInput,
   type ExtensionProvider,
   type TrustDomainBundle,
-} from "../../../mesh/authz";
+} from "../../../xds/compile/security/index";
 import { compareMessage, type EncodeIssue } from "../../../xds/encode/compare-decoded";
 import { messageType } from "../../../xds/encode/proto-root";
 import { sharedPath } from "../../harness/shared";

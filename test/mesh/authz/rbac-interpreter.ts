@@ -5,7 +5,7 @@
  *
  * @see https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/rbac/v3/rbac.proto
  */
-import type { NamedFilter } from "../../../mesh/authz";
+import type { NamedFilter } from "../../../xds/compile/security/index";
 import type { AuthzRequest } from "../../../mesh/authz/request-attributes";
 
 type O = Record<string, unknown>;

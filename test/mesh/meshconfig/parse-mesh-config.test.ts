@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
-import { resolveExtAuthz } from "../../../mesh/authz/ext-authz";
+import { resolveExtAuthz } from "../../../xds/compile/security/ext-authz";
 import {
   DEFAULT_MESH_CONFIG,
   meshConfigFromConfigMap,

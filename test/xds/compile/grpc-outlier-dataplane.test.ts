@@ -4,7 +4,7 @@
  * all configured only by resources compiled from store objects and served by an in-process
  * `DiscoveryServer`.
  *
- * Outlier detection reaches gRPC as failure-percentage ejection (xds/compile/grpc-outlier.ts);
+ * Outlier detection reaches gRPC as failure-percentage ejection (xds/compile/clusters/grpc-outlier.ts);
  * Istio's consecutive-error fields alone would be ignored by gRPC. Locality failover is
  * Istio's: priorities by the client's locality, only with outlier detection.
  */

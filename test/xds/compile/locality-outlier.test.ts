@@ -6,9 +6,9 @@
  */
 import { storeOf, type StoreObject } from "../../../mesh/store";
 import { compile, type CompiledResources } from "../../../xds/compile";
-import { consecutiveLimit, failureThreshold } from "../../../xds/compile/grpc-outlier";
-import { localityFromLabels, proxyLocality } from "../../../xds/compile/locality";
-import { labelRank } from "../../../xds/compile/locality-lb";
+import { consecutiveLimit, failureThreshold } from "../../../xds/compile/clusters/grpc-outlier";
+import { localityFromLabels, proxyLocality } from "../../../xds/compile/shared/locality";
+import { labelRank } from "../../../xds/compile/clusters/locality-lb";
 import { parseProxy } from "../../../xds/compile/proxy";
 import { checkedSnapshot, decoded, named, istioObject } from "./fixtures";
 

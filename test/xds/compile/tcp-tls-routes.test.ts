@@ -16,7 +16,7 @@ import {
   parseProxy,
   type CompiledResources,
 } from "../../../xds/compile";
-import { ignoredTlsRouteWarnings } from "../../../xds/compile/tcp-routes";
+import { ignoredTlsRouteWarnings } from "../../../xds/compile/routes/tcp-routes";
 import type { ResourceObject } from "../../../xds/encode/encode-resource";
 import {
   checkedSnapshot,

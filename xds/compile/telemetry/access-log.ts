@@ -8,9 +8,15 @@
  */
 import type { MeshConfig } from "../../../mesh/meshconfig/mesh-config";
 import type { LogFormat, TelemetryProvider } from "../../../mesh/meshconfig/telemetry-providers";
-import type { Obj } from "../xds-util";
 import type { LogPlan } from "./plan";
 import { collectorCluster, type ServiceLookup } from "./collector";
+import type {
+  AccessLog,
+  AccessLogFilter,
+  Struct,
+  SubstitutionFormatString,
+  Value,
+} from "../shared/envoy";
 
 const T = "type.googleapis.com/";
 
@@ -53,32 +59,35 @@ export const ISTIO_JSON_LOG_FORMAT: Readonly<Record<string, string>> = {
 };
 
 /** A JSON value as `google.protobuf.Value` object form. */
-function protoValue(v: unknown): Obj {
+function protoValue(v: unknown): Value {
   if (typeof v === "string") return { string_value: v };
   if (typeof v === "number") return { number_value: v };
   if (typeof v === "boolean") return { bool_value: v };
   if (Array.isArray(v)) return { list_value: { values: v.map(protoValue) } };
-  if (v && typeof v === "object") return { struct_value: protoStruct(v as Obj) };
+  if (v && typeof v === "object")
+    return { struct_value: protoStruct(v as Readonly<Record<string, unknown>>) };
   return { null_value: "NULL_VALUE" };
 }
 
-function protoStruct(o: Readonly<Record<string, unknown>>): Obj {
+function protoStruct(o: Readonly<Record<string, unknown>>): Struct {
   return { fields: Object.fromEntries(Object.entries(o).map(([k, v]) => [k, protoValue(v)])) };
 }
 
 const lineOf = (text: string) => (text.endsWith("\n") ? text : `${text}\n`);
 
-function textFormat(text: string | undefined): Obj {
+function textFormat(text: string | undefined): SubstitutionFormatString {
   return { text_format_source: { inline_string: text ? lineOf(text) : ISTIO_TEXT_LOG_FORMAT } };
 }
 
-function jsonFormat(labels: Readonly<Record<string, unknown>> | undefined): Obj {
+function jsonFormat(
+  labels: Readonly<Record<string, unknown>> | undefined,
+): SubstitutionFormatString {
   const fields = labels && Object.keys(labels).length > 0 ? labels : ISTIO_JSON_LOG_FORMAT;
   return { json_format: protoStruct(fields), json_format_options: { sort_properties: false } };
 }
 
 /** The file access log of `path` in a format. */
-export function fileAccessLog(path: string, format: Obj): Obj {
+export function fileAccessLog(path: string, format: SubstitutionFormatString): AccessLog {
   return {
     name: "envoy.access_loggers.file",
     typed_config: {
@@ -93,7 +102,7 @@ export function fileAccessLog(path: string, format: Obj): Obj {
  * The mesh config's access log (`accessLogFile` with `accessLogFormat` and `accessLogEncoding`);
  * an unparseable JSON format falls back to Istio's labels, as Istio does.
  */
-export function meshAccessLog(mesh: MeshConfig, path = mesh.accessLogFile): Obj {
+export function meshAccessLog(mesh: MeshConfig, path = mesh.accessLogFile): AccessLog {
   if (mesh.accessLogEncoding === "TEXT")
     return fileAccessLog(path, textFormat(mesh.accessLogFormat));
   let labels: Record<string, unknown> | undefined;
@@ -107,14 +116,14 @@ export function meshAccessLog(mesh: MeshConfig, path = mesh.accessLogFile): Obj 
   return fileAccessLog(path, jsonFormat(labels));
 }
 
-function formatOf(f: LogFormat | undefined): Obj {
+function formatOf(f: LogFormat | undefined): SubstitutionFormatString {
   return f?.labels ? jsonFormat(f.labels) : textFormat(f?.text);
 }
 
 function otelAccessLog(
   p: Extract<TelemetryProvider, { kind: "envoyOtelAls" }>,
   lookup: ServiceLookup,
-): Obj | string {
+): AccessLog | string {
   const c = collectorCluster(p, lookup);
   if (typeof c === "string") return c;
   return {
@@ -143,7 +152,7 @@ function otelAccessLog(
 }
 
 /** Envoy's CEL access log filter. */
-function celFilter(expression: string): Obj {
+function celFilter(expression: string): AccessLogFilter {
   return {
     extension_filter: {
       name: "envoy.access_loggers.extension_filters.cel",
@@ -164,11 +173,11 @@ export function accessLogs(
   mesh: MeshConfig,
   lookup: ServiceLookup,
   warn: (message: string) => void,
-): Obj[] {
-  const out: Obj[] = [];
+): AccessLog[] {
+  const out: AccessLog[] = [];
   for (const { provider, filter } of plan) {
     const p = mesh.telemetryProviders.find(x => x.name === provider);
-    let log: Obj | string;
+    let log: AccessLog | string;
     if (!p) log = `access log provider "${provider}" is not declared in the mesh config`;
     else if (p.kind === "envoyFileAccessLog")
       // The built-in `envoy` provider without a format uses the mesh config's format.

@@ -5,7 +5,7 @@
  * logs "could not find cluster" and does the same).
  */
 import type { CollectorService } from "../../../mesh/meshconfig/telemetry-providers";
-import { clusterName } from "../xds-util";
+import { clusterName } from "../shared/xds-util";
 
 /** Whether the proxy sees a service of this FQDN. */
 export type ServiceLookup = (host: string) => boolean;

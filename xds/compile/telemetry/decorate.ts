@@ -8,8 +8,16 @@
  * Proxyless gRPC gets none of it: grpc-js-xds has no access log, no stats filter and no tracer,
  * and refuses a listener naming an HTTP filter it does not know.
  */
-import type { Obj } from "../xds-util";
-import { FilterNames, Types } from "../xds-util";
+import type {
+  AccessLog,
+  AnyOf,
+  HttpConnectionManager_Tracing,
+  HttpFilter,
+  Listener_Filter,
+  FilterChain,
+  ListenerResource,
+} from "../shared/envoy";
+import { FilterNames, Types } from "../shared/xds-util";
 import type { ProxyScope } from "../scope";
 import { accessLogs, meshAccessLog } from "./access-log";
 import { planAccessLogs, planMetrics, planTracing, type Mode } from "./plan";
@@ -19,9 +27,10 @@ import { hcmTracing } from "./tracing";
 
 /** What one side of the proxy gets. */
 interface Side {
-  readonly accessLogs: readonly Obj[];
-  readonly stats?: Obj;
-  readonly tracing?: Obj;
+  readonly accessLogs: readonly AccessLog[];
+  /** `istio.stats`: an HTTP filter before the router, a network filter before tcp_proxy. */
+  readonly stats?: HttpFilter;
+  readonly tracing?: HttpConnectionManager_Tracing;
 }
 
 /** The telemetry of a proxy, per side, with the warnings of what was left out. */
@@ -64,9 +73,12 @@ export function proxyTelemetry(scope: ProxyScope): ProxyTelemetry | undefined {
   return { client: side("CLIENT"), server: side("SERVER"), warnings: [...warnings] };
 }
 
-function decorateHcm(filter: Obj, side: Side): Obj {
-  const config = filter.typed_config as Obj;
-  const http = [...((config.http_filters as Obj[] | undefined) ?? [])];
+function decorateHcm(
+  filter: Listener_Filter,
+  config: AnyOf<typeof Types.hcm>,
+  side: Side,
+): Listener_Filter {
+  const http = [...(config.http_filters ?? [])];
   const router = http.findIndex(f => f.name === FilterNames.router);
   if (side.stats) http.splice(router < 0 ? http.length : router, 0, side.stats);
   return {
@@ -80,12 +92,11 @@ function decorateHcm(filter: Obj, side: Side): Obj {
   };
 }
 
-function decorateFilters(filters: readonly Obj[], side: Side): Obj[] {
+function decorateFilters(filters: readonly Listener_Filter[], side: Side): Listener_Filter[] {
   return filters.flatMap(f => {
-    const type = (f.typed_config as Obj | undefined)?.["@type"];
-    if (type === Types.hcm) return [decorateHcm(f, side)];
-    if (type !== Types.tcpProxy) return [f];
-    const config = f.typed_config as Obj;
+    const config = f.typed_config;
+    if (config?.["@type"] === Types.hcm) return [decorateHcm(f, config, side)];
+    if (config?.["@type"] !== Types.tcpProxy) return [f];
     const withLogs =
       side.accessLogs.length > 0
         ? { ...f, typed_config: { ...config, access_log: [...side.accessLogs] } }
@@ -94,21 +105,21 @@ function decorateFilters(filters: readonly Obj[], side: Side): Obj[] {
   });
 }
 
-function decorateChain(chain: Obj, side: Side): Obj {
-  const filters = chain.filters as Obj[] | undefined;
+function decorateChain(chain: FilterChain, side: Side): FilterChain {
+  const filters = chain.filters;
   return filters ? { ...chain, filters: decorateFilters(filters, side) } : chain;
 }
 
 /** The listeners with the proxy's telemetry added (unchanged for proxyless gRPC). */
 export function withTelemetry(
-  listeners: readonly Obj[],
+  listeners: readonly ListenerResource[],
   telemetry: ProxyTelemetry | undefined,
-): Obj[] {
+): ListenerResource[] {
   if (!telemetry) return [...listeners];
-  return listeners.map(l => {
+  return listeners.map((l): ListenerResource => {
     const side = l.traffic_direction === "INBOUND" ? telemetry.server : telemetry.client;
-    const chains = (l.filter_chains as Obj[] | undefined)?.map(c => decorateChain(c, side));
-    const fallback = l.default_filter_chain as Obj | undefined;
+    const chains = l.filter_chains?.map(c => decorateChain(c, side));
+    const fallback = l.default_filter_chain;
     return {
       ...l,
       ...(chains ? { filter_chains: chains } : {}),

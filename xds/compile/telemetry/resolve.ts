@@ -8,7 +8,7 @@
 import type { PolicyTargetReference, Telemetry } from "../../../mesh/api";
 import { getIn, selectorMatches, sortedValues, type MeshStore } from "../../../mesh/store";
 import type { Proxy } from "../proxy";
-import { byString } from "../xds-util";
+import { byString } from "../shared/xds-util";
 
 function byAge(a: Telemetry, b: Telemetry): number {
   const ca = String(a.metadata.creationTimestamp ?? "");

@@ -8,8 +8,9 @@
  * @see istio/istio pilot/pkg/model/telemetry.go
  */
 import type { MeshConfig } from "../../../mesh/meshconfig/mesh-config";
-import { protoDuration, type Obj } from "../xds-util";
+import { protoDuration } from "../shared/xds-util";
 import type { MetricsPlan } from "./plan";
+import type { HttpFilter, MetricConfig } from "../shared/envoy";
 
 /** The filter's name, as a network and as an HTTP filter. */
 export const STATS_FILTER_NAME = "istio.stats";
@@ -39,13 +40,13 @@ export function statsFilter(
   plan: MetricsPlan,
   mesh: MeshConfig,
   inboundOrGateway: boolean,
-): Obj | undefined {
+): HttpFilter | undefined {
   const prometheus = plan.providers.some(
     n => mesh.telemetryProviders.find(p => p.name === n)?.kind === "prometheus",
   );
   if (!prometheus || plan.disabled) return undefined;
   const interval = protoDuration(plan.reportingInterval);
-  const metrics = plan.overrides.map(o => {
+  const metrics = plan.overrides.map((o): MetricConfig => {
     const dimensions = Object.fromEntries(
       o.tags.filter(t => !t.remove).map(t => [t.name, t.value ?? ""]),
     );

@@ -6,13 +6,13 @@
  * @see istio/istio pilot/pkg/networking/core/tracing.go
  */
 import type { MeshConfig } from "../../../mesh/meshconfig/mesh-config";
-import type { Obj } from "../xds-util";
 import { collectorCluster, type ServiceLookup } from "./collector";
 import type { TracingPlan } from "./plan";
+import type { CustomTag, HttpConnectionManager_Tracing, Tracing_Http } from "../shared/envoy";
 
 const T = "type.googleapis.com/envoy.config.trace.v3.";
 
-function customTags(plan: TracingPlan): Obj[] {
+function customTags(plan: TracingPlan): CustomTag[] {
   return Object.entries(plan.customTags)
     .sort(([a], [b]) => (a < b ? -1 : 1))
     .map(([tag, t]) => {
@@ -41,7 +41,7 @@ function tracer(
   mesh: MeshConfig,
   lookup: ServiceLookup,
   service: string,
-): Obj | string {
+): Tracing_Http | string {
   const p = mesh.telemetryProviders.find(x => x.name === name);
   if (!p) return `tracing provider "${name}" is not declared in the mesh config`;
   if (p.kind !== "zipkin" && p.kind !== "opentelemetry" && p.kind !== "datadog")
@@ -94,7 +94,7 @@ export function hcmTracing(
   lookup: ServiceLookup,
   service: string,
   warn: (message: string) => void,
-): Obj | undefined {
+): HttpConnectionManager_Tracing | undefined {
   const sampling = {
     client_sampling: { value: 100 },
     random_sampling: { value: plan.randomSamplingPercentage },

@@ -1,0 +1,80 @@
+/**
+ * VirtualService `HTTPMatchRequest` → Envoy `RouteMatch`, and the per-proxy conditions Istio
+ * checks at compile time instead (port, sourceLabels, sourceNamespace, gateways).
+ *
+ * @see https://istio.io/latest/docs/reference/config/networking/virtual-service/#HTTPMatchRequest
+ * @see istio/istio pilot/pkg/networking/core/route/route.go (TranslateRouteMatch)
+ */
+import type { HttpMatchRequest, StringMatch } from "../../../mesh/api";
+import { selectorMatches } from "../../../mesh/store";
+import type { Proxy } from "../proxy";
+import type {
+  EnvoyTypeMatcher_StringMatcher as StringMatcher,
+  HeaderMatcher,
+  QueryParameterMatcher,
+  RouteMatch,
+} from "../shared/envoy";
+
+/** An Envoy StringMatcher for an Istio StringMatch (regex as RE2 `safe_regex`). */
+export function stringMatcher(m: StringMatch): StringMatcher | undefined {
+  if (m.exact !== undefined) return { exact: m.exact };
+  if (m.prefix !== undefined) return { prefix: m.prefix };
+  if (m.regex !== undefined) return { safe_regex: { regex: m.regex } };
+  return undefined;
+}
+
+/** A HeaderMatcher: an empty StringMatch means "present", as in Istio. */
+export function headerMatcher(name: string, m: StringMatch, invert = false): HeaderMatcher {
+  const matcher = stringMatcher(m);
+  const out: HeaderMatcher = matcher
+    ? { name, string_match: matcher }
+    : { name, present_match: true };
+  if (invert) out.invert_match = true;
+  return out;
+}
+
+/**
+ * Whether a match applies to this proxy and listener port at all: Istio drops matches whose
+ * `port`, `sourceLabels`, `sourceNamespace` or `gateways` exclude the proxy, at compile time.
+ * `boundTo` says whether a `gateways` entry names what the routes are built for (`mesh` for
+ * sidecars; the server's Gateway for gateway proxies).
+ */
+export function matchAppliesTo(
+  m: Pick<HttpMatchRequest, "port" | "sourceLabels" | "sourceNamespace" | "gateways">,
+  proxy: Proxy,
+  port: number,
+  boundTo: (gateway: string) => boolean = g => g === "mesh",
+): boolean {
+  if (m.port !== undefined && m.port !== 0 && m.port !== port) return false;
+  if (m.sourceLabels && !selectorMatches(m.sourceLabels, proxy.labels)) return false;
+  if (m.sourceNamespace !== undefined && m.sourceNamespace !== proxy.namespace) return false;
+  if (m.gateways && m.gateways.length > 0 && !m.gateways.some(boundTo)) return false;
+  return true;
+}
+
+/** The RouteMatch for one HTTPMatchRequest (or a catch-all `prefix: "/"` for none). */
+export function translateMatch(m: HttpMatchRequest | undefined): RouteMatch {
+  const out: RouteMatch = {};
+  const uri = m?.uri;
+  if (uri?.exact !== undefined) out.path = uri.exact;
+  else if (uri?.prefix !== undefined) out.prefix = uri.prefix;
+  else if (uri?.regex !== undefined) out.safe_regex = { regex: uri.regex };
+  else out.prefix = "/";
+  // Istio writes case_sensitive on every match it translates (none on the implicit catch-all).
+  if (m) out.case_sensitive = { value: !m.ignoreUriCase };
+  const headers: HeaderMatcher[] = [];
+  for (const [name, sm] of Object.entries(m?.headers ?? {}))
+    headers.push(headerMatcher(name.toLowerCase(), sm));
+  for (const [name, sm] of Object.entries(m?.withoutHeaders ?? {}))
+    headers.push(headerMatcher(name.toLowerCase(), sm, true));
+  if (m?.authority) headers.push(headerMatcher(":authority", m.authority));
+  if (m?.method) headers.push(headerMatcher(":method", m.method));
+  if (m?.scheme) headers.push(headerMatcher(":scheme", m.scheme));
+  if (headers.length > 0) out.headers = headers;
+  const query = Object.entries(m?.queryParams ?? {}).map(([name, sm]): QueryParameterMatcher => {
+    const matcher = stringMatcher(sm);
+    return matcher ? { name, string_match: matcher } : { name, present_match: true };
+  });
+  if (query.length > 0) out.query_parameters = query;
+  return out;
+}

@@ -1,0 +1,165 @@
+/**
+ * RDS: route configurations. Sidecars get one per outbound HTTP port, named by the port
+ * (`9080`), with a virtual host `host:port` per service on that port plus `allow_any` (or
+ * `block_all`); proxyless gRPC clients get one per service port, named `host:port` like the
+ * listener that loads it.
+ *
+ * @see istio/istio pilot/pkg/networking/core/httproute.go (BuildSidecarOutboundVirtualHosts)
+ * @see istio/istio pilot/pkg/networking/grpcgen/rds.go
+ */
+import { isHttpProtocol, type ServiceInfo, type ServicePortInfo } from "../../../mesh/store";
+import { defaultRoute, virtualServiceRoutes } from "./http-routes";
+import type { Proxy } from "../proxy";
+import type { ProxyScope } from "../scope";
+import { MAX_DIRECT_RESPONSE_BODY, PASSTHROUGH_CLUSTER, Types } from "../shared/xds-util";
+import type { RouteResource, VirtualHost } from "../shared/envoy";
+
+/**
+ * Istio's alternative names for a Kubernetes service host: `reviews`, `reviews.default`,
+ * `reviews.default.svc` from the same namespace; the last two from another namespace.
+ * @see istio/istio pilot/pkg/networking/core/httproute.go (generateAltVirtualHostsForKubernetesService)
+ */
+export function altHosts(hostname: string, proxy: Proxy): string[] {
+  const ih = hostname.indexOf(".svc.");
+  const id = proxy.dnsDomain.indexOf(".svc.");
+  if (ih <= 0 || id < 0 || hostname.slice(ih) !== proxy.dnsDomain.slice(id)) return [];
+  const dot = hostname.indexOf(".");
+  if (dot + 1 > ih) return [];
+  const short = hostname.slice(0, dot);
+  const withNs = hostname.slice(0, ih);
+  const alts = hostname.slice(dot + 1, ih) === proxy.dnsDomain.slice(0, id) ? [short] : [];
+  return [...alts, withNs, `${withNs}.svc`];
+}
+
+/**
+ * The domains of a service's virtual host. Envoy sidecars: each name once, without `:port`
+ * (their route configs set `ignore_port_in_host_matching`), the absolute FQDN (`host.`) after
+ * the host name, then Istio's short forms in its order (`reviews`, `reviews.default.svc`,
+ * `reviews.default`), then the VIPs. Proxyless gRPC matches the authority with its port, so
+ * each name comes with and without `:port`.
+ * @see istio/istio pilot/pkg/networking/core/httproute.go (generateVirtualHostDomains,
+ *   GenerateAltVirtualHosts; ENABLE_ABSOLUTE_FQDN_VHOST_DOMAIN)
+ */
+export function virtualHostDomains(service: ServiceInfo, port: number, proxy: Proxy): string[] {
+  const vips = service.addresses.filter(a => !a.includes("/"));
+  if (proxy.kind === "grpc") {
+    const names = [service.hostname, ...altHosts(service.hostname, proxy), ...vips];
+    return names.flatMap(n => [n, `${n}:${port}`]);
+  }
+  const alts = altHosts(service.hostname, proxy);
+  // Same namespace, Istio lists `reviews`, `reviews.default.svc`, `reviews.default`; from
+  // another, `reviews.default`, `reviews.default.svc` (altHosts' own order).
+  const ordered = alts.length === 3 ? [alts[0]!, alts[2]!, alts[1]!] : alts;
+  const absolute = isIpAddress(service.hostname) ? [] : [`${service.hostname}.`];
+  return [service.hostname, ...absolute, ...ordered, ...vips];
+}
+
+function isIpAddress(host: string): boolean {
+  return /^[\d.]+$/.test(host) || host.includes(":");
+}
+
+/** A service port's virtual host, with domains not already claimed in the route config. */
+export function serviceVirtualHost(
+  scope: ProxyScope,
+  service: ServiceInfo,
+  port: ServicePortInfo,
+  used: Set<string>,
+): VirtualHost | undefined {
+  const domains = virtualHostDomains(service, port.port, scope.proxy).filter(d => !used.has(d));
+  if (domains.length === 0) return undefined;
+  for (const d of domains) used.add(d);
+  const vs = scope.virtualServiceFor(service.hostname);
+  const routes = vs
+    ? virtualServiceRoutes(scope, vs, port.port)
+    : [defaultRoute(scope, service, port.port)];
+  return {
+    name: `${service.hostname}:${port.port}`,
+    domains,
+    routes,
+    include_request_attempt_count: true,
+  };
+}
+
+/** Ports an Envoy sidecar routes over HTTP: declared HTTP-family, or undeclared (sniffed). */
+export function routedOverHttp(port: ServicePortInfo): boolean {
+  return isHttpProtocol(port.protocol) || port.protocol === "Unsupported";
+}
+
+function catchAllHost(scope: ProxyScope): VirtualHost {
+  if (scope.outboundTrafficPolicy === "REGISTRY_ONLY") {
+    return {
+      name: "block_all",
+      domains: ["*"],
+      routes: [{ name: "block_all", match: { prefix: "/" }, direct_response: { status: 502 } }],
+      include_request_attempt_count: true,
+    };
+  }
+  return {
+    name: "allow_any",
+    domains: ["*"],
+    routes: [
+      {
+        name: "allow_any",
+        match: { prefix: "/" },
+        route: {
+          cluster: PASSTHROUGH_CLUSTER,
+          timeout: { seconds: 0, nanos: 0 },
+          max_grpc_timeout: { seconds: 0, nanos: 0 },
+        },
+      },
+    ],
+    include_request_attempt_count: true,
+  };
+}
+
+/** Sidecar route configs, one per outbound HTTP port. */
+export function sidecarRouteConfigs(scope: ProxyScope): RouteResource[] {
+  const byPort = new Map<number, { service: ServiceInfo; port: ServicePortInfo }[]>();
+  for (const service of scope.services) {
+    for (const port of service.ports) {
+      if (!routedOverHttp(port)) continue;
+      const list = byPort.get(port.port) ?? [];
+      list.push({ service, port });
+      byPort.set(port.port, list);
+    }
+  }
+  return [...byPort.keys()]
+    .sort((a, b) => a - b)
+    .map((p): RouteResource => {
+      const used = new Set<string>();
+      const hosts = byPort
+        .get(p)!
+        .map(({ service, port }) => serviceVirtualHost(scope, service, port, used))
+        .filter((h): h is VirtualHost => h !== undefined);
+      return {
+        "@type": Types.route,
+        name: String(p),
+        virtual_hosts: [...hosts, catchAllHost(scope)],
+        validate_clusters: { value: false },
+        ignore_port_in_host_matching: true,
+        max_direct_response_body_size_bytes: MAX_DIRECT_RESPONSE_BODY,
+      };
+    });
+}
+
+/** Proxyless gRPC route configs: `host:port`, one virtual host each. */
+export function grpcRouteConfigs(scope: ProxyScope): RouteResource[] {
+  const out: RouteResource[] = [];
+  for (const service of scope.services) {
+    for (const port of service.ports) {
+      const host = serviceVirtualHost(scope, service, port, new Set());
+      if (!host) continue;
+      out.push({
+        "@type": Types.route,
+        name: `${service.hostname}:${port.port}`,
+        virtual_hosts: [host],
+      });
+    }
+  }
+  return out;
+}
+
+/** Every RouteConfiguration of the proxy. */
+export function buildRoutes(scope: ProxyScope): RouteResource[] {
+  return scope.proxy.kind === "grpc" ? grpcRouteConfigs(scope) : sidecarRouteConfigs(scope);
+}
