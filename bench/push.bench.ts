@@ -33,6 +33,8 @@ import type { StoreObject } from "../mesh/store";
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { SnapshotCache } from "../xds/cache/snapshot-cache";
 import type { NodeInfo } from "../xds/server/messages";
 import { endpointSlice, namespaceOf, synthetic, virtualService } from "./synthetic-mesh";
@@ -127,6 +129,13 @@ function timed(fn: () => void): Timing {
   return [wall, (used.user + used.system) / 1000, run1 - run0, wait1 - wait0];
 }
 
+/** Heap used after a full collection, in MiB (after every timing: the GC is forced). */
+function liveHeapMiB(): number {
+  setFlagsFromString("--expose-gc");
+  (runInNewContext("gc") as () => void)();
+  return process.memoryUsage().heapUsed / 2 ** 20;
+}
+
 const meanTiming = (ts: Timing[]): Timing =>
   [0, 1, 2, 3].map(i => mean(ts.map(t => t[i] ?? 0))) as Timing;
 
@@ -141,6 +150,8 @@ interface Figures {
   readonly route: Timing;
   readonly rssMiB: number;
   readonly peakRssMiB?: number;
+  /** Heap in use after a full GC at the end: what the runtime really holds. */
+  readonly liveHeapMiB?: number;
 }
 
 function scenario(withSidecars: boolean, shareViews: boolean): Figures {
@@ -187,6 +198,7 @@ function scenario(withSidecars: boolean, shareViews: boolean): Figures {
     route: meanTiming(route),
     rssMiB: process.memoryUsage().rss / 2 ** 20,
     peakRssMiB: process.resourceUsage().maxRSS / 1024,
+    liveHeapMiB: liveHeapMiB(),
   };
 }
 
@@ -234,7 +246,9 @@ function report(name: string, withSidecars: boolean): void {
   row("endpoint-only push", base.eds, views.eds);
   row("VirtualService push", base.route, views.route);
   const rss = (f: Figures) =>
-    `${f.rssMiB.toFixed(0).padStart(7)} MiB (peak ${ms(f.peakRssMiB, 4)} MiB)`.padEnd(44);
+    `${f.rssMiB.toFixed(0).padStart(7)} MiB (peak ${ms(f.peakRssMiB, 4)}, live heap ${ms(f.liveHeapMiB, 3)})`.padEnd(
+      44,
+    );
   console.log(
     `  ${"RSS at end".padEnd(20)} ${rss(base)} ${rss(views)}   ${(base.rssMiB / views.rssMiB).toFixed(1).padStart(5)}x`,
   );
