@@ -25,6 +25,11 @@
  * is most of the wall time. CPU is the process's (GC threads included). RSS is printed at the
  * end and at its peak.
  *
+ * RSS is mostly garbage V8 has not collected yet: its heap limit follows the memory it sees (¼
+ * of it, at most 4 GiB), so on a large host the heap grows far past the live set. In a pod,
+ * the limit follows the container's (Pepr's watcher: 512 MiB). `PUSH_BENCH_NODE_ARGS` passes
+ * flags to every measuring child (`--max-old-space-size=256`: as in such a pod).
+ *
  * Run: npx tsx bench/push.bench.ts [proxies=50] [runs=3] [replicas=5]
  */
 import { MeshRuntime } from "../control-plane/mesh-runtime";
@@ -202,12 +207,14 @@ function scenario(withSidecars: boolean, shareViews: boolean): Figures {
   };
 }
 
+const childNodeArgs = (process.env.PUSH_BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
+
 // Each measurement in a process of its own, so neither heats or bloats the other's heap.
 function measure(withSidecars: boolean, shareViews: boolean, tree?: string): Figures {
   const script = tree ? join(tree, "bench", "push.bench.ts") : process.argv[1]!;
   const out = execFileSync(
     process.execPath,
-    [...process.execArgv, script, ...process.argv.slice(2)],
+    [...childNodeArgs, ...process.execArgv, script, ...process.argv.slice(2)],
     {
       cwd: tree,
       env: { ...process.env, PUSH_BENCH_CHILD: JSON.stringify({ withSidecars, shareViews }) },
