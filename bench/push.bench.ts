@@ -15,12 +15,31 @@
  * compiling per proxy (the baseline: what the runtime did before views) and compiling once per
  * view (`xds/compile/proxy-view.ts`), with the ratio baseline ÷ views.
  *
+ * With `PUSH_BENCH_BASELINE=<dir>`, the baseline is instead per view as the bench in `<dir>` (a
+ * checkout of an earlier commit, with node_modules) measures it: before and after a change, in
+ * one run.
+ *
+ * Every push here is synchronous (hand-fired debounce, no streams, no clients), so its wall time
+ * is the main thread's CPU time plus the time it waited for a core. Both come from
+ * /proc/thread-self/schedstat and are printed ("run", "queued"): on a loaded machine the wait
+ * is most of the wall time. CPU is the process's (GC threads included). RSS is printed at the
+ * end and at its peak.
+ *
+ * RSS is mostly garbage V8 has not collected yet: its heap limit follows the memory it sees (¼
+ * of it, at most 4 GiB), so on a large host the heap grows far past the live set. In a pod,
+ * the limit follows the container's (Pepr's watcher: 512 MiB). `PUSH_BENCH_NODE_ARGS` passes
+ * flags to every measuring child (`--max-old-space-size=256`: as in such a pod).
+ *
  * Run: npx tsx bench/push.bench.ts [proxies=50] [runs=3] [replicas=5]
  */
 import { MeshRuntime } from "../control-plane/mesh-runtime";
 import type { ControlPlaneLogger } from "../control-plane/logger";
 import type { StoreObject } from "../mesh/store";
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { SnapshotCache } from "../xds/cache/snapshot-cache";
 import type { NodeInfo } from "../xds/server/messages";
 import { endpointSlice, namespaceOf, synthetic, virtualService } from "./synthetic-mesh";
@@ -88,16 +107,56 @@ const vs = (i: number, weight: number): StoreObject =>
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
+/** The main thread's time on a core and waiting for one, in ms (Linux; zeros elsewhere). */
+function schedstat(): [number, number] {
+  try {
+    const [run = 0, wait = 0] = readFileSync("/proc/thread-self/schedstat", "utf8")
+      .split(" ")
+      .map(Number);
+    return [run / 1e6, wait / 1e6];
+  } catch {
+    return [0, 0];
+  }
+}
+
+/** [wall ms, CPU ms, main thread on a core ms, main thread queued for a core ms]. */
+type Timing = [number, number, number, number];
+
+/** Times `fn`. */
+function timed(fn: () => void): Timing {
+  const [run0, wait0] = schedstat();
+  const start = performance.now();
+  const cpu = process.cpuUsage();
+  fn();
+  const used = process.cpuUsage(cpu);
+  const [run1, wait1] = schedstat();
+  const wall = performance.now() - start;
+  return [wall, (used.user + used.system) / 1000, run1 - run0, wait1 - wait0];
+}
+
+/** Heap used after a full collection, in MiB (after every timing: the GC is forced). */
+function liveHeapMiB(): number {
+  setFlagsFromString("--expose-gc");
+  (runInNewContext("gc") as () => void)();
+  return process.memoryUsage().heapUsed / 2 ** 20;
+}
+
+const meanTiming = (ts: Timing[]): Timing =>
+  [0, 1, 2, 3].map(i => mean(ts.map(t => t[i] ?? 0))) as Timing;
+
 /** One scenario's figures, as a child process reports them. */
 interface Figures {
   readonly visible: number;
   readonly objects: number;
-  /** Each [wall ms, CPU ms]. */
-  readonly connect: [number, number];
-  readonly full: [number, number];
-  readonly eds: [number, number];
-  readonly route: [number, number];
+  /** Each [wall ms, CPU ms, run ms, queued ms] (older benches: the first two only). */
+  readonly connect: Timing;
+  readonly full: Timing;
+  readonly eds: Timing;
+  readonly route: Timing;
   readonly rssMiB: number;
+  readonly peakRssMiB?: number;
+  /** Heap in use after a full GC at the end: what the runtime really holds. */
+  readonly liveHeapMiB?: number;
 }
 
 function scenario(withSidecars: boolean, shareViews: boolean): Figures {
@@ -109,24 +168,18 @@ function scenario(withSidecars: boolean, shareViews: boolean): Figures {
   for (const object of objects) runtime.apply({ type: "ADDED", object });
   timers.fire();
   const nodes = Array.from({ length: PROXIES }, (_, p) => proxyNode(p));
-  const t0 = performance.now();
-  const cpu0 = process.cpuUsage();
-  for (const n of nodes) runtime.onConnect(n);
-  const connectMs = performance.now() - t0;
-  const connectCpu = process.cpuUsage(cpu0);
+  const connect = timed(() => {
+    for (const n of nodes) runtime.onConnect(n);
+  });
 
-  // Wall and CPU time: on a shared machine the CPU time is what the push itself costs.
-  const push = (type: "ADDED" | "MODIFIED", object: StoreObject): [number, number] => {
+  // On a shared machine the CPU time is what the push itself costs.
+  const push = (type: "ADDED" | "MODIFIED", object: StoreObject): Timing => {
     runtime.apply({ type, object });
-    const start = performance.now();
-    const cpu = process.cpuUsage();
-    timers.fire();
-    const used = process.cpuUsage(cpu);
-    return [performance.now() - start, (used.user + used.system) / 1000];
+    return timed(() => timers.fire());
   };
-  const full: [number, number][] = [];
-  const eds: [number, number][] = [];
-  const route: [number, number][] = [];
+  const full: Timing[] = [];
+  const eds: Timing[] = [];
+  const route: Timing[] = [];
   for (let r = 0; r < RUNS; r++) {
     full.push(
       push("ADDED", { kind: "Namespace", metadata: { name: `bench-${r}` } } as StoreObject),
@@ -144,20 +197,26 @@ function scenario(withSidecars: boolean, shareViews: boolean): Figures {
   return {
     visible,
     objects: objects.length,
-    connect: [connectMs, (connectCpu.user + connectCpu.system) / 1000],
-    full: [mean(full.map(f => f[0])), mean(full.map(f => f[1]))],
-    eds: [mean(eds.map(f => f[0])), mean(eds.map(f => f[1]))],
-    route: [mean(route.map(f => f[0])), mean(route.map(f => f[1]))],
+    connect,
+    full: meanTiming(full),
+    eds: meanTiming(eds),
+    route: meanTiming(route),
     rssMiB: process.memoryUsage().rss / 2 ** 20,
+    peakRssMiB: process.resourceUsage().maxRSS / 1024,
+    liveHeapMiB: liveHeapMiB(),
   };
 }
 
+const childNodeArgs = (process.env.PUSH_BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
+
 // Each measurement in a process of its own, so neither heats or bloats the other's heap.
-function measure(withSidecars: boolean, shareViews: boolean): Figures {
+function measure(withSidecars: boolean, shareViews: boolean, tree?: string): Figures {
+  const script = tree ? join(tree, "bench", "push.bench.ts") : process.argv[1]!;
   const out = execFileSync(
     process.execPath,
-    [...process.execArgv, process.argv[1]!, ...process.argv.slice(2)],
+    [...childNodeArgs, ...process.execArgv, script, ...process.argv.slice(2)],
     {
+      cwd: tree,
       env: { ...process.env, PUSH_BENCH_CHILD: JSON.stringify({ withSidecars, shareViews }) },
       encoding: "utf8",
       maxBuffer: 1 << 20,
@@ -166,19 +225,26 @@ function measure(withSidecars: boolean, shareViews: boolean): Figures {
   return JSON.parse(out.trim().split("\n").pop()!) as Figures;
 }
 
+const BASELINE_TREE = process.env.PUSH_BENCH_BASELINE;
+
 function report(name: string, withSidecars: boolean): void {
-  const base = measure(withSidecars, false);
+  const base = BASELINE_TREE
+    ? measure(withSidecars, true, BASELINE_TREE)
+    : measure(withSidecars, false);
   const views = measure(withSidecars, true);
   console.log(
     `${name}: ${PROXIES} proxies = ${WORKLOADS} workloads × ${REPLICAS} replicas ` +
       `(${views.visible} see svc-5), ${views.objects} objects`,
   );
+  const baseName = BASELINE_TREE ? "per view, baseline tree" : "per proxy (baseline)";
   console.log(
-    `  ${"".padEnd(20)} ${"per proxy (baseline)".padStart(24)} ${"per view".padStart(24)}   baseline/views`,
+    `  ${"".padEnd(20)} ${baseName.padStart(44)} ${"per view".padStart(44)}   baseline/views`,
   );
-  const cell = ([wall, cpu]: [number, number]) =>
-    `${wall.toFixed(1).padStart(9)} ms (CPU ${cpu.toFixed(0).padStart(6)})`;
-  const row = (label: string, b: [number, number], v: [number, number]) =>
+  const ms = (x: number | undefined, width: number) =>
+    x === undefined ? "?".padStart(width) : x.toFixed(0).padStart(width);
+  const cell = ([wall, cpu, run, queued]: Timing) =>
+    `${ms(wall, 7)} ms (CPU ${ms(cpu, 5)}, run ${ms(run, 5)}, queued ${ms(queued, 5)})`;
+  const row = (label: string, b: Timing, v: Timing) =>
     console.log(
       `  ${label.padEnd(20)} ${cell(b)} ${cell(v)}   ${(b[0] / v[0]).toFixed(1).padStart(5)}x (CPU ${(b[1] / v[1]).toFixed(1)}x)`,
     );
@@ -186,8 +252,12 @@ function report(name: string, withSidecars: boolean): void {
   row("full push", base.full, views.full);
   row("endpoint-only push", base.eds, views.eds);
   row("VirtualService push", base.route, views.route);
+  const rss = (f: Figures) =>
+    `${f.rssMiB.toFixed(0).padStart(7)} MiB (peak ${ms(f.peakRssMiB, 4)}, live heap ${ms(f.liveHeapMiB, 3)})`.padEnd(
+      44,
+    );
   console.log(
-    `  ${"RSS".padEnd(20)} ${base.rssMiB.toFixed(0).padStart(9)} MiB ${"".padEnd(13)}${views.rssMiB.toFixed(0).padStart(9)} MiB ${"".padEnd(13)}  ${(base.rssMiB / views.rssMiB).toFixed(1).padStart(5)}x`,
+    `  ${"RSS at end".padEnd(20)} ${rss(base)} ${rss(views)}   ${(base.rssMiB / views.rssMiB).toFixed(1).padStart(5)}x`,
   );
 }
 

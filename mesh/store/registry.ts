@@ -46,8 +46,18 @@ export function servicesForHost(store: MeshStore, host: string): ServiceInfo[] {
   return bucket ? sortedValues(bucket).sort(comparePrecedence) : [];
 }
 
+// Every compile (one per proxy view, and each endpoint update) lists the registry; registries
+// are immutable, so the sorted list is kept as long as the registry lives.
+const allServicesMemo = new WeakMap<MeshStore["registry"], readonly ServiceInfo[]>();
+
 /** Every registry entry, sorted by host then precedence. */
 export function allServices(store: MeshStore): ServiceInfo[] {
+  let found = allServicesMemo.get(store.registry);
+  if (!found) allServicesMemo.set(store.registry, (found = computeAllServices(store)));
+  return [...found];
+}
+
+function computeAllServices(store: MeshStore): ServiceInfo[] {
   const out: ServiceInfo[] = [];
   for (const bucket of sortedValues(store.registry))
     out.push(...sortedValues(bucket).sort(comparePrecedence));

@@ -35,11 +35,11 @@ export type SnapshotResult =
   | { readonly ok: false; readonly errors: readonly string[] };
 
 function typeVersion(resources: ResourceMap): string {
-  const hash = createHash("sha256");
-  for (const name of [...resources.keys()].sort()) {
-    hash.update(name).update("\0").update(resources.get(name)!.version).update("\n");
-  }
-  return hash.digest("hex").slice(0, 16);
+  // One string hashed in one call: four hash updates per resource cost more than the hashing.
+  let text = "";
+  for (const name of [...resources.keys()].sort())
+    text += `${name}\0${resources.get(name)!.version}\n`;
+  return createHash("sha256").update(text).digest("hex").slice(0, 16);
 }
 
 /**
@@ -161,8 +161,11 @@ export function updateResources(
   encodeAll(objects, updated, errors, encode);
   if (errors.length > 0) return { ok: false, errors };
   const resources = new Map(base.resources);
-  for (const [typeUrl, byName] of updated)
-    resources.set(typeUrl, new Map([...(base.resources.get(typeUrl) ?? []), ...byName]));
+  for (const [typeUrl, byName] of updated) {
+    const merged = new Map(base.resources.get(typeUrl));
+    for (const [name, resource] of byName) merged.set(name, resource);
+    resources.set(typeUrl, merged);
+  }
   // Nothing was removed, so what `base` referenced is still there: only the new resources'
   // references need checking, and only the changed types need new versions.
   const dangling = checkReferences(updated, resources);

@@ -179,14 +179,18 @@ export function buildScope(store: MeshStore, proxy: Proxy, options: MeshOptions 
       return own !== 0 ? own : byAge(a, b);
     });
 
+  // Indexed once per scope: a lookup per service must not scan every VirtualService. The first
+  // in order naming the host exactly wins, else the first whose wildcard covers it.
+  const byExactHost = new Map<string, VirtualService>();
+  for (const vs of virtualServices)
+    for (const h of vs.spec.hosts ?? []) if (!byExactHost.has(h)) byExactHost.set(h, vs);
+  const withWildcard = virtualServices.filter(vs => vs.spec.hosts?.some(h => h.startsWith("*")));
   const vsCache = new Map<string, VirtualService | undefined>();
   const virtualServiceFor = (host: string): VirtualService | undefined => {
     if (vsCache.has(host)) return vsCache.get(host);
     const found =
-      virtualServices.find(vs => vs.spec.hosts?.includes(host)) ??
-      virtualServices.find(vs =>
-        vs.spec.hosts?.some(h => h.startsWith("*") && hostSubsetOf(host, h)),
-      );
+      byExactHost.get(host) ??
+      withWildcard.find(vs => vs.spec.hosts?.some(h => h.startsWith("*") && hostSubsetOf(host, h)));
     vsCache.set(host, found);
     return found;
   };
@@ -198,6 +202,7 @@ export function buildScope(store: MeshStore, proxy: Proxy, options: MeshOptions 
     })
     .sort(byAge);
   const drCache = new Map<string, DestinationRule | undefined>();
+  const rulesInNs = new Map<string, DestinationRule[]>();
   const mostSpecific = (
     candidates: DestinationRule[],
     host: string,
@@ -219,16 +224,24 @@ export function buildScope(store: MeshStore, proxy: Proxy, options: MeshOptions 
   const destinationRule = (host: string): DestinationRule | undefined => {
     if (drCache.has(host)) return drCache.get(host);
     const svcNs = byHost.get(host)?.namespace;
-    const inNs = (ns: string, own: boolean) =>
-      rules.filter(
-        dr =>
-          dr.metadata.namespace === ns &&
-          (own
-            ? !dr.spec.workloadSelector?.matchLabels ||
-              selectorMatches(dr.spec.workloadSelector.matchLabels, proxy.labels)
-            : !dr.spec.workloadSelector?.matchLabels &&
-              exportedTo(dr.spec.exportTo, ns, proxy.namespace)),
-      );
+    const inNs = (ns: string, own: boolean) => {
+      // The candidates of a namespace do not depend on the host: filtered once per scope.
+      const key = `${own ? "own" : "other"}\0${ns}`;
+      let found = rulesInNs.get(key);
+      if (!found) {
+        found = rules.filter(
+          dr =>
+            dr.metadata.namespace === ns &&
+            (own
+              ? !dr.spec.workloadSelector?.matchLabels ||
+                selectorMatches(dr.spec.workloadSelector.matchLabels, proxy.labels)
+              : !dr.spec.workloadSelector?.matchLabels &&
+                exportedTo(dr.spec.exportTo, ns, proxy.namespace)),
+        );
+        rulesInNs.set(key, found);
+      }
+      return found;
+    };
     const found =
       mostSpecific(inNs(proxy.namespace, true), host) ??
       (svcNs !== undefined && svcNs !== proxy.namespace

@@ -14,7 +14,13 @@
  * @see istio/istio pilot/pkg/networking/core/cluster_tls.go (auto-mTLS)
  */
 import type { ClientTlsSettings } from "../../../mesh/api";
-import { endpointsOf, getIn, type EndpointInfo, type ServiceInfo } from "../../../mesh/store";
+import {
+  endpointsOf,
+  getIn,
+  type EndpointInfo,
+  type MeshStore,
+  type ServiceInfo,
+} from "../../../mesh/store";
 import type { MeshConfig } from "../../../mesh/meshconfig/mesh-config";
 import type { OutboundCluster } from "./clusters";
 import { clusterEndpoints } from "./cluster-endpoints";
@@ -73,6 +79,29 @@ function needsMtls(scope: ProxyScope, e: EndpointInfo, svc: ServiceInfo): boolea
  * `ServiceAccounts[host][port]`) and a ServiceEntry's `subjectAltNames`, sorted.
  */
 export function serviceIdentities(scope: ProxyScope, c: OutboundCluster): string[] {
+  // The same for every proxy compiled from this store: kept while the store and service live.
+  let byService = identityMemo.get(scope.store);
+  if (!byService) identityMemo.set(scope.store, (byService = new WeakMap()));
+  let byKey = byService.get(c.service);
+  if (!byKey) byService.set(c.service, (byKey = new Map()));
+  const { port } = c;
+  const { trustDomain, trustDomainAliases } = scope.mesh;
+  const key = JSON.stringify([
+    port.name,
+    port.port,
+    port.protocol,
+    port.targetPort ?? null,
+    trustDomain,
+    trustDomainAliases,
+  ]);
+  let found = byKey.get(key);
+  if (!found) byKey.set(key, (found = computeServiceIdentities(scope, c)));
+  return [...found];
+}
+
+const identityMemo = new WeakMap<MeshStore, WeakMap<ServiceInfo, Map<string, string[]>>>();
+
+function computeServiceIdentities(scope: ProxyScope, c: OutboundCluster): string[] {
   const out = new Set<string>();
   for (const e of endpointsOf(scope.store, c.service, c.port)) {
     if (!e.serviceAccount) continue;

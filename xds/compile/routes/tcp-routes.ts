@@ -209,6 +209,7 @@ export function outboundRouteChains(scope: ProxyScope, target: OutboundTarget): 
 export function ignoredTlsRouteWarnings(scope: ProxyScope): string[] {
   const out: string[] = [];
   for (const vs of scope.virtualServices) {
+    if (!vs.spec.tls?.length) continue; // spares a scan of every service per VirtualService
     const services = scope.services.filter(s =>
       (vs.spec.hosts ?? []).some(h => hostsMatch(h, s.hostname)),
     );
