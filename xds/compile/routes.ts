@@ -7,11 +7,19 @@
  * @see istio/istio pilot/pkg/networking/core/httproute.go (BuildSidecarOutboundVirtualHosts)
  * @see istio/istio pilot/pkg/networking/grpcgen/rds.go
  */
+import type { VirtualService } from "../../mesh/api";
 import { isHttpProtocol, type ServiceInfo, type ServicePortInfo } from "../../mesh/store";
+import { hostSubsetOf } from "../../mesh/validation/hosts";
 import { defaultRoute, virtualServiceRoutes } from "./http-routes";
 import type { Proxy } from "./proxy";
 import type { ProxyScope } from "./scope";
-import { MAX_DIRECT_RESPONSE_BODY, PASSTHROUGH_CLUSTER, Types, type Obj } from "./xds-util";
+import {
+  byString,
+  MAX_DIRECT_RESPONSE_BODY,
+  PASSTHROUGH_CLUSTER,
+  Types,
+  type Obj,
+} from "./xds-util";
 
 /**
  * Istio's alternative names for a Kubernetes service host: `reviews`, `reviews.default`,
@@ -111,6 +119,49 @@ function catchAllHost(scope: ProxyScope): Obj {
   };
 }
 
+/**
+ * Virtual hosts for a mesh VirtualService's hosts that name no service on `port` (an external
+ * name, or a service on other ports only), as Istio builds them: on a port where the
+ * VirtualService also routes a service over HTTP, and always on port 80 when it routes none
+ * there (istiod's "port 80 hack": such a VirtualService is reachable as `host:80`). Each is
+ * named `host:port`, matches the host alone (sidecars ignore the port) and carries the
+ * VirtualService's routes for the port; a name or domain already used is skipped.
+ * @see istio/istio pilot/pkg/networking/core/route/route.go (separateVSHostsAndServices,
+ *   buildSidecarVirtualHostsForVirtualService), httproute.go (buildSidecarOutboundVirtualHosts)
+ */
+function virtualServiceHostVirtualHosts(
+  scope: ProxyScope,
+  port: number,
+  onPort: readonly { service: ServiceInfo; port: ServicePortInfo }[],
+  used: Set<string>,
+  names: Set<string>,
+): Obj[] {
+  const out: Obj[] = [];
+  const services = new Map(onPort.map(e => [e.service.hostname, e]));
+  for (const vs of scope.virtualServices as readonly VirtualService[]) {
+    const hosts = vs.spec.hosts ?? [];
+    const matched = [...services.values()].filter(({ service }) =>
+      hosts.some(h =>
+        h.startsWith("*") ? hostSubsetOf(service.hostname, h) : h === service.hostname,
+      ),
+    );
+    const others = hosts.filter(h => !h.startsWith("*") && !services.has(h));
+    if (others.length === 0) continue;
+    if (!matched.some(e => routedOverHttp(e.port)) && !(port === 80 && matched.length === 0))
+      continue;
+    const routes = virtualServiceRoutes(scope, vs, port);
+    if (routes.length === 0) continue;
+    for (const host of others) {
+      const name = `${host}:${port}`;
+      if (names.has(name) || used.has(host)) continue;
+      names.add(name);
+      used.add(host);
+      out.push({ name, domains: [host], routes, include_request_attempt_count: true });
+    }
+  }
+  return out;
+}
+
 /** Sidecar route configs, one per outbound HTTP port. */
 export function sidecarRouteConfigs(scope: ProxyScope): Obj[] {
   const byPort = new Map<number, { service: ServiceInfo; port: ServicePortInfo }[]>();
@@ -126,14 +177,17 @@ export function sidecarRouteConfigs(scope: ProxyScope): Obj[] {
     .sort((a, b) => a - b)
     .map(p => {
       const used = new Set<string>();
-      const hosts = byPort
-        .get(p)!
+      const onPort = byPort.get(p)!;
+      const hosts = onPort
         .map(({ service, port }) => serviceVirtualHost(scope, service, port, used))
         .filter((h): h is Obj => h !== undefined);
+      const names = new Set(hosts.map(h => String(h.name)));
+      const aliases = virtualServiceHostVirtualHosts(scope, p, onPort, used, names);
+      const all = [...hosts, ...aliases].sort((a, b) => byString(String(a.name), String(b.name)));
       return {
         "@type": Types.route,
         name: String(p),
-        virtual_hosts: [...hosts, catchAllHost(scope)],
+        virtual_hosts: [...all, catchAllHost(scope)],
         validate_clusters: { value: false },
         ignore_port_in_host_matching: true,
         max_direct_response_body_size_bytes: MAX_DIRECT_RESPONSE_BODY,
