@@ -23,15 +23,25 @@ import type { ProxyScope } from "./scope";
 import { effectivePolicy } from "./traffic-policy";
 import { clusterName, FilterNames, fractionalPercent, type Obj } from "./xds-util";
 
-/** The cluster a destination names, from a route built for `listenerPort`. */
+/**
+ * The cluster a destination names, from a route built for `listenerPort`. With `portScoped`
+ * (an Envoy sidecar's HTTP routes), the destination is looked up among the services on
+ * `listenerPort` only, as istiod looks it up in the route's port-scoped registry: a
+ * destination without a port whose service lacks that port goes to `listenerPort`.
+ * @see istio/istio pilot/pkg/networking/core/route/route.go (GetDestinationCluster),
+ *   httproute.go (BuildSidecarOutboundVirtualHosts: servicesByName)
+ */
 export function destinationCluster(
   scope: ProxyScope,
   dst: Destination,
   vsNamespace: string,
   listenerPort: number,
+  portScoped = false,
 ): { cluster: string; host: string; port: number } {
   const host = resolveHost(dst.host, vsNamespace, scope.store.domainSuffix);
-  const svc = scope.service(host);
+  const found = scope.service(host);
+  const svc =
+    portScoped && found && !found.ports.some(p => p.port === listenerPort) ? undefined : found;
   // No port given: the service's only port, else the port the route is being built for.
   const port =
     dst.port?.number ?? (svc && svc.ports.length === 1 ? svc.ports[0]!.port : listenerPort);
@@ -73,7 +83,11 @@ function forwardAction(
   const kind = scope.proxy.kind;
   // Zero-weight destinations are dropped when others remain (Istio does the same).
   const dests = (route.route ?? []).filter((d, _, all) => all.length === 1 || (d.weight ?? 0) > 0);
-  const resolved = dests.map(d => ({ d, ...destinationCluster(scope, d.destination, ns, port) }));
+  const scoped = kind === "sidecar";
+  const resolved = dests.map(d => ({
+    d,
+    ...destinationCluster(scope, d.destination, ns, port, scoped),
+  }));
   const action: Obj = {};
   if (resolved.length === 1) {
     action.cluster = resolved[0]!.cluster;
@@ -117,7 +131,7 @@ function forwardAction(
   ];
   if (mirrors.length > 0) {
     action.request_mirror_policies = mirrors.map(m => ({
-      cluster: destinationCluster(scope, m.destination, ns, port).cluster,
+      cluster: destinationCluster(scope, m.destination, ns, port, scoped).cluster,
       runtime_fraction: { default_value: fractionalPercent(m.percentage?.value ?? 100) },
     }));
   }

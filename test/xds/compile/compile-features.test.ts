@@ -473,8 +473,12 @@ describe("Envoy sidecar resources", () => {
       ["web.example.com:80", ["web.example.com"]],
       ["allow_any", ["*"]],
     ]);
-    // The destination's only port names the cluster, whatever the route's port.
+    // As istiod: the destination is looked up among the services on the route's port, so a
+    // service without port 80 is routed on 80 (a cluster neither control plane sends).
     expect(rc80.virtual_hosts[0].routes[0].route.cluster).toBe(
+      "outbound|80||reviews.default.svc.cluster.local",
+    );
+    expect(dec(named(r.routes, "9080")).virtual_hosts[0].routes[0].route.cluster).toBe(
       "outbound|9080||reviews.default.svc.cluster.local",
     );
     const rc9080 = dec(named(r.routes, "9080"));
