@@ -162,6 +162,44 @@ function virtualServiceHostVirtualHosts(
   return out;
 }
 
+/**
+ * The route config a sniffed port's listener on its service VIP loads, `<host>:<port>`, as
+ * istiod names it; undefined for a port listened on 0.0.0.0 (which loads `<port>`).
+ */
+export function sniffedVipRouteName(
+  service: ServiceInfo,
+  port: ServicePortInfo,
+): string | undefined {
+  if (port.protocol !== "Unsupported") return undefined;
+  const vip = service.addresses.find(a => !a.includes(":") && !a.includes("/"));
+  return vip ? `${service.hostname}:${port.port}` : undefined;
+}
+
+/**
+ * The route config of a sniffed port's VIP listener: one virtual host for the service matching
+ * any Host (the connection's address already chose the service), no catch-all.
+ * @see istio/istio pilot/pkg/networking/core/httproute.go (buildSidecarOutboundHTTPRouteConfig)
+ */
+function sniffedVipRouteConfig(
+  scope: ProxyScope,
+  service: ServiceInfo,
+  port: ServicePortInfo,
+  name: string,
+): Obj {
+  const vs = scope.virtualServiceFor(service.hostname);
+  const routes = vs
+    ? virtualServiceRoutes(scope, vs, port.port)
+    : [defaultRoute(scope, service, port.port)];
+  return {
+    "@type": Types.route,
+    name,
+    virtual_hosts: [{ name, domains: ["*"], routes, include_request_attempt_count: true }],
+    validate_clusters: { value: false },
+    ignore_port_in_host_matching: true,
+    max_direct_response_body_size_bytes: MAX_DIRECT_RESPONSE_BODY,
+  };
+}
+
 /** Sidecar route configs, one per outbound HTTP port. */
 export function sidecarRouteConfigs(scope: ProxyScope): Obj[] {
   const byPort = new Map<number, { service: ServiceInfo; port: ServicePortInfo }[]>();
@@ -173,7 +211,16 @@ export function sidecarRouteConfigs(scope: ProxyScope): Obj[] {
       byPort.set(port.port, list);
     }
   }
-  return [...byPort.keys()]
+  const perVip = new Map<string, Obj>();
+  for (const service of scope.services) {
+    for (const port of service.ports) {
+      const name = sniffedVipRouteName(service, port);
+      if (name && !perVip.has(name))
+        perVip.set(name, sniffedVipRouteConfig(scope, service, port, name));
+    }
+  }
+  const byName = [...perVip.keys()].sort().map(n => perVip.get(n)!);
+  const portConfigs = [...byPort.keys()]
     .sort((a, b) => a - b)
     .map(p => {
       const used = new Set<string>();
@@ -193,6 +240,7 @@ export function sidecarRouteConfigs(scope: ProxyScope): Obj[] {
         max_direct_response_body_size_bytes: MAX_DIRECT_RESPONSE_BODY,
       };
     });
+  return [...portConfigs, ...byName];
 }
 
 /** Proxyless gRPC route configs: `host:port`, one virtual host each. */
