@@ -72,13 +72,7 @@ function redirectAction(route: HttpRoute): Obj {
   return out;
 }
 
-function forwardAction(
-  scope: ProxyScope,
-  route: HttpRoute,
-  vs: VirtualService,
-  port: number,
-  matchUsesRegex: boolean,
-): Obj {
+function forwardAction(scope: ProxyScope, route: HttpRoute, vs: VirtualService, port: number): Obj {
   const ns = vs.metadata.namespace ?? "default";
   const kind = scope.proxy.kind;
   // Zero-weight destinations are dropped when others remain (Istio does the same).
@@ -105,8 +99,9 @@ function forwardAction(
   if (retry) action.retry_policy = retry;
   const rw = route.rewrite;
   if (rw?.uri !== undefined) {
-    if (matchUsesRegex) action.regex_rewrite = { pattern: { regex: ".*" }, substitution: rw.uri };
-    else action.prefix_rewrite = rw.uri;
+    // Istio writes prefix_rewrite whatever the match; for a regex match Envoy's matched
+    // "prefix" is the whole path, so the whole path is replaced.
+    action.prefix_rewrite = rw.uri;
   } else if (rw?.uriRegexRewrite) {
     action.regex_rewrite = {
       pattern: { regex: rw.uriRegexRewrite.match ?? "" },
@@ -183,7 +178,7 @@ export function virtualServiceRoutes(
               : {}),
         };
       } else {
-        envoy.route = forwardAction(scope, route, vs, port, m?.uri?.regex !== undefined);
+        envoy.route = forwardAction(scope, route, vs, port);
       }
       Object.assign(envoy, headerFields(route.headers));
       // A single destination's header operations apply to the whole route.
