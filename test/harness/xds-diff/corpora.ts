@@ -200,3 +200,293 @@ export function benchmarkCorpus(file: string, services = 10): Corpus {
     ],
   };
 }
+
+/** Every document of `docs` moved into `namespace` (Istio's testdata names its own). */
+function inNamespace(
+  docs: readonly Record<string, unknown>[],
+  namespace: string,
+): Record<string, unknown>[] {
+  return docs.map(d => {
+    const metadata = (d.metadata ?? {}) as Record<string, unknown>;
+    return { ...d, metadata: { ...metadata, namespace } };
+  });
+}
+
+/**
+ * A Deployment (kwok runs its pod) and its Service for a workload `app`. The pod carries the
+ * `security.istio.io/tlsMode: istio` label Istio's injector adds, so that both control planes
+ * see it as a mesh workload (auto mTLS, endpoint tlsMode metadata).
+ */
+function workload(
+  app: string,
+  ports: readonly { name: string; port: number; targetPort: number }[],
+  labels: Readonly<Record<string, string>> = {},
+  serviceAccount = app,
+): Record<string, unknown>[] {
+  const podLabels = { app, "security.istio.io/tlsMode": "istio", ...labels };
+  return [
+    { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: serviceAccount } },
+    {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: app, labels: { app } },
+      spec: {
+        selector: { app },
+        ports: ports.map(p => ({ name: p.name, port: p.port, targetPort: p.targetPort })),
+      },
+    },
+    {
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: [app, ...Object.values(labels)].join("-") },
+      spec: {
+        selector: { matchLabels: podLabels },
+        template: {
+          metadata: { labels: podLabels },
+          spec: {
+            serviceAccountName: serviceAccount,
+            containers: [
+              {
+                name: "app",
+                image: `docker.io/example/${app}:1`,
+                ports: ports.map(p => ({ containerPort: p.targetPort })),
+              },
+            ],
+          },
+        },
+      },
+    },
+  ];
+}
+
+/** A sidecar proxy for the pod of `app` (and `labels`) in `namespace`. */
+function sidecarOf(
+  namespace: string,
+  app: string,
+  labels: Readonly<Record<string, string>> = {},
+): CorpusProxy {
+  const selector = Object.entries({ app, ...labels })
+    .map(([k, v]) => `${k}=${v}`)
+    .join(",");
+  return {
+    label: `${[app, ...Object.values(labels)].join("-")} (sidecar)`,
+    kind: "sidecar",
+    namespace,
+    selector,
+  };
+}
+
+const HTTP_AND_TCP = [
+  { name: "http", port: 80, targetPort: 8080 },
+  { name: "tcp", port: 9000, targetPort: 9000 },
+];
+
+/**
+ * PeerAuthentication: a namespace-wide STRICT policy, a workload that relaxes it to
+ * PERMISSIVE, one with port-level overrides (DISABLE on its HTTP port, PERMISSIVE on its TCP
+ * port) and one that disables mTLS but for a STRICT port. Each workload's sidecar is dumped:
+ * inbound chains follow its own policy, outbound clusters the destinations' (auto mTLS).
+ */
+export function peerAuthenticationCorpus(): Corpus {
+  const namespace = "peer-authn";
+  const pa = (name: string, spec: Record<string, unknown>): Record<string, unknown> => ({
+    apiVersion: "security.istio.io/v1",
+    kind: "PeerAuthentication",
+    metadata: { name },
+    spec,
+  });
+  const apps = ["pa-strict", "pa-permissive", "pa-port", "pa-disable"];
+  return {
+    name: "peer-authn",
+    namespace,
+    files: [
+      { file: "(workloads)", docs: apps.flatMap(a => workload(a, HTTP_AND_TCP)) },
+      {
+        file: "(PeerAuthentication STRICT, PERMISSIVE, port-level)",
+        docs: [
+          pa("default", { mtls: { mode: "STRICT" } }),
+          pa("permissive", {
+            selector: { matchLabels: { app: "pa-permissive" } },
+            mtls: { mode: "PERMISSIVE" },
+          }),
+          pa("port-level", {
+            selector: { matchLabels: { app: "pa-port" } },
+            portLevelMtls: { "8080": { mode: "DISABLE" }, "9000": { mode: "PERMISSIVE" } },
+          }),
+          pa("disable", {
+            selector: { matchLabels: { app: "pa-disable" } },
+            mtls: { mode: "DISABLE" },
+            portLevelMtls: { "9000": { mode: "STRICT" } },
+          }),
+        ],
+      },
+    ],
+    proxies: apps.map(a => sidecarOf(namespace, a)),
+  };
+}
+
+/**
+ * AuthorizationPolicy: the inputs of Istio's RBAC builder tests
+ * (pilot/pkg/security/authz/builder/testdata/{http,tcp}/*-in.yaml), moved into one namespace
+ * with an `httpbin` v1 workload serving an HTTP and a TCP port, each file's policies renamed
+ * after the file so that all of them apply at once. CUSTOM policies are left out: they name
+ * extension providers of a mesh config the two control planes do not share here.
+ */
+export function authorizationPolicyCorpus(): Corpus {
+  const namespace = "authz";
+  const dir = sharedPath("istio", "pilot", "pkg", "security", "authz", "builder", "testdata");
+  const files: CorpusFile[] = [];
+  for (const sub of ["http", "tcp"]) {
+    for (const f of readdirSync(join(dir, sub)).sort()) {
+      if (!f.endsWith("-in.yaml") || f.startsWith("custom-")) continue;
+      const stem = `${sub}-${f.replace(/-in\.yaml$/, "")}`;
+      const docs = inNamespace(docsOf(readFileSync(join(dir, sub, f), "utf8")), namespace).map(
+        d => {
+          const metadata = d.metadata as Record<string, unknown>;
+          const name = `${stem}-${String(metadata.name)}`.slice(0, 63).replace(/-+$/, "");
+          return { ...d, metadata: { ...metadata, name } };
+        },
+      );
+      files.push({ file: `authz/builder/testdata/${sub}/${f}`, docs });
+    }
+  }
+  return {
+    name: "authz",
+    namespace,
+    files: [
+      {
+        file: "(workload httpbin v1)",
+        docs: workload(
+          "httpbin",
+          [
+            { name: "http", port: 8000, targetPort: 80 },
+            { name: "tcp", port: 9000, targetPort: 9000 },
+          ],
+          { version: "v1" },
+        ),
+      },
+      ...files,
+    ],
+    proxies: [sidecarOf(namespace, "httpbin", { version: "v1" })],
+  };
+}
+
+/**
+ * An ingress gateway with a SIMPLE and a MUTUAL HTTPS server on 443 (SNI-matched, one
+ * `credentialName` Secret holding the certificate, key and client CA) and a PASSTHROUGH TLS
+ * server on 8443, with the VirtualServices bound to them. The certificate and key are Istio's
+ * own benchmark credential (pilot/pkg/xds/testdata/benchmarks/secrets.yaml).
+ */
+export function gatewayTlsCorpus(): Corpus {
+  const namespace = "gateway-tls";
+  const credential = docsOf(
+    renderBenchmarkTemplate(
+      readFileSync(
+        sharedPath("istio", "pilot", "pkg", "xds", "testdata", "benchmarks", "secrets.yaml"),
+        "utf8",
+      ),
+      { Services: 1 },
+    ),
+  )[0]!;
+  const data = credential.data as Record<string, string>;
+  const secret = {
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: { name: "gw-cred" },
+    type: "kubernetes.io/tls",
+    data: { "tls.crt": data["tls.crt"], "tls.key": data["tls.key"], "ca.crt": data["tls.crt"] },
+  };
+  const ingress: Record<string, unknown> = {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name: "istio-ingressgateway" },
+    spec: {
+      selector: { matchLabels: { istio: "ingressgateway" } },
+      template: {
+        metadata: { labels: { istio: "ingressgateway", app: "istio-ingressgateway" } },
+        spec: { containers: [{ name: "istio-proxy", image: "docker.io/istio/proxyv2:1.31.0" }] },
+      },
+    },
+  };
+  const https = (host: string, mode: string) => ({
+    port: { number: 443, name: `https-${mode.toLowerCase()}`, protocol: "HTTPS" },
+    hosts: [host],
+    tls: { mode, credentialName: "gw-cred" },
+  });
+  return {
+    name: "gateway-tls",
+    namespace,
+    files: [
+      { file: "(credential Secret)", docs: [secret] },
+      {
+        file: "(backends and gateway pod)",
+        docs: [
+          ...workload("web", [{ name: "http", port: 80, targetPort: 8080 }]),
+          ...workload("tls-backend", [{ name: "https", port: 443, targetPort: 8443 }]),
+          ingress,
+        ],
+      },
+      {
+        file: "(Gateway SIMPLE / MUTUAL / PASSTHROUGH, VirtualServices)",
+        docs: [
+          {
+            apiVersion: "networking.istio.io/v1",
+            kind: "Gateway",
+            metadata: { name: "tls-gateway" },
+            spec: {
+              selector: { istio: "ingressgateway" },
+              servers: [
+                https("simple.example.com", "SIMPLE"),
+                https("mutual.example.com", "MUTUAL"),
+                {
+                  port: { number: 8443, name: "tls-passthrough", protocol: "TLS" },
+                  hosts: ["passthrough.example.com"],
+                  tls: { mode: "PASSTHROUGH" },
+                },
+              ],
+            },
+          },
+          {
+            apiVersion: "networking.istio.io/v1",
+            kind: "VirtualService",
+            metadata: { name: "web" },
+            spec: {
+              hosts: ["simple.example.com", "mutual.example.com"],
+              gateways: ["tls-gateway"],
+              http: [
+                {
+                  match: [{ uri: { prefix: "/api" } }],
+                  route: [{ destination: { host: "web", port: { number: 80 } } }],
+                },
+                { route: [{ destination: { host: "web" } }] },
+              ],
+            },
+          },
+          {
+            apiVersion: "networking.istio.io/v1",
+            kind: "VirtualService",
+            metadata: { name: "passthrough" },
+            spec: {
+              hosts: ["passthrough.example.com"],
+              gateways: ["tls-gateway"],
+              tls: [
+                {
+                  match: [{ port: 8443, sniHosts: ["passthrough.example.com"] }],
+                  route: [{ destination: { host: "tls-backend", port: { number: 443 } } }],
+                },
+              ],
+            },
+          },
+        ],
+      },
+    ],
+    proxies: [
+      {
+        label: "ingressgateway (router)",
+        kind: "router",
+        namespace,
+        selector: "istio=ingressgateway",
+      },
+    ],
+  };
+}

@@ -32,8 +32,14 @@ export interface ProxyIdentity {
   readonly serviceAccount: string;
 }
 
-/** Every resource received, by type then name. */
-export type XdsDump = Record<DiffType, Map<string, Record<string, unknown>>>;
+/**
+ * Every resource received, by type then name; `SDS` holds the secrets the listeners and clusters
+ * load over ADS (`credentialName`), when asked for (they are not compared: istiod serves them
+ * only to an authenticated proxy).
+ */
+export type XdsDump = Record<DiffType, Map<string, Record<string, unknown>>> & {
+  SDS?: Map<string, Record<string, unknown>>;
+};
 
 /** Istio's node id: `sidecar~10.1.2.3~pod.ns~ns.svc.cluster.local`. */
 export function istioNodeId(p: ProxyIdentity): string {
@@ -90,8 +96,26 @@ export function edsNamesOf(clusters: Iterable<Record<string, unknown>>): string[
   return [...names].sort();
 }
 
+/** The secrets a resource loads over ADS: every `SdsSecretConfig` whose `sds_config` is `ads`. */
+export function adsSecretNamesOf(resources: Iterable<Record<string, unknown>>): string[] {
+  const names = new Set<string>();
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === "object") {
+      const o = v as Record<string, unknown>;
+      const source = o.sds_config as { ads?: unknown } | undefined;
+      if (typeof o.name === "string" && source?.ads) names.add(o.name);
+      Object.values(o).forEach(walk);
+    }
+  };
+  for (const r of resources) walk(r);
+  return [...names].sort();
+}
+
 /** Options of {@link dumpXds}. */
 export interface DumpOptions {
+  /** Also ask for the secrets the listeners and clusters load over ADS. @default false */
+  readonly secrets?: boolean;
   /** No response for this long means the server has said everything. @default 1500 */
   readonly settleMs?: number;
   /** Give up after this long. @default 30000 */
@@ -116,6 +140,7 @@ export async function dumpXds(
     client.subscribe(DIFF_TYPES.LDS, []);
     let eds = "";
     let rds = "";
+    let sds = "";
     let seen = 0;
     let quietSince = Date.now();
     for (;;) {
@@ -130,6 +155,13 @@ export async function dumpXds(
         rds = rdsNames.join();
         client.subscribe(DIFF_TYPES.RDS, rdsNames);
       }
+      const sdsNames = options.secrets
+        ? adsSecretNamesOf([...held("LDS").values(), ...held("CDS").values()])
+        : [];
+      if (sdsNames.join() !== sds) {
+        sds = sdsNames.join();
+        client.subscribe(TypeUrl.secret, sdsNames);
+      }
       if (client.responses.length !== seen) {
         seen = client.responses.length;
         quietSince = Date.now();
@@ -140,7 +172,8 @@ export async function dumpXds(
         answered("CDS") &&
         answered("LDS") &&
         (edsNames.length === 0 || answered("EDS")) &&
-        (rdsNames.length === 0 || answered("RDS"));
+        (rdsNames.length === 0 || answered("RDS")) &&
+        (sdsNames.length === 0 || client.responses.some(r => r.typeUrl === TypeUrl.secret));
       if (complete && Date.now() - quietSince >= settleMs) break;
       if (Date.now() > deadline) {
         throw new Error(
@@ -155,6 +188,7 @@ export async function dumpXds(
       EDS: new Map(held("EDS")),
       LDS: new Map(held("LDS")),
       RDS: new Map(held("RDS")),
+      ...(options.secrets ? { SDS: new Map(client.objects.get(TypeUrl.secret) ?? new Map()) } : {}),
     };
   } finally {
     client.close();

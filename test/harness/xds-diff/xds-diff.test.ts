@@ -1,5 +1,11 @@
 import { diffValues, nameClass, pathClass } from "./compare";
-import { renderBenchmarkTemplate } from "./corpora";
+import {
+  authorizationPolicyCorpus,
+  benchmarkCorpus,
+  gatewayTlsCorpus,
+  peerAuthenticationCorpus,
+  renderBenchmarkTemplate,
+} from "./corpora";
 import { edsNamesOf, istioNodeId, routeNamesOf } from "./dump";
 import { normalise } from "./normalise";
 
@@ -90,5 +96,35 @@ describe("xDS diff suite parts", () => {
         { filter_chains: [{ filters: [{ typed_config: { rds: { route_config_name: "80" } } }] }] },
       ]),
     ).toEqual(["80"]);
+  });
+  it("builds the PeerAuthentication, AuthorizationPolicy and gateway TLS corpora from Istio's files", () => {
+    const authz = authorizationPolicyCorpus();
+    const policies = authz.files.flatMap(f => f.docs).filter(d => d.kind === "AuthorizationPolicy");
+    expect(policies.length).toBeGreaterThan(20);
+    const meta = policies.map(d => d.metadata as { name: string; namespace: string });
+    expect(new Set(meta.map(m => m.name)).size).toBe(meta.length);
+    expect(meta.every(m => m.namespace === "authz" && m.name.length <= 63)).toBe(true);
+    expect(authz.files.some(f => f.file.includes("custom-"))).toBe(false);
+    const pa = peerAuthenticationCorpus();
+    expect(pa.proxies.map(p => p.label)).toEqual([
+      "pa-strict (sidecar)",
+      "pa-permissive (sidecar)",
+      "pa-port (sidecar)",
+      "pa-disable (sidecar)",
+    ]);
+    const gw = gatewayTlsCorpus();
+    const secret = gw.files[0]!.docs[0]!;
+    expect(Object.keys(secret.data as object).sort()).toEqual(["ca.crt", "tls.crt", "tls.key"]);
+    const modes = gw.files
+      .flatMap(f => f.docs)
+      .filter(d => d.kind === "Gateway")
+      .flatMap(d =>
+        (d.spec as { servers: { tls: { mode: string } }[] }).servers.map(s => s.tls.mode),
+      );
+    expect(modes).toEqual(["SIMPLE", "MUTUAL", "PASSTHROUGH"]);
+    expect(benchmarkCorpus("strict.yaml").files[0]!.docs.map(d => d.kind)).toEqual([
+      "ServiceEntry",
+      "PeerAuthentication",
+    ]);
   });
 });

@@ -307,10 +307,14 @@ describe("sidecar protocol sniffing and the capture listener", () => {
     expect(l.filter_chains[0].filter_chain_match).toEqual(HTTP_MATCH);
     expect(l.filter_chains[0].filters[0].typed_config).toMatchObject({
       stat_prefix: "outbound_10.96.0.14_8000",
-      rds: { route_config_name: "8000" },
+      // On its VIP, the service's own route config, as istiod names it.
+      rds: { route_config_name: "api.default.svc.cluster.local:8000" },
     });
     expect(tcpProxyOf(l.default_filter_chain).cluster).toBe(outbound(8000, "", "api"));
-    expect(names(r.routes)).toEqual(["8000"]);
+    expect(names(r.routes)).toEqual(["8000", "api.default.svc.cluster.local:8000"]);
+    // One virtual host matching any Host: the connection's address already chose the service.
+    const own = r.routes.find(x => x.name === "api.default.svc.cluster.local:8000")!;
+    expect((own.virtual_hosts as { domains: string[] }[]).map(v => v.domains)).toEqual([["*"]]);
   });
 
   it("a sniffed port takes tcp routes for its non-HTTP traffic", () => {

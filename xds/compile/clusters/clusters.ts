@@ -184,10 +184,25 @@ export function buildOutboundCluster(scope: ProxyScope, c: OutboundCluster): Clu
   const h2 = isHttp2Protocol(c.port.protocol);
   const plan = c.failClosed ? undefined : envoyUpstreamTlsPlan(scope, c);
   if (plan) Object.assign(cluster, upstreamTlsFields(plan, h2, isOriginalDst(c)));
-  const http = httpProtocolOptions(h2, plan && upstreamHttpOptions(plan));
+  const http =
+    c.port.protocol === "Unsupported"
+      ? SNIFFED_HTTP_OPTIONS
+      : httpProtocolOptions(h2, plan && upstreamHttpOptions(plan));
   if (http) cluster.typed_extension_protocol_options = http;
   return cluster;
 }
+
+/**
+ * A sniffed port's cluster (protocol undeclared) may carry HTTP/1.1 or HTTP/2 once the listener
+ * detected HTTP: the upstream speaks what the downstream spoke, as istiod writes it.
+ * @see istio/istio pilot/pkg/networking/core/cluster_builder.go (setUseDownstreamProtocol)
+ */
+const SNIFFED_HTTP_OPTIONS: Cluster["typed_extension_protocol_options"] = {
+  "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
+    "@type": Types.httpProtocolOptions,
+    use_downstream_protocol_config: { http_protocol_options: {}, http2_protocol_options: {} },
+  },
+};
 
 /**
  * Envoy's HTTP options for the upstream: HTTP/2 for h2 ports, and the SNI options of a TLS
@@ -279,6 +294,9 @@ function inboundClusters(scope: ProxyScope): ClusterResource[] {
       cleanup_interval: NEVER_CLEANUP,
       upstream_bind_config: INBOUND_BIND,
       common_lb_config: {},
+      ...(p.port.protocol === "Unsupported"
+        ? { typed_extension_protocol_options: SNIFFED_HTTP_OPTIONS }
+        : {}),
     }),
   );
 }

@@ -29,8 +29,20 @@ const MTLS_METADATA: Metadata = {
   },
 };
 
+/**
+ * An endpoint's TLS mode: its `security.istio.io/tlsMode` label; a WorkloadEntry (or a
+ * ServiceEntry's inline endpoint) without one that names a service account is `istio`, as
+ * istiod reads it (serviceentry conversion.go, getTLSModeFromWorkloadEntry).
+ */
+function tlsModeOf(e: EndpointInfo): string | undefined {
+  const label = e.labels[TLS_MODE_LABEL];
+  if (label !== undefined) return label;
+  const entry = e.source.startsWith("WorkloadEntry/") || e.source.startsWith("ServiceEntry/");
+  return entry && e.serviceAccount ? "istio" : undefined;
+}
+
 function workloadTakesMtls(scope: ProxyScope, c: OutboundCluster, e: EndpointInfo): boolean {
-  if (e.labels[TLS_MODE_LABEL] !== "istio") return false;
+  if (tlsModeOf(e) !== "istio") return false;
   const [, namespace] = workloadOf(e, c.service);
   const mode = workloadMtlsMode(
     scope.store,

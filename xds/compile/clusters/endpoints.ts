@@ -31,13 +31,14 @@ function locality(l: string | undefined): EnvoyLocality {
 }
 
 /**
- * An endpoint's health as EDS reports it. A ServiceEntry's own endpoints have no readiness to
- * report, so they go as UNKNOWN (field unset), as istiod sends them; Envoy and gRPC balance to
- * UNKNOWN exactly as to HEALTHY. Endpoints with readiness (Pods, EndpointSlices, WorkloadEntries)
- * say HEALTHY or UNHEALTHY.
+ * An endpoint's health as EDS reports it. A ServiceEntry's own endpoints and WorkloadEntries
+ * have no readiness to report, so they go as UNKNOWN (field unset), as istiod sends them; Envoy
+ * and gRPC balance to UNKNOWN exactly as to HEALTHY. Endpoints with readiness (Pods,
+ * EndpointSlices) say HEALTHY or UNHEALTHY.
  */
 function healthStatusOf(e: EndpointInfo): "HEALTHY" | "UNHEALTHY" | undefined {
-  if (e.source.startsWith("ServiceEntry/") && e.healthy) return undefined;
+  const entry = e.source.startsWith("ServiceEntry/") || e.source.startsWith("WorkloadEntry/");
+  if (entry && e.healthy) return undefined;
   return e.healthy ? "HEALTHY" : "UNHEALTHY";
 }
 

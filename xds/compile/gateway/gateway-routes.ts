@@ -28,11 +28,12 @@ export function gatewayRouteName(server: GatewayServer): string {
 }
 
 /**
- * A virtual host's domains: the host, and the host with any port (clients send `Host: a:8080`).
- * @see istio/istio pilot/pkg/networking/core/gateway.go (buildGatewayVirtualHostDomains)
+ * A virtual host's domains: the host alone, as istiod 1.31 writes them (the route config sets
+ * `ignore_port_in_host_matching`, so `Host: a:8443` matches `a`).
+ * @see istio/istio pilot/pkg/networking/core/gateway.go (buildGatewayHTTPRouteConfig)
  */
 export function gatewayDomains(host: string): string[] {
-  return host === "*" ? ["*"] : [host, `${host}:*`];
+  return [host];
 }
 
 function virtualHost(host: string, port: number, routes: Route[], redirect: boolean): VirtualHost {

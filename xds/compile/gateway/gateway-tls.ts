@@ -46,16 +46,19 @@ const PROTOCOLS: Readonly<Record<string, TlsParameters_TlsProtocol>> = {
   TLSV1_3: "TLSv1_3",
 };
 
-/** Gateways default to TLS 1.2 at least, whatever Envoy's own default. */
-function tlsParams(tls: ServerTls): TlsParameters {
-  const out: TlsParameters = {
-    tls_minimum_protocol_version: PROTOCOLS[tls.minProtocolVersion ?? ""] ?? "TLSv1_2",
-  };
+/**
+ * The server's TLS versions and ciphers, only where it sets them (as istiod): Envoy's own
+ * downstream defaults (TLS 1.2 to 1.3) apply otherwise.
+ */
+function tlsParams(tls: ServerTls): TlsParameters | undefined {
+  const out: TlsParameters = {};
+  const min = PROTOCOLS[tls.minProtocolVersion ?? ""];
+  if (min) out.tls_minimum_protocol_version = min;
   const max = PROTOCOLS[tls.maxProtocolVersion ?? ""];
   if (max) out.tls_maximum_protocol_version = max;
   if (tls.cipherSuites && tls.cipherSuites.length > 0) out.cipher_suites = [...tls.cipherSuites];
   if (tls.ecdhCurves && tls.ecdhCurves.length > 0) out.ecdh_curves = [...tls.ecdhCurves];
-  return out;
+  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 /** The client-certificate checks that do not need a CA: SANs, SPKI and hash pins. */
@@ -148,7 +151,11 @@ function certificates(tls: ServerTls, mode: string): CommonTlsContext {
 export function gatewayTlsSocket(spec: GatewayServerSpec, http: boolean): TransportSocket {
   const tls: ServerTls = spec.tls ?? {};
   const mode = tls.mode ?? "SIMPLE";
-  const common: CommonTlsContext = { tls_params: tlsParams(tls), ...certificates(tls, mode) };
+  const params = tlsParams(tls);
+  const common: CommonTlsContext = {
+    ...(params ? { tls_params: params } : {}),
+    ...certificates(tls, mode),
+  };
   if (http) common.alpn_protocols = ALPN_HTTP;
   const context: AnyOf<typeof DOWNSTREAM_TLS> = {
     "@type": DOWNSTREAM_TLS,

@@ -28,6 +28,7 @@ import {
   type ChainOpts,
 } from "./filter-chains";
 import { outboundRouteChains, type OutboundTarget } from "../routes/tcp-routes";
+import { sniffedVipRouteName } from "../routes/routes";
 import { virtualInbound } from "./sidecar-inbound";
 import type { ProxyScope } from "../scope";
 import { istioHcmDefaults } from "./hcm-defaults";
@@ -92,10 +93,10 @@ function virtualOutbound(scope: ProxyScope): ListenerResource {
 
 /**
  * The HCM chain of an outbound HTTP port, matched on the ALPN http_inspector detects. It loads
- * the port's shared route config `<port>` even on a VIP listener (Istio gives a sniffed VIP
- * listener its own `<host>:<port>` config; ours carries that host's virtual host too).
+ * the port's shared route config `<port>`, or on a sniffed port's VIP listener that service's
+ * own `<host>:<port>` config, as istiod does.
  */
-function httpChain(address: string, port: number): ChainOpts {
+function httpChain(address: string, port: number, routeName = String(port)): ChainOpts {
   return {
     applicationProtocols: PLAINTEXT_HTTP_ALPNS,
     transportProtocol: RAW_BUFFER,
@@ -105,7 +106,7 @@ function httpChain(address: string, port: number): ChainOpts {
         typed_config: {
           "@type": Types.hcm,
           stat_prefix: `outbound_${address}_${port}`,
-          rds: { route_config_name: String(port), config_source: ENVOY_ADS_SOURCE },
+          rds: { route_config_name: routeName, config_source: ENVOY_ADS_SOURCE },
           http_filters: httpFilters(),
           ...istioHcmDefaults("outbound"),
         },
@@ -175,7 +176,9 @@ function addServicePort(
   entries.set(key, entry);
   if (!http) mergeChains(entry.chains, outboundRouteChains(scope, t));
   if (protocol === "Unsupported" && !entry.hasHttp) {
-    entry.chains.push(httpChain(t.bind, t.port.port));
+    // A sniffed port on its service's VIP loads that service's own `<host>:<port>` config.
+    const own = t.bind !== "0.0.0.0" ? sniffedVipRouteName(t.service, t.port) : undefined;
+    entry.chains.push(httpChain(t.bind, t.port.port, own));
     entry.hasHttp = true;
     entry.protocol = "Unsupported";
   }
@@ -197,13 +200,11 @@ function outboundListener(scope: ProxyScope, entry: OutboundEntry): ListenerReso
       ? { filter_chains: [withHandshakeTimeout(toFilterChain(catchAll ?? { filters: [] }))] }
       : {
           filter_chains: matched,
-          // istiod writes the default chain's (empty) match explicitly.
-          default_filter_chain: {
-            filter_chain_match: {},
-            ...(catchAll
-              ? toFilterChain(catchAll)
-              : passthroughChain(scope, "PassthroughFilterChain")),
-          },
+          // istiod writes the passthrough default chain's (empty) match explicitly; a service's
+          // own TCP chain as the default (a sniffed port) has none, and the handshake timeout.
+          default_filter_chain: catchAll
+            ? withHandshakeTimeout(toFilterChain(catchAll))
+            : { filter_chain_match: {}, ...passthroughChain(scope, "PassthroughFilterChain") },
         };
   return {
     "@type": Types.listener,

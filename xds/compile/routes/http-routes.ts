@@ -41,15 +41,25 @@ import type {
   WeightedCluster_ClusterWeight,
 } from "../shared/envoy";
 
-/** The cluster a destination names, from a route built for `listenerPort`. */
+/**
+ * The cluster a destination names, from a route built for `listenerPort`. With `portScoped`
+ * (an Envoy sidecar's HTTP routes), the destination is looked up among the services on
+ * `listenerPort` only, as istiod looks it up in the route's port-scoped registry: a
+ * destination without a port whose service lacks that port goes to `listenerPort`.
+ * @see istio/istio pilot/pkg/networking/core/route/route.go (GetDestinationCluster),
+ *   httproute.go (BuildSidecarOutboundVirtualHosts: servicesByName)
+ */
 export function destinationCluster(
   scope: ProxyScope,
   dst: Destination,
   vsNamespace: string,
   listenerPort: number,
+  portScoped = false,
 ): { cluster: string; host: string; port: number } {
   const host = resolveHost(dst.host, vsNamespace, scope.store.domainSuffix);
-  const svc = scope.service(host);
+  const found = scope.service(host);
+  const svc =
+    portScoped && found && !found.ports.some(p => p.port === listenerPort) ? undefined : found;
   // No port given: the service's only port, else the port the route is being built for.
   const port =
     dst.port?.number ?? (svc && svc.ports.length === 1 ? svc.ports[0]!.port : listenerPort);
@@ -87,13 +97,16 @@ function forwardAction(
   route: HttpRoute,
   vs: VirtualService,
   port: number,
-  matchUsesRegex: boolean,
 ): RouteAction {
   const ns = vs.metadata.namespace ?? "default";
   const kind = scope.proxy.kind;
   // Zero-weight destinations are dropped when others remain (Istio does the same).
   const dests = (route.route ?? []).filter((d, _, all) => all.length === 1 || (d.weight ?? 0) > 0);
-  const resolved = dests.map(d => ({ d, ...destinationCluster(scope, d.destination, ns, port) }));
+  const scoped = kind === "sidecar";
+  const resolved = dests.map(d => ({
+    d,
+    ...destinationCluster(scope, d.destination, ns, port, scoped),
+  }));
   const action: RouteAction = {};
   if (resolved.length === 1) {
     action.cluster = resolved[0]!.cluster;
@@ -119,8 +132,9 @@ function forwardAction(
   if (retry) action.retry_policy = retry;
   const rw = route.rewrite;
   if (rw?.uri !== undefined) {
-    if (matchUsesRegex) action.regex_rewrite = { pattern: { regex: ".*" }, substitution: rw.uri };
-    else action.prefix_rewrite = rw.uri;
+    // Istio writes prefix_rewrite whatever the match; for a regex match Envoy's matched
+    // "prefix" is the whole path, so the whole path is replaced.
+    action.prefix_rewrite = rw.uri;
   } else if (rw?.uriRegexRewrite) {
     action.regex_rewrite = {
       pattern: { regex: rw.uriRegexRewrite.match ?? "" },
@@ -146,7 +160,7 @@ function forwardAction(
   if (mirrors.length > 0) {
     action.request_mirror_policies = mirrors.map(
       (m): RouteAction_RequestMirrorPolicy => ({
-        cluster: destinationCluster(scope, m.destination, ns, port).cluster,
+        cluster: destinationCluster(scope, m.destination, ns, port, scoped).cluster,
         runtime_fraction: { default_value: fractionalPercent(m.percentage?.value ?? 100) },
       }),
     );
@@ -199,7 +213,7 @@ export function virtualServiceRoutes(
               : {}),
         };
       } else {
-        envoy.route = forwardAction(scope, route, vs, port, m?.uri?.regex !== undefined);
+        envoy.route = forwardAction(scope, route, vs, port);
       }
       Object.assign(envoy, headerFields(route.headers));
       // A single destination's header operations apply to the whole route.

@@ -7,11 +7,13 @@
  * @see istio/istio pilot/pkg/networking/core/httproute.go (BuildSidecarOutboundVirtualHosts)
  * @see istio/istio pilot/pkg/networking/grpcgen/rds.go
  */
+import type { VirtualService } from "../../../mesh/api";
 import { isHttpProtocol, type ServiceInfo, type ServicePortInfo } from "../../../mesh/store";
+import { hostSubsetOf } from "../../../mesh/validation/hosts";
 import { defaultRoute, virtualServiceRoutes } from "./http-routes";
 import type { Proxy } from "../proxy";
 import type { ProxyScope } from "../scope";
-import { MAX_DIRECT_RESPONSE_BODY, PASSTHROUGH_CLUSTER, Types } from "../shared/xds-util";
+import { byString, MAX_DIRECT_RESPONSE_BODY, PASSTHROUGH_CLUSTER, Types } from "../shared/xds-util";
 import type { RouteResource, VirtualHost } from "../shared/envoy";
 
 /**
@@ -112,6 +114,87 @@ function catchAllHost(scope: ProxyScope): VirtualHost {
   };
 }
 
+/**
+ * Virtual hosts for a mesh VirtualService's hosts that name no service on `port` (an external
+ * name, or a service on other ports only), as Istio builds them: on a port where the
+ * VirtualService also routes a service over HTTP, and always on port 80 when it routes none
+ * there (istiod's "port 80 hack": such a VirtualService is reachable as `host:80`). Each is
+ * named `host:port`, matches the host alone (sidecars ignore the port) and carries the
+ * VirtualService's routes for the port; a name or domain already used is skipped.
+ * @see istio/istio pilot/pkg/networking/core/route/route.go (separateVSHostsAndServices,
+ *   buildSidecarVirtualHostsForVirtualService), httproute.go (buildSidecarOutboundVirtualHosts)
+ */
+function virtualServiceHostVirtualHosts(
+  scope: ProxyScope,
+  port: number,
+  onPort: readonly { service: ServiceInfo; port: ServicePortInfo }[],
+  used: Set<string>,
+  names: Set<string>,
+): VirtualHost[] {
+  const out: VirtualHost[] = [];
+  const services = new Map(onPort.map(e => [e.service.hostname, e]));
+  for (const vs of scope.virtualServices as readonly VirtualService[]) {
+    const hosts = vs.spec.hosts ?? [];
+    const matched = [...services.values()].filter(({ service }) =>
+      hosts.some(h =>
+        h.startsWith("*") ? hostSubsetOf(service.hostname, h) : h === service.hostname,
+      ),
+    );
+    const others = hosts.filter(h => !h.startsWith("*") && !services.has(h));
+    if (others.length === 0) continue;
+    if (!matched.some(e => routedOverHttp(e.port)) && !(port === 80 && matched.length === 0))
+      continue;
+    const routes = virtualServiceRoutes(scope, vs, port);
+    if (routes.length === 0) continue;
+    for (const host of others) {
+      const name = `${host}:${port}`;
+      if (names.has(name) || used.has(host)) continue;
+      names.add(name);
+      used.add(host);
+      out.push({ name, domains: [host], routes, include_request_attempt_count: true });
+    }
+  }
+  return out;
+}
+
+/**
+ * The route config a sniffed port's listener on its service VIP loads, `<host>:<port>`, as
+ * istiod names it; undefined for a port listened on 0.0.0.0 (which loads `<port>`).
+ */
+export function sniffedVipRouteName(
+  service: ServiceInfo,
+  port: ServicePortInfo,
+): string | undefined {
+  if (port.protocol !== "Unsupported") return undefined;
+  const vip = service.addresses.find(a => !a.includes(":") && !a.includes("/"));
+  return vip ? `${service.hostname}:${port.port}` : undefined;
+}
+
+/**
+ * The route config of a sniffed port's VIP listener: one virtual host for the service matching
+ * any Host (the connection's address already chose the service), no catch-all.
+ * @see istio/istio pilot/pkg/networking/core/httproute.go (buildSidecarOutboundHTTPRouteConfig)
+ */
+function sniffedVipRouteConfig(
+  scope: ProxyScope,
+  service: ServiceInfo,
+  port: ServicePortInfo,
+  name: string,
+): RouteResource {
+  const vs = scope.virtualServiceFor(service.hostname);
+  const routes = vs
+    ? virtualServiceRoutes(scope, vs, port.port)
+    : [defaultRoute(scope, service, port.port)];
+  return {
+    "@type": Types.route,
+    name,
+    virtual_hosts: [{ name, domains: ["*"], routes, include_request_attempt_count: true }],
+    validate_clusters: { value: false },
+    ignore_port_in_host_matching: true,
+    max_direct_response_body_size_bytes: MAX_DIRECT_RESPONSE_BODY,
+  };
+}
+
 /** Sidecar route configs, one per outbound HTTP port. */
 export function sidecarRouteConfigs(scope: ProxyScope): RouteResource[] {
   const byPort = new Map<number, { service: ServiceInfo; port: ServicePortInfo }[]>();
@@ -123,23 +206,36 @@ export function sidecarRouteConfigs(scope: ProxyScope): RouteResource[] {
       byPort.set(port.port, list);
     }
   }
-  return [...byPort.keys()]
+  const perVip = new Map<string, RouteResource>();
+  for (const service of scope.services) {
+    for (const port of service.ports) {
+      const name = sniffedVipRouteName(service, port);
+      if (name && !perVip.has(name))
+        perVip.set(name, sniffedVipRouteConfig(scope, service, port, name));
+    }
+  }
+  const byName = [...perVip.keys()].sort().map(n => perVip.get(n)!);
+  const portConfigs = [...byPort.keys()]
     .sort((a, b) => a - b)
     .map((p): RouteResource => {
       const used = new Set<string>();
-      const hosts = byPort
-        .get(p)!
+      const onPort = byPort.get(p)!;
+      const hosts = onPort
         .map(({ service, port }) => serviceVirtualHost(scope, service, port, used))
         .filter((h): h is VirtualHost => h !== undefined);
+      const names = new Set(hosts.map(h => String(h.name)));
+      const aliases = virtualServiceHostVirtualHosts(scope, p, onPort, used, names);
+      const all = [...hosts, ...aliases].sort((a, b) => byString(String(a.name), String(b.name)));
       return {
         "@type": Types.route,
         name: String(p),
-        virtual_hosts: [...hosts, catchAllHost(scope)],
+        virtual_hosts: [...all, catchAllHost(scope)],
         validate_clusters: { value: false },
         ignore_port_in_host_matching: true,
         max_direct_response_body_size_bytes: MAX_DIRECT_RESPONSE_BODY,
       };
     });
+  return [...portConfigs, ...byName];
 }
 
 /** Proxyless gRPC route configs: `host:port`, one virtual host each. */
