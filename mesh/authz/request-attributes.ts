@@ -1,14 +1,13 @@
 /**
  * A described request, and how each authorization attribute reads it: the Istio-value
- * semantics the generators in `attributes.ts` compile to Envoy matchers, evaluated directly
+ * semantics the generators in `xds/compile/security/rbac-attributes.ts` compile to Envoy matchers, evaluated directly
  * (`*`, `prefix*`, `*suffix`, exact; peer identities behind `spiffe://`; JWT claims as string
  * or list). `explain-drift.test.ts` checks these against the compiled RBAC so the two agree.
  *
  * @see https://istio.io/latest/docs/reference/config/security/conditions/
  */
-import { namesInNestedBrackets, nameInBrackets } from "./attributes";
+import { namesInNestedBrackets, nameInBrackets, quoteMeta } from "./attributes";
 import { ipInCidr } from "./ip-match";
-import { quoteMeta } from "./matchers";
 
 /** What a request looks like to the server-side proxy. */
 export interface AuthzRequest {

@@ -26,7 +26,8 @@ import {
 } from "./envoy-objects";
 import { EXT_AUTHZ_MATCH_PREFIX, EXT_AUTHZ_SHADOW_STAT_PREFIX, resolveExtAuthz } from "./ext-authz";
 import type { ExtensionProvider, ServiceNamespaces } from "../../../mesh/meshconfig/ext-authz";
-import { generatePolicy, migrateTrustDomain, ruleModel } from "../../../mesh/authz/rule-model";
+import { migrateTrustDomain, ruleModel } from "../../../mesh/authz/rule-model";
+import { generatePolicy } from "./rbac-policy";
 import { trustDomainBundle, type TrustDomainBundle } from "../../../mesh/authz/trust-domain";
 import type { HttpRbac_RBAC } from "../shared/envoy";
 
