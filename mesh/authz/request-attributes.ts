@@ -47,7 +47,7 @@ const NO_JWT = "(no verified JWT)";
 
 /**
  * Istio's value syntax: `*` is any non-empty value, `*x` a suffix, `x*` a prefix, otherwise
- * exact (a leading `*` wins over a trailing one, as in `matchers.ts`).
+ * exact (a leading `*` wins over a trailing one, as in `xds/compile/security/rbac-matchers.ts`).
  */
 export function istioValueMatches(pattern: string, actual: string, ignoreCase = false): boolean {
   const a = ignoreCase ? actual.toLowerCase() : actual;
@@ -109,7 +109,7 @@ function claimListMatches(claim: unknown, patterns: readonly string[]): boolean 
   return one(claim) || (Array.isArray(claim) && claim.some(one));
 }
 
-/** `iss/sub` against the claims, split at the last `/` as `attributes.ts` does. */
+/** `iss/sub` against the claims, split at the last `/` as `xds/compile/security/rbac-attributes.ts` does. */
 function requestPrincipalMatches(value: string, claims: AuthzRequest["claims"]): boolean {
   const iss = claimAt(claims, ["iss"]);
   const sub = claimAt(claims, ["sub"]);
