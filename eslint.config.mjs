@@ -31,4 +31,33 @@ export default tseslint.config(
       "no-console": "off",
     },
   },
+  {
+    // One direction of flow (../shared/DESIGN.md): mesh/ is the pure core that the compiler, the
+    // control plane, the capabilities and the CLI read, so it imports none of them, and none of
+    // the run-time packages that only they may touch.
+    files: ["mesh/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          paths: [
+            "pepr",
+            "@grpc/grpc-js",
+            "@kubernetes/client-node",
+            "kubernetes-fluent-client",
+          ].map(name => ({
+            name,
+            message: "mesh/ is pure: no Pepr, grpc-js or Kubernetes client.",
+          })),
+          patterns: [
+            {
+              regex: "^(\\.\\./)+(xds|control-plane|capabilities|cli)(/|$)",
+              message:
+                "mesh/ is upstream of xds/, control-plane/, capabilities/ and cli/: move the code that needs them downstream, or the type it needs into mesh/.",
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

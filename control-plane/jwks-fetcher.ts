@@ -13,7 +13,7 @@
  *
  * @see istio/istio pilot/pkg/model/jwks_resolver.go
  */
-import type { RequestAuthenticationInput, JwksLookup } from "../mesh/authn/jwt-authn";
+import type { RequestAuthenticationInput, JwksLookup } from "../mesh/authn/request-authentication";
 import { parseFetchDenyList } from "../mesh/authn/fetch-deny-list";
 import { fetchJwksOnce, systemResolve, type JwksHttpOptions, type ResolveHost } from "./jwks-http";
 import type { ControlPlaneLogger } from "./logger";

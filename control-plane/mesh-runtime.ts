@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from "node:util";
 import type { MeshConfig } from "../mesh/meshconfig/mesh-config";
-import type { JwksLookup, RequestAuthenticationInput } from "../mesh/authn/jwt-authn";
+import type { JwksLookup, RequestAuthenticationInput } from "../mesh/authn/request-authentication";
 import {
   createStore,
   applyEvent,

@@ -1,9 +1,9 @@
 /**
- * Authentication for the data plane: PeerAuthentication → effective mTLS modes, and
- * RequestAuthentication → the `jwt_authn` filter, plus the checks the control plane's JWKS
- * fetcher applies (deny-list, JWKS document). Pure: no clock, no I/O.
+ * Authentication's model: PeerAuthentication → effective mTLS modes, which RequestAuthentications
+ * apply to a workload, plus the checks the control plane's JWKS fetcher applies (deny-list, JWKS
+ * document). Pure: no clock, no I/O. The `jwt_authn` filter is built in `xds/compile/security/`.
  */
-export * from "./jwt-authn";
+export * from "./request-authentication";
 export * from "./peer-authentication";
 export * from "./workload-mtls";
 export * from "./fetch-deny-list";

@@ -5,14 +5,14 @@
  * policies but no matching rule it is denied. AUDIT and dry-run policies are reported, never
  * decide.
  *
- * It reads the same rule model and generators the RBAC builder compiles from, so a rule the
+ * It reads the same rule model and attribute checks the RBAC builder compiles from, so a rule the
  * builder skips (an unknown `when` key, an HTTP-only field on TCP for ALLOW) is skipped here,
  * and an attribute the builder drops (HTTP-only on TCP for DENY) is dropped here.
  *
  * @see https://istio.io/latest/docs/concepts/security/#implicit-enablement
  */
 import type { MtlsMode } from "../authn/peer-authentication";
-import type { AttributeGenerator } from "./attributes";
+import type { Attribute } from "./attributes";
 import { isDryRun, splitByAction, type AuthzNote, type AuthzPolicyInput } from "./policy-input";
 import { valueOutcome, valuesOutcome, type AuthzRequest } from "./request-attributes";
 import { migrateTrustDomain, ruleModel, type AttributeMatch } from "./rule-model";
@@ -83,24 +83,24 @@ export interface ExplainOptions {
 const quoteList = (xs: readonly string[]) => `[${xs.map(x => JSON.stringify(x)).join(", ")}]`;
 
 /**
- * Values the builder keeps for `m` (a generator error drops the value for DENY/AUDIT/CUSTOM),
+ * Values the builder keeps for `m` (a value its check refuses is dropped for DENY/AUDIT/CUSTOM),
  * or the error that makes it skip an ALLOW rule.
  */
 function usable(
-  g: AttributeGenerator,
+  a: Attribute,
   key: string,
   values: readonly string[],
   forTCP: boolean,
 ): { kept: readonly string[]; error?: string } {
-  if (g.kind === "extended") {
-    const r = g.make(key, values, forTCP);
-    return "error" in r ? { kept: [], error: r.error } : { kept: values };
+  if (a.kind === "extended") {
+    const error = a.check(key, values, forTCP);
+    return error !== undefined ? { kept: [], error } : { kept: values };
   }
   const kept: string[] = [];
   let error: string | undefined;
   for (const v of values) {
-    const r = g.make(key, v, forTCP);
-    if ("error" in r) error ??= r.error;
+    const e = a.check(key, v, forTCP);
+    if (e !== undefined) error ??= e;
     else kept.push(v);
   }
   return { kept, error };
@@ -120,12 +120,12 @@ function attributeReasons(
     [m.notValues, m.notValuesPath, true],
   ] as const) {
     if (values.length === 0) continue;
-    const { kept, error } = usable(m.generator, m.key, values, forTCP);
+    const { kept, error } = usable(m.attribute, m.key, values, forTCP);
     if (error && action === "ALLOW") return { ok: false, skip: `${path}: ${error}` };
     if (kept.length === 0) continue; // dropped: the DENY matches more, as the builder makes it
     let hit: string | undefined;
     let actual: string;
-    if (m.generator.kind === "extended") {
+    if (m.attribute.kind === "extended") {
       const r = valuesOutcome(m.key, kept, req);
       actual = r.actual;
       if (r.match) hit = quoteList(kept);
@@ -138,7 +138,7 @@ function attributeReasons(
     const matched =
       hit === undefined
         ? `${actual} matches none of ${quoteList(kept)}`
-        : `${actual} matches ${m.generator.kind === "extended" ? `one of ${hit}` : JSON.stringify(hit)}`;
+        : `${actual} matches ${m.attribute.kind === "extended" ? `one of ${hit}` : JSON.stringify(hit)}`;
     const dropped = kept.length < values.length ? " (values that cannot apply here ignored)" : "";
     out.push({ path, held, message: `${matched}${negate ? " (notValues)" : ""}${dropped}` });
   }

@@ -1,14 +1,13 @@
 /**
  * A described request, and how each authorization attribute reads it: the Istio-value
- * semantics the generators in `attributes.ts` compile to Envoy matchers, evaluated directly
+ * semantics the generators in `xds/compile/security/rbac-attributes.ts` compile to Envoy matchers, evaluated directly
  * (`*`, `prefix*`, `*suffix`, exact; peer identities behind `spiffe://`; JWT claims as string
  * or list). `explain-drift.test.ts` checks these against the compiled RBAC so the two agree.
  *
  * @see https://istio.io/latest/docs/reference/config/security/conditions/
  */
-import { namesInNestedBrackets, nameInBrackets } from "./attributes";
+import { namesInNestedBrackets, nameInBrackets, quoteMeta } from "./attributes";
 import { ipInCidr } from "./ip-match";
-import { quoteMeta } from "./matchers";
 
 /** What a request looks like to the server-side proxy. */
 export interface AuthzRequest {
@@ -48,7 +47,7 @@ const NO_JWT = "(no verified JWT)";
 
 /**
  * Istio's value syntax: `*` is any non-empty value, `*x` a suffix, `x*` a prefix, otherwise
- * exact (a leading `*` wins over a trailing one, as in `matchers.ts`).
+ * exact (a leading `*` wins over a trailing one, as in `xds/compile/security/rbac-matchers.ts`).
  */
 export function istioValueMatches(pattern: string, actual: string, ignoreCase = false): boolean {
   const a = ignoreCase ? actual.toLowerCase() : actual;
@@ -110,7 +109,7 @@ function claimListMatches(claim: unknown, patterns: readonly string[]): boolean 
   return one(claim) || (Array.isArray(claim) && claim.some(one));
 }
 
-/** `iss/sub` against the claims, split at the last `/` as `attributes.ts` does. */
+/** `iss/sub` against the claims, split at the last `/` as `xds/compile/security/rbac-attributes.ts` does. */
 function requestPrincipalMatches(value: string, claims: AuthzRequest["claims"]): boolean {
   const iss = claimAt(claims, ["iss"]);
   const sub = claimAt(claims, ["sub"]);

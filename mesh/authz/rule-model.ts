@@ -1,43 +1,21 @@
 /**
- * One AuthorizationPolicy rule as Envoy RBAC: every `from` becomes a principal, every `to` a
- * permission, and each `when` condition joins all principals or all permissions, depending on
- * which side its attribute lives (an Envoy policy matches when any permission and any principal
- * match).
+ * What one AuthorizationPolicy rule means: every `from` becomes a principal, every `to` a
+ * permission, each an AND-list of attributes with their values, and each `when` condition joins
+ * all principals or all permissions, depending on which side its attribute lives (a rule matches
+ * when any permission and any principal match). `rig authz check` evaluates this model
+ * (`explain.ts`); `xds/compile/security/rbac-policy.ts` turns it into an Envoy RBAC policy.
  *
  * @see istio/istio pilot/pkg/security/authz/model/model.go
- * @see https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/rbac/v3/rbac.proto#config-rbac-v3-policy
  */
 import type { Rule } from "../api/authorization-policy";
-import {
-  conditionGenerator,
-  destinationPort,
-  host,
-  method,
-  path,
-  remoteIp,
-  requestPrincipalAttr,
-  serviceAccount,
-  sourceIp,
-  sourceNamespace,
-  sourcePrincipal,
-  sourceTrustDomain,
-  type AttributeGenerator,
-  type Generated,
-} from "./attributes";
-import type {
-  EnvoyObject,
-  Permission,
-  Principal,
-  RbacAction,
-  RbacPolicy,
-} from "../../xds/compile/security/envoy-objects";
+import { ATTRIBUTES, conditionAttribute, type Attribute } from "./attributes";
 import {
   expandTrustDomainAliases,
   replaceTrustDomainAliases,
   type TrustDomainBundle,
 } from "./trust-domain";
 
-/** One attribute of a rule with its values, where they came from, and how to generate them. */
+/** One attribute of a rule with its values, where they came from, and which attribute it is. */
 export interface AttributeMatch {
   readonly key: string;
   readonly values: readonly string[];
@@ -46,11 +24,13 @@ export interface AttributeMatch {
   readonly valuesPath: string;
   /** Field path of `notValues`. */
   readonly notValuesPath: string;
-  readonly generator: AttributeGenerator;
+  readonly attribute: Attribute;
 }
 
 /** A rule in model form: one AND-list of attributes per principal and per permission. */
 export interface RuleModel {
+  /** The policy's namespace: a `serviceAccounts` value without `ns/` is in it. */
+  readonly namespace: string;
   readonly permissions: readonly (readonly AttributeMatch[])[];
   readonly principals: readonly (readonly AttributeMatch[])[];
 }
@@ -80,35 +60,35 @@ const OPERATION_FIELDS = [
   ["hosts", "notHosts", ":authority"],
 ] as const;
 
-function sourceGenerator(key: string, policyNamespace: string): AttributeGenerator {
+function sourceAttribute(key: string): Attribute {
   switch (key) {
     case "source.ip":
-      return sourceIp;
+      return ATTRIBUTES.sourceIp;
     case "remote.ip":
-      return remoteIp;
+      return ATTRIBUTES.remoteIp;
     case "source.namespace":
-      return sourceNamespace;
+      return ATTRIBUTES.sourceNamespace;
     case "source.trustDomain":
-      return sourceTrustDomain;
+      return ATTRIBUTES.sourceTrustDomain;
     case "source.serviceAccount":
-      return serviceAccount(policyNamespace);
+      return ATTRIBUTES.serviceAccount;
     case "request.auth.principal":
-      return requestPrincipalAttr;
+      return ATTRIBUTES.requestPrincipal;
     default:
-      return sourcePrincipal;
+      return ATTRIBUTES.sourcePrincipal;
   }
 }
 
-function operationGenerator(key: string): AttributeGenerator {
+function operationAttribute(key: string): Attribute {
   switch (key) {
     case "destination.port":
-      return destinationPort;
+      return ATTRIBUTES.destinationPort;
     case "path-matcher":
-      return path;
+      return ATTRIBUTES.path;
     case ":method":
-      return method;
+      return ATTRIBUTES.method;
     default:
-      return host;
+      return ATTRIBUTES.host;
   }
 }
 
@@ -124,9 +104,9 @@ export function ruleModel(
   const basePermission: AttributeMatch[] = [];
   const basePrincipal: AttributeMatch[] = [];
   for (const [i, when] of (rule.when ?? []).entries()) {
-    const generator = conditionGenerator(when.key, policyNamespace);
+    const attribute = conditionAttribute(when.key);
     const at = `${rulePath}.when[${i}]`;
-    if (!generator)
+    if (!attribute)
       return {
         ok: false,
         problem: { path: `${at}.key`, message: `unknown attribute ${when.key}` },
@@ -140,9 +120,9 @@ export function ruleModel(
       notValues,
       valuesPath: `${at}.values`,
       notValuesPath: `${at}.notValues`,
-      generator,
+      attribute,
     };
-    (generator.side === "permission" ? basePermission : basePrincipal).push(match);
+    (attribute.side === "permission" ? basePermission : basePrincipal).push(match);
   }
 
   const principals = (rule.from ?? []).map((from, j) => {
@@ -159,7 +139,7 @@ export function ruleModel(
         notValues,
         valuesPath: `${at}.${field}`,
         notValuesPath: `${at}.${notField}`,
-        generator: sourceGenerator(key, policyNamespace),
+        attribute: sourceAttribute(key),
       });
     }
     return merged;
@@ -178,7 +158,7 @@ export function ruleModel(
         notValues,
         valuesPath: `${at}.${field}`,
         notValuesPath: `${at}.${notField}`,
-        generator: operationGenerator(key),
+        attribute: operationAttribute(key),
       });
     }
     return merged;
@@ -186,6 +166,7 @@ export function ruleModel(
   return {
     ok: true,
     value: {
+      namespace: policyNamespace,
       principals: principals.length > 0 ? principals : [basePrincipal],
       permissions: permissions.length > 0 ? permissions : [basePermission],
     },
@@ -215,137 +196,4 @@ export function migrateTrustDomain(model: RuleModel, bundle: TrustDomainBundle):
     return m;
   };
   return { ...model, principals: model.principals.map(list => list.map(migrate)) };
-}
-
-type Combine = {
-  and: (xs: EnvoyObject[]) => EnvoyObject;
-  or: (xs: EnvoyObject[]) => EnvoyObject;
-  not: (x: EnvoyObject) => EnvoyObject;
-  any: EnvoyObject;
-};
-
-const PERMISSION: Combine = {
-  and: rules => ({ and_rules: { rules } }),
-  or: rules => ({ or_rules: { rules } }),
-  not: rule => ({ not_rule: rule }),
-  any: { any: true },
-};
-
-const PRINCIPAL: Combine = {
-  and: ids => ({ and_ids: { ids } }),
-  or: ids => ({ or_ids: { ids } }),
-  not: id => ({ not_id: id }),
-  any: { any: true },
-};
-
-/**
- * Matchers of one attribute: an OR of its values, and NOT(OR of its notValues). A value that
- * cannot be generated fails the rule for ALLOW (a smaller allow) and is dropped for DENY and
- * AUDIT (a wider deny) — Istio's `checkError`, so that a rule never allows more than written.
- */
-/**
- * Matchers proxyless gRPC cannot evaluate: gRFC A41 treats `metadata` (JWT claims, request
- * principals, Envoy metadata) as never matching, and grpc-js-xds also never matches
- * `uri_template`. Treated like HTTP-only fields on TCP, so ALLOW shrinks and DENY widens.
- * @see https://github.com/grpc/proposal/blob/master/A41-xds-rbac.md
- */
-function grpcUnsupported(o: unknown): string | undefined {
-  if (typeof o !== "object" || o === null) return undefined;
-  for (const [k, v] of Object.entries(o)) {
-    if (k === "metadata" || k === "uri_template") return k;
-    const inner = grpcUnsupported(v);
-    if (inner) return inner;
-  }
-  return undefined;
-}
-
-function attributeMatchers(
-  m: AttributeMatch,
-  forTCP: boolean,
-  action: RbacAction,
-  combine: Combine,
-  grpc: boolean,
-): { ok: true; value: EnvoyObject[] } | { ok: false; problem: RuleProblem } {
-  const out: EnvoyObject[] = [];
-  for (const [values, at, negate] of [
-    [m.values, m.valuesPath, false],
-    [m.notValues, m.notValuesPath, true],
-  ] as const) {
-    if (values.length === 0) continue;
-    let matcher: EnvoyObject | undefined;
-    const g = m.generator;
-    const make = (r: Generated<EnvoyObject>): Generated<EnvoyObject> => {
-      const bad = grpc && "value" in r ? grpcUnsupported(r.value) : undefined;
-      return bad
-        ? { error: `${JSON.stringify(m.key)} needs ${bad}, which proxyless gRPC cannot match` }
-        : r;
-    };
-    if (g.kind === "extended") {
-      const r = make(g.make(m.key, values, forTCP));
-      if ("error" in r) {
-        if (action === "ALLOW") return { ok: false, problem: { path: at, message: r.error } };
-      } else {
-        matcher = r.value;
-      }
-    } else {
-      const or: EnvoyObject[] = [];
-      for (const [i, value] of values.entries()) {
-        const r = make(g.make(m.key, value, forTCP));
-        if ("error" in r) {
-          if (action === "ALLOW")
-            return { ok: false, problem: { path: `${at}[${i}]`, message: r.error } };
-        } else if (r.value) {
-          or.push(r.value);
-        }
-      }
-      if (or.length > 0) matcher = combine.or(or);
-    }
-    if (matcher) out.push(negate ? combine.not(matcher) : matcher);
-  }
-  return { ok: true, value: out };
-}
-
-function andList(
-  list: readonly AttributeMatch[],
-  forTCP: boolean,
-  action: RbacAction,
-  combine: Combine,
-  grpc: boolean,
-): { ok: true; value: EnvoyObject } | { ok: false; problem: RuleProblem } {
-  const and: EnvoyObject[] = [];
-  for (const m of list) {
-    const r = attributeMatchers(m, forTCP, action, combine, grpc);
-    if (!r.ok) return r;
-    and.push(...r.value);
-  }
-  if (and.length === 0) and.push(combine.any);
-  return { ok: true, value: combine.and(and) };
-}
-
-/**
- * The Envoy RBAC policy of a rule model, for an HTTP or a TCP (`forTCP`) filter chain. On TCP,
- * HTTP-only attributes (methods, paths, hosts, request principals, headers, JWT claims) cannot
- * be checked: an ALLOW rule using them is skipped (it matches nothing) and a DENY/AUDIT rule
- * drops just those attributes (it matches more), exactly as Istio does. `grpc` applies the same
- * rule to matchers proxyless gRPC cannot evaluate.
- */
-export function generatePolicy(
-  model: RuleModel,
-  forTCP: boolean,
-  action: RbacAction,
-  grpc = false,
-): { ok: true; value: RbacPolicy } | { ok: false; problem: RuleProblem } {
-  const permissions: Permission[] = [];
-  for (const list of model.permissions) {
-    const r = andList(list, forTCP, action, PERMISSION, grpc);
-    if (!r.ok) return r;
-    permissions.push(r.value);
-  }
-  const principals: Principal[] = [];
-  for (const list of model.principals) {
-    const r = andList(list, forTCP, action, PRINCIPAL, grpc);
-    if (!r.ok) return r;
-    principals.push(r.value);
-  }
-  return { ok: true, value: { permissions, principals } };
 }

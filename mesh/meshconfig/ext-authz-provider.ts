@@ -8,13 +8,15 @@
  *
  * Rules: Istio's ValidateExtensionProviderEnvoyExtAuthzHTTP/GRPC and
  * validateExtensionProviderService (pkg/config/validation/agent/extensionprovider.go), plus
- * whatever `resolveExtAuthz` (xds/compile/security/ext-authz.ts) refuses at compile time.
+ * whatever `resolveExtAuthzProvider` (ext-authz.ts) refuses when a CUSTOM policy names the
+ * provider at compile time.
  */
 import {
-  resolveExtAuthz,
+  isEnvoyStatusCode,
+  resolveExtAuthzProvider,
   type ExtAuthzHttpProvider,
   type ExtensionProvider,
-} from "../../xds/compile/security/ext-authz";
+} from "./ext-authz";
 import { parseDuration } from "../validation/durations";
 import { at, idx } from "../validation/diagnostic";
 import { checkFqdn, checkNamespacedHost } from "../validation/hosts";
@@ -58,18 +60,6 @@ const HTTP_ONLY_FIELDS = ["pathPrefix", "includeAdditionalHeadersInCheck", ...HE
 const BODY_FIELDS = ["maxRequestBytes", "allowPartialMessage", "packAsBytes"];
 
 type Draft = { -readonly [K in keyof ExtAuthzHttpProvider]?: ExtAuthzHttpProvider[K] };
-
-/**
- * Whether Envoy knows `status` as an HTTP status code (`envoy.type.v3.StatusCode`). The set lives
- * in ext-authz.ts; asking `resolveExtAuthz` about a one-field provider keeps a single copy of it.
- */
-export function isEnvoyStatusCode(status: string): boolean {
-  const probe: ExtensionProvider = {
-    name: "probe",
-    envoyExtAuthzGrpc: { service: "probe", port: 1, statusOnError: status },
-  };
-  return resolveExtAuthz([probe], "probe", () => ["probe"]).ok;
-}
 
 /** Istio's validateExtensionProviderService: `<namespace>/<hostname>`, a hostname, or an IP. */
 function checkService(service: string): string[] {
@@ -241,14 +231,15 @@ export function readExtAuthzProvider(
 }
 
 /**
- * What `resolveExtAuthz` would still refuse in a provider that passed the checks above, with a
- * registry that knows its service (whether the service exists is the registry's business, at
- * compile time). Empty unless ext-authz.ts gains a rule this parser does not know yet.
+ * What `resolveExtAuthzProvider` would still refuse in a provider that passed the checks above,
+ * with a registry that knows its service (whether the service exists is the registry's
+ * business, at compile time). Empty unless ext-authz.ts gains a rule this parser does not know
+ * yet.
  */
 export function compileRefusals(provider: ExtensionProvider): readonly string[] {
   const service = provider.envoyExtAuthzHttp?.service ?? provider.envoyExtAuthzGrpc?.service ?? "";
   const slash = service.indexOf("/");
   const namespace = slash < 0 ? "default" : service.slice(0, slash);
-  const resolved = resolveExtAuthz([provider], provider.name, () => [namespace]);
+  const resolved = resolveExtAuthzProvider([provider], provider.name, () => [namespace]);
   return resolved.ok ? [] : resolved.errors;
 }

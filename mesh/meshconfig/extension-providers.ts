@@ -7,7 +7,6 @@
  *
  * Rules: Istio's validateExtensionProvider (pkg/config/validation/agent/extensionprovider.go).
  */
-import type { ExtensionProvider } from "../../xds/compile/security/ext-authz";
 import { at, idx } from "../validation/diagnostic";
 import {
   compileRefusals,
@@ -15,6 +14,7 @@ import {
   readExtAuthzProvider,
   type ExtAuthzKind,
 } from "./ext-authz-provider";
+import { EXT_AUTHZ_PROVIDER_NAME, type ExtensionProvider } from "./ext-authz";
 import { didYouMean } from "./field-names";
 import { NOT_ACTED_ON, shown, type Findings } from "./findings";
 import { fieldsOf, readMapping, readString } from "./read-values";
@@ -43,9 +43,6 @@ const OTHER_KINDS = [
 ];
 const KINDS: readonly string[] = [...EXT_AUTHZ_KINDS, ...OTHER_KINDS];
 const ENTRY_FIELDS = ["name", ...KINDS];
-
-// resolveExtAuthz refuses other names: they become part of Envoy metadata keys.
-const LOWERCASE_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 const isExtAuthz = (kind: string): kind is ExtAuthzKind =>
   (EXT_AUTHZ_KINDS as readonly string[]).includes(kind);
@@ -106,7 +103,7 @@ function readEntry(findings: Findings, path: string, item: unknown): Entry {
       ? { name }
       : { name, provider: { name } };
   }
-  if (name !== undefined && !LOWERCASE_LABEL.test(name)) {
+  if (name !== undefined && !EXT_AUTHZ_PROVIDER_NAME.test(name)) {
     findings.error(
       namePath,
       `must be a lowercase DNS-1123 label to be used by a CUSTOM policy, got ${shown(name)}`,

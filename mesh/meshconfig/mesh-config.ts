@@ -7,7 +7,7 @@
  * @see https://istio.io/latest/docs/reference/config/istio.mesh.v1alpha1/
  */
 import type { LocalityLbSetting } from "../api/traffic-policy";
-import type { ExtensionProvider } from "../../xds/compile/security/ext-authz";
+import type { ExtensionProvider } from "./ext-authz";
 import type { DefaultProviders, TelemetryProvider } from "./telemetry-providers";
 
 /** The ConfigMap istiod reads its mesh config from, and the key holding it. */

@@ -10,11 +10,8 @@ import {
   type JWK,
 } from "jose";
 import { JwksFetcher, jwksUrisOf, type JwksTimers } from "../../control-plane/jwks-fetcher";
-import {
-  buildJwtAuthnFilter,
-  requestPrincipalOf,
-  type RequestAuthenticationInput,
-} from "../../mesh/authn";
+import { requestPrincipalOf, type RequestAuthenticationInput } from "../../mesh/authn";
+import { buildJwtAuthnFilter } from "../../xds/compile/security/jwt-authn";
 import { compareMessage, type EncodeIssue } from "../../xds/encode/compare-decoded";
 import { messageType } from "../../xds/encode/proto-root";
 import { recordingLogger } from "./fakes";

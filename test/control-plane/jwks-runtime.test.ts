@@ -8,7 +8,7 @@ import { exportJWK, generateKeyPair, type JWK } from "jose";
 import { JwksFetcher } from "../../control-plane/jwks-fetcher";
 import { MeshRuntime, type JwksSource } from "../../control-plane/mesh-runtime";
 import { MeteredJwksFetcher } from "../../control-plane/metered-jwks-fetcher";
-import { FAIL_CLOSED_JWKS } from "../../mesh/authn/jwt-authn";
+import { FAIL_CLOSED_JWKS } from "../../mesh/authn/request-authentication";
 import type { StoreObject } from "../../mesh/store";
 import { SnapshotCache } from "../../xds/cache/snapshot-cache";
 import { TypeUrl } from "../../xds/encode/type-urls";

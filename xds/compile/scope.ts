@@ -15,7 +15,7 @@ import {
   type ServiceInfo,
 } from "../../mesh/store";
 import { hostsMatch, hostSubsetOf } from "../../mesh/validation/hosts";
-import type { JwksLookup } from "../../mesh/authn/jwt-authn";
+import type { JwksLookup } from "../../mesh/authn/request-authentication";
 import { DEFAULT_MESH_CONFIG, type MeshConfig } from "../../mesh/meshconfig/mesh-config";
 import { delegateWarningsFor, mergeDelegates } from "./delegates";
 import type { Proxy } from "./proxy";

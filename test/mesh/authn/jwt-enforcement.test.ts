@@ -7,9 +7,10 @@
  * `test/integration/jwt-authn.test.ts`.
  */
 import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT, type CryptoKey, type JWK } from "jose";
-import { buildJwtAuthnFilter, type RequestAuthenticationInput } from "../../../mesh/authn";
+import type { RequestAuthenticationInput } from "../../../mesh/authn";
 import {
   buildHttpAuthzFilters,
+  buildJwtAuthnFilter,
   type AuthzPolicyInput,
   type NamedFilter,
 } from "../../../xds/compile/security/index";

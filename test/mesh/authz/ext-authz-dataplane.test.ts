@@ -16,9 +16,9 @@ import type { AddressInfo } from "node:net";
 import {
   buildHttpAuthzFilters,
   type AuthzPolicyInput,
-  type ExtensionProvider,
   type NamedFilter,
 } from "../../../xds/compile/security/index";
+import type { ExtensionProvider } from "../../../mesh/meshconfig/ext-authz";
 import { GrpcAuthorizer, HttpAuthorizer } from "../../harness/ext-authz-servers";
 import {
   runHttpFilters,

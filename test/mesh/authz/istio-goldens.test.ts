@@ -12,9 +12,9 @@ import {
   trustDomainBundle,
   type AuthzBuildOptions,
   type AuthzPolicyInput,
-  type ExtensionProvider,
   type TrustDomainBundle,
 } from "../../../xds/compile/security/index";
+import type { ExtensionProvider } from "../../../mesh/meshconfig/ext-authz";
 import { compareMessage, type EncodeIssue } from "../../../xds/encode/compare-decoded";
 import { messageType } from "../../../xds/encode/proto-root";
 import { sharedPath } from "../../harness/shared";

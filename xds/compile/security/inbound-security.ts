@@ -10,10 +10,10 @@
  */
 import { servicesForHost, sortedValues } from "../../../mesh/store";
 import {
-  buildJwtAuthnFilter,
   requestAuthenticationsFor,
   type RequestAuthenticationInput,
-} from "../../../mesh/authn/jwt-authn";
+} from "../../../mesh/authn/request-authentication";
+import { buildJwtAuthnFilter } from "./jwt-authn";
 import { mtlsModeForPort, type EffectiveMtls, type MtlsMode } from "../../../mesh/authn";
 import { workloadEffectiveMtls } from "../../../mesh/authn/workload-mtls";
 import {

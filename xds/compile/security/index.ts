@@ -6,5 +6,6 @@
 export * from "../../../mesh/authz";
 export * from "./envoy-objects";
 export * from "./ext-authz";
+export * from "./jwt-authn";
 export * from "./grpc-server-authz";
 export * from "./rbac-builder";

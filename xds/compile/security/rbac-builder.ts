@@ -24,14 +24,10 @@ import {
   type RbacPolicy,
   type RbacRules,
 } from "./envoy-objects";
-import {
-  EXT_AUTHZ_MATCH_PREFIX,
-  EXT_AUTHZ_SHADOW_STAT_PREFIX,
-  resolveExtAuthz,
-  type ExtensionProvider,
-  type ServiceNamespaces,
-} from "./ext-authz";
-import { generatePolicy, migrateTrustDomain, ruleModel } from "../../../mesh/authz/rule-model";
+import { EXT_AUTHZ_MATCH_PREFIX, EXT_AUTHZ_SHADOW_STAT_PREFIX, resolveExtAuthz } from "./ext-authz";
+import type { ExtensionProvider, ServiceNamespaces } from "../../../mesh/meshconfig/ext-authz";
+import { migrateTrustDomain, ruleModel } from "../../../mesh/authz/rule-model";
+import { generatePolicy } from "./rbac-policy";
 import { trustDomainBundle, type TrustDomainBundle } from "../../../mesh/authz/trust-domain";
 import type { HttpRbac_RBAC } from "../shared/envoy";
 

@@ -3,20 +3,18 @@
  * `AddrStrToCidrRange` builds it with Go's `net/netip`: a bare address is a /32 (or /128), the
  * address is kept as written (not masked) and IPv6 is printed in RFC 5952 form.
  */
-import { isCidr, isIPv4, isIPv6 } from "../validation/ip";
-import type { EnvoyObject } from "../../xds/compile/security/envoy-objects";
+import { cidrProblem } from "../../../mesh/authz/attributes";
+import { isIPv4 } from "../../../mesh/validation/ip";
+import type { EnvoyObject } from "./envoy-objects";
 
 /** The range, or an error naming the value when it is neither an address nor a CIDR. */
 export function cidrRange(
   value: string,
 ): { ok: true; value: EnvoyObject } | { ok: false; error: string } {
+  const problem = cidrProblem(value);
+  if (problem !== undefined) return { ok: false, error: problem };
   const slash = value.indexOf("/");
   const addr = slash < 0 ? value : value.slice(0, slash);
-  if (slash >= 0 && !isCidr(value))
-    return { ok: false, error: `${JSON.stringify(value)} is not a valid CIDR block` };
-  if (slash < 0 && !(isIPv4(addr) || (isIPv6(addr) && !addr.includes("%")))) {
-    return { ok: false, error: `${JSON.stringify(value)} is not a valid IP address` };
-  }
   const v4 = isIPv4(addr);
   const bits = slash < 0 ? (v4 ? 32 : 128) : Number(value.slice(slash + 1));
   return {

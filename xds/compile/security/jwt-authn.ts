@@ -1,7 +1,8 @@
 /**
  * RequestAuthentication → Envoy `jwt_authn` HTTP filter. The control plane fetches each
  * `jwksUri` itself and inlines the key set (`local_jwks`); this module only takes the result,
- * so it stays pure: `jwks(issuer, jwksUri)` returns the fetched JWKS text or undefined.
+ * so it stays pure: `jwks(issuer, jwksUri)` returns the fetched JWKS text or undefined. Which
+ * policies apply to a workload is `mesh/authn/request-authentication.ts`.
  *
  * Semantics (Istio): a request without a token passes (`allow_missing`); a request carrying a
  * token that fails any provider is rejected; the verified payload is left in dynamic metadata
@@ -11,25 +12,16 @@
  * @see istio/istio pilot/pkg/security/authn/policy_applier.go convertToEnvoyJwtConfig
  * @see https://www.envoyproxy.io/docs/envoy/latest/api-v3/extensions/filters/http/jwt_authn/v3/config.proto
  */
-import type { JwtRule, RequestAuthenticationSpec } from "../api/request-authentication";
-import { JWT_FILTER, JWT_PAYLOAD_KEY } from "../authz/attributes";
-import type { EnvoyObject, NamedFilter } from "../../xds/compile/security/envoy-objects";
-import { Types } from "../../xds/compile/shared/envoy-names";
-
-/** A RequestAuthentication as the builder needs it. */
-export interface RequestAuthenticationInput {
-  readonly namespace: string;
-  readonly name: string;
-  readonly spec: RequestAuthenticationSpec;
-}
-
-/** The key set fetched for a rule, or undefined when it could not be fetched. */
-export type JwksLookup = (issuer: string, jwksUri: string) => string | undefined;
-
-/** Where a problem came from and what to do, naming the object and field. */
-export interface JwtNote {
-  readonly message: string;
-}
+import type { JwtRule } from "../../../mesh/api/request-authentication";
+import {
+  FAIL_CLOSED_JWKS,
+  type JwksLookup,
+  type JwtNote,
+  type RequestAuthenticationInput,
+} from "../../../mesh/authn/request-authentication";
+import { Types } from "../shared/envoy-names";
+import type { EnvoyObject, NamedFilter } from "./envoy-objects";
+import { JWT_FILTER, JWT_PAYLOAD_KEY } from "./rbac-attributes";
 
 /** The filter (absent without rules) and notes. */
 export interface JwtAuthnResult {
@@ -37,51 +29,10 @@ export interface JwtAuthnResult {
   readonly notes: readonly JwtNote[];
 }
 
-/**
- * A public key whose private half was discarded when it was generated: used in place of a key
- * set that could not be fetched, so every token of that issuer fails (fail closed) while the
- * rest of the config still loads.
- */
-export const FAIL_CLOSED_JWKS = JSON.stringify({
-  keys: [
-    {
-      kty: "RSA",
-      n: "ymeUisUjHFddIxX1rwcKK5cmMgYBmYoWL1xle7FwjCHgSs2mxFcRU1bAxctvWrA886wx7tHi_8VWauktGAC9xylYyDcdq-PkBqielzaQnot77M0b-KbKbNWjGlq5rYx3x-Sba5k-YPFoVAC8f-U6jAYCGUpRfJqiRJyW7NmWiuyk1ePT0hJ7Hu0LG8DmSFycHNx-h9vY8adsc6wbJ3WViB0l2YS86OYhHyURupE_-YCcRL8Qvlkp72J8-juZvs1ICUMbSQJK9xprFm3kPcCFV-VOtRW2-0-XciUX4y1UMRAEHRMTKzQK9y4KW4ROwUP1q8xAWR7pwOpLwk_BPmiabQ",
-      e: "AQAB",
-      kid: "rigging-fail-closed",
-      alg: "RS256",
-      use: "sig",
-    },
-  ],
-});
-
 /** Claims Envoy always splits on spaces (OAuth `scope`, `permission`), plus those asked for. */
 function spaceDelimitedClaims(extra: readonly string[] | undefined): string[] {
   if (!extra) return ["permission", "scope"];
   return [...new Set([...extra, "permission", "scope"])].sort();
-}
-
-/** The request principal RBAC matches for a verified payload: `iss/sub`. */
-export function requestPrincipalOf(payload: {
-  readonly iss?: unknown;
-  readonly sub?: unknown;
-}): string {
-  return `${String(payload.iss ?? "")}/${String(payload.sub ?? "")}`;
-}
-
-/** The RequestAuthentications that apply to a workload: its namespace and the root namespace. */
-export function requestAuthenticationsFor(
-  policies: readonly RequestAuthenticationInput[],
-  workload: { readonly namespace: string; readonly labels: Readonly<Record<string, string>> },
-  rootNamespace = "istio-system",
-): RequestAuthenticationInput[] {
-  return policies.filter(p => {
-    if (p.namespace !== workload.namespace && p.namespace !== rootNamespace) return false;
-    // targetRef(s) attach to gateways and waypoints, not to sidecars or proxyless servers.
-    if (p.spec.targetRef || (p.spec.targetRefs?.length ?? 0) > 0) return false;
-    const sel = p.spec.selector?.matchLabels ?? {};
-    return Object.entries(sel).every(([k, v]) => workload.labels[k] === v);
-  });
 }
 
 function provider(rule: JwtRule, jwks: string): EnvoyObject {

@@ -5,19 +5,15 @@
  *
  * @see https://www.envoyproxy.io/docs/envoy/latest/api-v3/type/matcher/v3/string.proto
  */
-import type { EnvoyObject } from "../../xds/compile/security/envoy-objects";
-import { Types } from "../../xds/compile/shared/envoy-names";
+import { quoteMeta } from "../../../mesh/authz/attributes";
+import { Types } from "../shared/envoy-names";
+import type { EnvoyObject } from "./envoy-objects";
 
 /** `envoy.type.matcher.v3.StringMatcher` in object form. */
 export type StringMatcher = EnvoyObject;
 
 /** `envoy.type.matcher.v3.ValueMatcher` in object form. */
 export type ValueMatcher = EnvoyObject;
-
-/** Escapes RE2 metacharacters, like Go's `regexp.QuoteMeta`. */
-export function quoteMeta(s: string): string {
-  return s.replace(/[\\.+*?()|[\]{}^$]/g, "\\$&");
-}
 
 /** A `safe_regex` (RE2) matcher. */
 export function regexMatcher(regex: string): StringMatcher {

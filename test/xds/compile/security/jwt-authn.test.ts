@@ -1,13 +1,8 @@
-import {
-  buildJwtAuthnFilter,
-  FAIL_CLOSED_JWKS,
-  requestAuthenticationsFor,
-  requestPrincipalOf,
-  type RequestAuthenticationInput,
-} from "../../../mesh/authn";
-import type { JwtRule } from "../../../mesh/api/request-authentication";
-import { compareMessage, type EncodeIssue } from "../../../xds/encode/compare-decoded";
-import { messageType } from "../../../xds/encode/proto-root";
+import { FAIL_CLOSED_JWKS, type RequestAuthenticationInput } from "../../../../mesh/authn";
+import type { JwtRule } from "../../../../mesh/api/request-authentication";
+import { buildJwtAuthnFilter } from "../../../../xds/compile/security/jwt-authn";
+import { compareMessage, type EncodeIssue } from "../../../../xds/encode/compare-decoded";
+import { messageType } from "../../../../xds/encode/proto-root";
 
 const JWKS = '{"keys":[{"kty":"EC","crv":"P-256","x":"x","y":"y","kid":"k1"}]}';
 const ra = (
@@ -157,30 +152,5 @@ describe("RequestAuthentication → jwt_authn", () => {
 
   it("no rules, no filter", () => {
     expect(buildJwtAuthnFilter([ra([])], fetched).filter).toBeUndefined();
-  });
-
-  it("selects by namespace, root namespace and selector; targetRef policies are not for workloads", () => {
-    const w = { namespace: "foo", labels: { app: "a" } };
-    const all = [
-      ra([], {}, "foo"),
-      ra([], {}, "istio-system"),
-      ra([], {}, "bar"),
-      ra([], { selector: { matchLabels: { app: "a" } } }),
-      ra([], { selector: { matchLabels: { app: "b" } } }),
-      ra([], { targetRefs: [{ kind: "Gateway", name: "gw" }] }),
-    ];
-    expect(
-      requestAuthenticationsFor(all, w).map(p => [p.namespace, p.spec.selector?.matchLabels?.app]),
-    ).toEqual([
-      ["foo", undefined],
-      ["istio-system", undefined],
-      ["foo", "a"],
-    ]);
-  });
-
-  it("requestPrincipals are iss/sub", () => {
-    expect(requestPrincipalOf({ iss: "https://accounts.example.com", sub: "alice" })).toBe(
-      "https://accounts.example.com/alice",
-    );
   });
 });
