@@ -10,3 +10,4 @@ export * from "./registry";
 export * from "./service-model";
 export * from "./store";
 export * from "./tls-secret";
+export * from "./service-aliases";

@@ -237,18 +237,9 @@ function computeEndpoints(
 ): EndpointInfo[] {
   let out: EndpointInfo[];
   if (svc.sourceKind === "ServiceEntry") out = entryEndpoints(store, svc, port);
-  else if (svc.externalName) {
-    out = [
-      {
-        address: svc.externalName,
-        port: port.port,
-        labels: {},
-        weight: 1,
-        healthy: true,
-        source: svc.source,
-      },
-    ];
-  } else {
+  // An ExternalName alias has no endpoints: traffic to it is its target's (service-aliases.ts).
+  else if (svc.resolution === "ALIAS") out = [];
+  else {
     out = sliceEndpoints(store, svc, port);
     if (svc.selector)
       out.push(...selectedWorkloadEntries(store, svc.namespace, svc.selector, port));

@@ -22,9 +22,11 @@ export interface ServicePortInfo {
 /**
  * How endpoints are found: `STATIC` (the control plane lists them; Kubernetes ClusterIP
  * services are this), `DNS`/`DNS_ROUND_ROBIN` (the proxy resolves hostnames), `NONE`
- * (passthrough to the original destination; headless services and NONE entries).
+ * (passthrough to the original destination; headless services and NONE entries), `ALIAS`
+ * (a Kubernetes ExternalName Service: no endpoints, clusters or listeners of its own; its name
+ * is another name of the service it points at, see `service-aliases.ts`).
  */
-export type Resolution = "STATIC" | "DNS" | "DNS_ROUND_ROBIN" | "NONE";
+export type Resolution = "STATIC" | "DNS" | "DNS_ROUND_ROBIN" | "NONE" | "ALIAS";
 
 /** A service in the registry. */
 export interface ServiceInfo {
@@ -43,7 +45,7 @@ export interface ServiceInfo {
   readonly exportTo: readonly string[];
   /** Workloads backing it (Service selector or ServiceEntry `workloadSelector.labels`). */
   readonly selector?: Readonly<Record<string, string>>;
-  /** ExternalName target for a Kubernetes ExternalName service. */
+  /** ExternalName target for a Kubernetes ExternalName service (resolution `ALIAS`). */
   readonly externalName?: string;
   /** RFC 3339 creation time, for Istio's oldest-first precedence. */
   readonly createdAt: string;
@@ -65,7 +67,10 @@ export function serviceFromKube(svc: KubeService, domainSuffix: string): Service
   const ns = svc.metadata.namespace ?? "default";
   const spec = svc.spec ?? {};
   const headless = spec.clusterIP === "None";
-  const external = spec.type === "ExternalName";
+  // An ExternalName Service is a DNS CNAME: Istio (since 1.21, ENABLE_EXTERNAL_NAME_ALIAS) makes
+  // it an alias of its target rather than a DNS cluster of its own. One without a name is an
+  // ordinary service with no endpoints, as in Istio's ConvertService.
+  const external = spec.type === "ExternalName" && !!spec.externalName;
   const addresses = (spec.clusterIPs ?? (spec.clusterIP ? [spec.clusterIP] : [])).filter(
     ip => ip !== "None" && ip !== "",
   );
@@ -81,7 +86,7 @@ export function serviceFromKube(svc: KubeService, domainSuffix: string): Service
       targetPort: p.targetPort,
     })),
     addresses,
-    resolution: external ? "DNS" : headless ? "NONE" : "STATIC",
+    resolution: headless ? "NONE" : external ? "ALIAS" : "STATIC",
     meshExternal: external,
     exportTo: splitList(svc.metadata.annotations?.[EXPORT_TO_ANNOTATION]) ?? ["*"],
     selector: spec.selector,

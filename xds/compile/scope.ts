@@ -9,7 +9,10 @@
 import type { DestinationRule, Sidecar, VirtualService } from "../../mesh/api";
 import {
   allServices,
+  isAlias,
   selectorMatches,
+  serviceAliases,
+  type ServiceAlias,
   sortedValues,
   type MeshStore,
   type ServiceInfo,
@@ -45,7 +48,10 @@ export function meshConfigOf(options: MeshOptions): MeshConfig {
 export interface ProxyScope {
   readonly proxy: Proxy;
   readonly store: MeshStore;
-  /** Visible services, one per host, sorted by host. */
+  /**
+   * Visible services, one per host, sorted by host: the ones that get clusters, listeners and
+   * virtual hosts. ExternalName aliases are not among them (see {@link ProxyScope.aliasesOf}).
+   */
   readonly services: readonly ServiceInfo[];
   /** Visible VirtualServices bound to the mesh, in precedence order, hosts made FQDN. */
   readonly virtualServices: readonly VirtualService[];
@@ -68,8 +74,13 @@ export interface ProxyScope {
   readonly mesh: MeshConfig;
   /** Fetched JWKS documents by issuer and `jwksUri` (see {@link MeshOptions.jwks}). */
   readonly jwks: JwksLookup;
-  /** The service a (FQDN) host names for this proxy. */
+  /** The service a (FQDN) host names for this proxy, an ExternalName alias included. */
   service(host: string): ServiceInfo | undefined;
+  /**
+   * The ExternalName aliases leading to a concrete host, whatever their visibility (Istio
+   * resolves aliases over the whole registry): extra names of its virtual host and SNI match.
+   */
+  aliasesOf(host: string): readonly ServiceAlias[];
   /** The VirtualService routing `host`, if any. */
   virtualServiceFor(host: string): VirtualService | undefined;
   /** The DestinationRule (merged as Istio merges same-host rules) for `host`. */
@@ -153,7 +164,10 @@ export function buildScope(store: MeshStore, proxy: Proxy, options: MeshOptions 
     if (!had || (svc.namespace === proxy.namespace && had.namespace !== proxy.namespace))
       byHost.set(svc.hostname, svc);
   }
-  const services = [...byHost.values()].sort((a, b) => byString(a.hostname, b.hostname));
+  const services = [...byHost.values()]
+    .filter(s => !isAlias(s))
+    .sort((a, b) => byString(a.hostname, b.hostname));
+  const aliases = serviceAliases(store);
 
   // Delegates are merged into their roots first, so everything below sees whole roots.
   const merged = mergeDelegates(sortedValues(store.config.VirtualService), suffix);
@@ -264,6 +278,7 @@ export function buildScope(store: MeshStore, proxy: Proxy, options: MeshOptions 
     mesh,
     jwks: options.jwks ?? (() => undefined),
     service: host => byHost.get(host),
+    aliasesOf: host => aliases.get(host) ?? [],
     virtualServiceFor,
     destinationRule,
   };

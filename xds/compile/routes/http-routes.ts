@@ -45,7 +45,8 @@ import type {
  * The cluster a destination names, from a route built for `listenerPort`. With `portScoped`
  * (an Envoy sidecar's HTTP routes), the destination is looked up among the services on
  * `listenerPort` only, as istiod looks it up in the route's port-scoped registry: a
- * destination without a port whose service lacks that port goes to `listenerPort`.
+ * destination without a port whose service lacks that port goes to `listenerPort`. A
+ * destination naming an ExternalName alias gets its target's cluster.
  * @see istio/istio pilot/pkg/networking/core/route/route.go (GetDestinationCluster),
  *   httproute.go (BuildSidecarOutboundVirtualHosts: servicesByName)
  */
@@ -63,7 +64,9 @@ export function destinationCluster(
   // No port given: the service's only port, else the port the route is being built for.
   const port =
     dst.port?.number ?? (svc && svc.ports.length === 1 ? svc.ports[0]!.port : listenerPort);
-  return { cluster: clusterName("outbound", port, dst.subset ?? "", host), host, port };
+  // A route to an ExternalName alias goes to its target's cluster (one hop, as istiod does).
+  const clusterHost = svc?.resolution === "ALIAS" && svc.externalName ? svc.externalName : host;
+  return { cluster: clusterName("outbound", port, dst.subset ?? "", clusterHost), host, port };
 }
 
 /** Istio's route name: `route.match`, `route`, `match`, or none. */

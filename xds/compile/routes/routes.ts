@@ -37,23 +37,35 @@ export function altHosts(hostname: string, proxy: Proxy): string[] {
  * The domains of a service's virtual host. Envoy sidecars: each name once, without `:port`
  * (their route configs set `ignore_port_in_host_matching`), the absolute FQDN (`host.`) after
  * the host name, then Istio's short forms in its order (`reviews`, `reviews.default.svc`,
- * `reviews.default`), then the VIPs. Proxyless gRPC matches the authority with its port, so
- * each name comes with and without `:port`.
+ * `reviews.default`); the same for each ExternalName alias of the service (`aliases`, in
+ * order); then the VIPs. Proxyless gRPC matches the authority with its port, so each name
+ * comes with and without `:port`.
  * @see istio/istio pilot/pkg/networking/core/httproute.go (generateVirtualHostDomains,
  *   GenerateAltVirtualHosts; ENABLE_ABSOLUTE_FQDN_VHOST_DOMAIN)
  */
-export function virtualHostDomains(service: ServiceInfo, port: number, proxy: Proxy): string[] {
+export function virtualHostDomains(
+  service: ServiceInfo,
+  port: number,
+  proxy: Proxy,
+  aliases: readonly string[] = [],
+): string[] {
   const vips = service.addresses.filter(a => !a.includes("/"));
+  const names = [service.hostname, ...aliases];
   if (proxy.kind === "grpc") {
-    const names = [service.hostname, ...altHosts(service.hostname, proxy), ...vips];
-    return names.flatMap(n => [n, `${n}:${port}`]);
+    const all = [...names.flatMap(n => [n, ...altHosts(n, proxy)]), ...vips];
+    return all.flatMap(n => [n, `${n}:${port}`]);
   }
-  const alts = altHosts(service.hostname, proxy);
+  return [...names.flatMap(n => sidecarHostNames(n, proxy)), ...vips];
+}
+
+/** One host's names on a sidecar virtual host: itself, `host.`, then Istio's short forms. */
+export function sidecarHostNames(hostname: string, proxy: Proxy): string[] {
+  const alts = altHosts(hostname, proxy);
   // Same namespace, Istio lists `reviews`, `reviews.default.svc`, `reviews.default`; from
   // another, `reviews.default`, `reviews.default.svc` (altHosts' own order).
   const ordered = alts.length === 3 ? [alts[0]!, alts[2]!, alts[1]!] : alts;
-  const absolute = isIpAddress(service.hostname) ? [] : [`${service.hostname}.`];
-  return [service.hostname, ...absolute, ...ordered, ...vips];
+  const absolute = isIpAddress(hostname) ? [] : [`${hostname}.`];
+  return [hostname, ...absolute, ...ordered];
 }
 
 function isIpAddress(host: string): boolean {
@@ -67,7 +79,10 @@ export function serviceVirtualHost(
   port: ServicePortInfo,
   used: Set<string>,
 ): VirtualHost | undefined {
-  const domains = virtualHostDomains(service, port.port, scope.proxy).filter(d => !used.has(d));
+  const aliases = scope.aliasesOf(service.hostname).map(a => a.hostname);
+  const domains = virtualHostDomains(service, port.port, scope.proxy, aliases).filter(
+    d => !used.has(d),
+  );
   if (domains.length === 0) return undefined;
   for (const d of domains) used.add(d);
   const vs = scope.virtualServiceFor(service.hostname);

@@ -23,6 +23,7 @@ import { hostsMatch } from "../../../mesh/validation/hosts";
 import type { ChainOpts } from "../listeners/filter-chains";
 import { destinationCluster } from "./http-routes";
 import { matchAppliesTo } from "./route-match";
+import { sidecarHostNames } from "./routes";
 import type { ProxyScope } from "../scope";
 import { clusterName, FilterNames, protoDuration, Types } from "../shared/xds-util";
 import type { Listener_Filter, TcpProxy } from "../shared/envoy";
@@ -140,6 +141,16 @@ function serviceChain(scope: ProxyScope, target: OutboundTarget, sniHosts: strin
 const applies = (scope: ProxyScope, port: number) => (m: Parameters<typeof matchAppliesTo>[0]) =>
   matchAppliesTo(m, scope.proxy, port);
 
+/**
+ * The SNI names of a TLS service on a shared listener: its host, then each ExternalName alias
+ * with the alias's own other names (`db.`, `db.shop.svc`, …), as istiod lists them.
+ * @see istio/istio pilot/pkg/networking/core/tls.go (buildSidecarOutboundTLSFilterChainOpts)
+ */
+function sniNames(scope: ProxyScope, service: ServiceInfo): string[] {
+  const aliases = scope.aliasesOf(service.hostname);
+  return [service.hostname, ...aliases.flatMap(a => sidecarHostNames(a.hostname, scope.proxy))];
+}
+
 /** Chains for a TLS port: one per distinct SNI/subnet match, or the service's cluster. */
 export function tlsRouteChains(scope: ProxyScope, target: OutboundTarget): ChainOpts[] {
   const port = target.port.port;
@@ -166,7 +177,7 @@ export function tlsRouteChains(scope: ProxyScope, target: OutboundTarget): Chain
   if (matched) return out;
   // A listener shared on 0.0.0.0 tells services apart by SNI only; a VIP listener needs nothing.
   const shared = target.cidrs.length > 0 || target.bind === "0.0.0.0";
-  return [serviceChain(scope, target, shared ? [target.service.hostname] : [])];
+  return [serviceChain(scope, target, shared ? sniNames(scope, target.service) : [])];
 }
 
 /** Chains for a TCP (or sniffed) port: subnet routes, then the first catch-all route. */
