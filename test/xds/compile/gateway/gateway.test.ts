@@ -438,10 +438,11 @@ describe("Gateway servers", () => {
       routeTo("ratings", { hosts: ["a.example.com", "nope.org"] }),
     ]);
     const rc = dec(named(r.routes, "http.80"));
-    expect(rc.virtual_hosts.map((v: Json) => v.name)).toEqual([
-      "*.example.com:80",
-      "a.example.com:80",
-      "uk.bookinfo.com:80",
+    // The `*` VirtualService's two hosts carry the same routes: one virtual host, named by the
+    // more specific host (istiod's route collapse).
+    expect(rc.virtual_hosts.map((v: Json) => [v.name, v.domains])).toEqual([
+      ["a.example.com:80", ["a.example.com"]],
+      ["uk.bookinfo.com:80", ["uk.bookinfo.com", "*.example.com"]],
     ]);
   });
 
@@ -506,9 +507,14 @@ describe("binding and selection", () => {
       ),
     ]);
     const rc = dec(named(r.routes, "http.80"));
-    expect(rc.virtual_hosts.map((v: Json) => [v.name, v.routes[0].route.cluster])).toEqual([
-      ["any.example.com:80", "outbound|9080||reviews.bookinfo.svc.cluster.local"],
-      ["bookinfo.example.com:80", "outbound|9080||reviews.bookinfo.svc.cluster.local"],
+    expect(
+      rc.virtual_hosts.map((v: Json) => [v.name, v.domains, v.routes[0].route.cluster]),
+    ).toEqual([
+      [
+        "bookinfo.example.com:80",
+        ["bookinfo.example.com", "any.example.com"],
+        "outbound|9080||reviews.bookinfo.svc.cluster.local",
+      ],
     ]);
     expect(names(r.clusters)).toEqual(["outbound|9080||reviews.bookinfo.svc.cluster.local"]);
   });
@@ -526,7 +532,7 @@ describe("binding and selection", () => {
       "the legacy FQDN form names the Gateway",
       "bookinfo",
       ["public-gw.istio-system.svc.cluster.local"],
-      ["any.example.com:80", "bookinfo.example.com:80"],
+      ["bookinfo.example.com:80"],
     ],
   ])("%s", (_label, ns, gateways, want) => {
     const r = build([
@@ -641,5 +647,85 @@ describe("Istio's config corpus for gateway proxies", () => {
     const all = readdirSync(CONFIG_DIR).filter(f => f.endsWith(".yaml"));
     const [ingress] = listenersOf(all);
     expect(ingress).toEqual(expect.arrayContaining(["0.0.0.0_80", "0.0.0.0_443"]));
+  });
+});
+
+describe("virtual hosts with the same routes share one (istiod's route collapse)", () => {
+  const server = (hosts: string[], extra: Json = {}) => ({
+    port: { number: 80, name: "http", protocol: "HTTP" },
+    hosts,
+    ...extra,
+  });
+  const vs = (name: string, hosts: string[], prefix: string, gateways = ["gw"]) =>
+    cfg("VirtualService", name, {
+      hosts,
+      gateways,
+      http: [
+        {
+          match: [{ uri: { prefix } }],
+          route: [{ destination: { host: "reviews", port: { number: 9080 } } }],
+        },
+      ],
+    });
+  const vhosts = (r: CompiledResources) =>
+    dec(named(r.routes, "http.80")).virtual_hosts.map((v: Json) => [
+      v.name,
+      v.domains,
+      (v.routes ?? []).map((x: Json) => x.match.prefix),
+    ]);
+
+  it("hosts given the same VirtualServices in the same order collapse; the routes are sent once", () => {
+    const hosts = ["c.example.com", "a.example.com", "bb.example.com"];
+    const r = build([
+      REVIEWS,
+      gateway("gw", [server(hosts)]),
+      vs("first", hosts, "/one"),
+      vs("second", hosts, "/two"),
+    ]);
+    expect(vhosts(r)).toEqual([
+      ["bb.example.com:80", ["bb.example.com", "a.example.com", "c.example.com"], ["/one", "/two"]],
+    ]);
+  });
+
+  it("a host with another VirtualService keeps its own", () => {
+    const r = build([
+      REVIEWS,
+      gateway("gw", [server(["a.example.com", "b.example.com", "c.example.com"])]),
+      vs("first", ["a.example.com", "b.example.com", "c.example.com"], "/one"),
+      vs("extra", ["c.example.com"], "/extra"),
+    ]);
+    expect(vhosts(r)).toEqual([
+      ["a.example.com:80", ["a.example.com", "b.example.com"], ["/one"]],
+      // Same age: VirtualServices by name, so `extra`'s routes come first.
+      ["c.example.com:80", ["c.example.com"], ["/extra", "/one"]],
+    ]);
+  });
+
+  it("the same VirtualService bound through two Gateways is two sets of routes", () => {
+    const r = build([
+      REVIEWS,
+      gateway("gw", [server(["a.example.com"])]),
+      gateway("gw2", [server(["b.example.com"])]),
+      vs("both", ["a.example.com", "b.example.com"], "/one", ["gw", "gw2"]),
+    ]);
+    expect(vhosts(r)).toEqual([
+      ["a.example.com:80", ["a.example.com"], ["/one"]],
+      ["b.example.com:80", ["b.example.com"], ["/one"]],
+    ]);
+  });
+
+  it("a redirecting host never shares with a host that serves plaintext", () => {
+    const r = build([
+      REVIEWS,
+      gateway("gw", [server(["a.example.com"], { tls: { httpsRedirect: true } })]),
+      gateway("gw2", [server(["b.example.com", "c.example.com"])]),
+      vs("a", ["a.example.com"], "/one"),
+      vs("bc", ["b.example.com", "c.example.com"], "/one", ["gw2"]),
+    ]);
+    const rc = dec(named(r.routes, "http.80"));
+    expect(rc.virtual_hosts.map((v: Json) => [v.name, v.domains, v.require_tls])).toEqual([
+      ["a.example.com:80", ["a.example.com"], "ALL"],
+      ["b.example.com:80", ["b.example.com", "c.example.com"], undefined],
+    ]);
   });
 });
