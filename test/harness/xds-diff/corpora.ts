@@ -201,6 +201,41 @@ export function benchmarkCorpus(file: string, services = 10): Corpus {
   };
 }
 
+/**
+ * One of Istio's gateway benchmark sets (gateways.yaml, gateways-shared.yaml), with its proxy
+ * as the router it configures: Istio's benchmark gateway at 1.1.1.1 carrying the label its
+ * Gateways select (`istio.io/benchmark: "true"`). The sets put their Gateways and
+ * VirtualServices in a namespace `gateway`; they are moved into the corpus's namespace, and the
+ * VirtualServices' `gateway/<name>` references with them, so the corpus cleans up as the others.
+ */
+export function benchmarkGatewayCorpus(file: string, services = 10): Corpus {
+  const base = benchmarkCorpus(file, services);
+  const ns = base.namespace;
+  const moveGatewayRef = (g: string) => (g.startsWith("gateway/") ? `${ns}/${g.slice(8)}` : g);
+  const docs = inNamespace(base.files[0]!.docs, ns).map(d => {
+    if (d.kind !== "VirtualService") return d;
+    const spec = d.spec as { gateways?: string[] };
+    return { ...d, spec: { ...spec, gateways: spec.gateways?.map(moveGatewayRef) } };
+  });
+  return {
+    ...base,
+    files: [{ file: base.files[0]!.file, docs }],
+    proxies: [
+      {
+        label: "1.1.1.1 (router)",
+        identity: {
+          kind: "router",
+          ip: "1.1.1.1",
+          podName: "bench-gateway",
+          namespace: ns,
+          labels: { "istio.io/benchmark": "true" },
+          serviceAccount: "default",
+        },
+      },
+    ],
+  };
+}
+
 /** Every document of `docs` moved into `namespace` (Istio's testdata names its own). */
 function inNamespace(
   docs: readonly Record<string, unknown>[],
