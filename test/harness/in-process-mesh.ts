@@ -29,17 +29,19 @@ import type { XdsTypeUrl } from "../../xds/encode/type-urls";
 import { DiscoveryServer } from "../../xds/server/discovery-server";
 import { checkedSnapshot } from "../xds/compile/fixtures";
 import { eventually } from "./poll";
-import { pinXdsServerToLoopback } from "./xds-bootstrap";
+import { bootstrapOptions, pinXdsServerToLoopback } from "./xds-bootstrap";
 import { mtlsBootstrapOptions, writeWorkloadCertFolder } from "./xds-mtls";
-import { bootstrapOptions } from "./xds-bootstrap";
 
-/** The label Istio puts on meshed pods, which auto-mTLS follows. */
+/**
+ * The label Istio puts on pods that hold mesh certificates: auto-mTLS follows it, and a
+ * PERMISSIVE proxyless server with it listens in mTLS. So only a mesh with certificates sets it.
+ */
 const MESHED = { "security.istio.io/tlsMode": "istio" };
 
 /**
  * A proxyless gRPC workload in namespace `default`, on 127.0.0.1 unless given an `address`. Its
- * xDS node is `sidecar~<address>~<name>.default~…`, labelled `app: <name>` and meshed (plus any
- * `labels`). A workload with a `service` has a Service of its name with one `grpc` port, a Pod
+ * xDS node is `sidecar~<address>~<name>.default~…`, labelled `app: <name>`, meshed when the mesh
+ * issues certificates, and any `labels`. A workload with a `service` has a Service of its name with one `grpc` port, a Pod
  * (`grpc-agent` template) and the EndpointSlice between them; any other has only its node (a
  * client, or a server the test registers itself, e.g. by a WorkloadEntry).
  */
@@ -76,14 +78,17 @@ export const meshNodeId = (name: string, address = "127.0.0.1"): string =>
   `sidecar~${address}~${name}.default~default.svc.cluster.local`;
 
 /** The labels a workload's node reports (its pod's, when it has one). */
-const workloadLabels = (workload: MeshWorkload): Record<string, string> => ({
+const workloadLabels = (workload: MeshWorkload, meshed: boolean): Record<string, string> => ({
   app: workload.name,
-  ...MESHED,
+  ...(meshed ? MESHED : {}),
   ...workload.labels,
 });
 
-/** The store objects of `workload`: for a serving one its Service, Pod and EndpointSlice. */
-export function workloadObjects(workload: MeshWorkload): StoreObject[] {
+/**
+ * The store objects of `workload`: for a serving one its Service, Pod and EndpointSlice, the pod
+ * labelled meshed unless `meshed` is false.
+ */
+export function workloadObjects(workload: MeshWorkload, meshed = true): StoreObject[] {
   const { name, service } = workload;
   if (!service) return []; // a client: its node is enough
   return [
@@ -100,7 +105,7 @@ export function workloadObjects(workload: MeshWorkload): StoreObject[] {
       metadata: {
         name,
         namespace: "default",
-        labels: workloadLabels(workload),
+        labels: workloadLabels(workload, meshed),
         annotations: { "inject.istio.io/templates": "grpc-agent" },
       },
       spec: { serviceAccountName: workload.serviceAccount ?? name },
@@ -146,6 +151,8 @@ export class InProcessMesh {
   /** The mesh's current store; {@link apply} and {@link remove} change it. */
   store: MeshStore;
   readonly #workloads: ReadonlyMap<string, MeshWorkload>;
+  /** Whether the mesh issues certificates, and so labels its workloads meshed. */
+  readonly #meshed: boolean;
   readonly #tmp = mkdtempSync(join(tmpdir(), "rigging-mesh-"));
   readonly #certs = new Map<string, string>();
   readonly #clients: grpc.Client[] = [];
@@ -161,11 +168,12 @@ export class InProcessMesh {
     readonly cache: SnapshotCache,
     options: InProcessMeshOptions,
   ) {
+    this.#meshed = (options.certificates?.length ?? 0) > 0;
     this.#workloads = new Map(options.workloads.map(w => [w.name, w]));
     this.store = storeOf([
       ...(options.yaml ? yamlObjects(options.yaml) : []),
       ...(options.objects ?? []),
-      ...options.workloads.flatMap(workloadObjects),
+      ...options.workloads.flatMap(w => workloadObjects(w, this.#meshed)),
     ]);
   }
 
@@ -212,7 +220,7 @@ export class InProcessMesh {
 
   /** The labels a workload's node reports (its pod's, when it has one). */
   labels(name: string): Record<string, string> {
-    return workloadLabels(this.#workload(name));
+    return workloadLabels(this.#workload(name), this.#meshed);
   }
 
   /** Compiles a workload's resources from the current store. */
@@ -280,8 +288,7 @@ export class InProcessMesh {
    * folder; plaintext in a mesh started without certificates.
    */
   options(name: string, identity: string): Record<string, string> {
-    if (this.#certs.size === 0)
-      return bootstrapOptions(this.adsPort, this.nodeId(name), this.labels(name));
+    if (!this.#meshed) return bootstrapOptions(this.adsPort, this.nodeId(name), this.labels(name));
     const dir = this.#certs.get(identity);
     if (!dir) throw new Error(`no certificate issued for ${identity}`);
     return mtlsBootstrapOptions(this.adsPort, this.nodeId(name), dir, this.labels(name));
