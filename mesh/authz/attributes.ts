@@ -20,18 +20,18 @@ export type Side = "permission" | "principal";
 export type AttributeKind = "single" | "extended";
 
 /** An attribute whose values match one at a time (OR-ed). */
-export interface SingleAttribute<Id extends string = AttributeId> {
+export interface SingleAttribute<Id extends string = AttributeId, S extends Side = Side> {
   readonly id: Id;
-  readonly side: Side;
+  readonly side: S;
   readonly kind: "single";
   /** Why `value` cannot apply (on TCP when `forTCP`), or undefined when it can. */
   readonly check: (key: string, value: string, forTCP: boolean) => string | undefined;
 }
 
 /** An attribute whose values are taken together (JWT claims, request principals, metadata). */
-export interface ExtendedAttribute<Id extends string = AttributeId> {
+export interface ExtendedAttribute<Id extends string = AttributeId, S extends Side = Side> {
   readonly id: Id;
-  readonly side: Side;
+  readonly side: S;
   readonly kind: "extended";
   /** Why `values` cannot apply (on TCP when `forTCP`), or undefined when they can. */
   readonly check: (key: string, values: readonly string[], forTCP: boolean) => string | undefined;
@@ -105,17 +105,18 @@ const httpOnly = (key: string, forTCP: boolean): string | undefined =>
 
 const never = () => undefined;
 
-const single = <Id extends string>(
+// Each attribute keeps its side as a literal type, so the Envoy generators can be typed by it.
+const single = <Id extends string, S extends Side>(
   id: Id,
-  side: Side,
+  side: S,
   check: (key: string, value: string, forTCP: boolean) => string | undefined = never,
-): SingleAttribute<Id> => ({ id, side, kind: "single", check });
+): SingleAttribute<Id, S> => ({ id, side, kind: "single", check });
 
-const extended = <Id extends string>(
+const extended = <Id extends string, S extends Side>(
   id: Id,
-  side: Side,
+  side: S,
   check: (key: string, values: readonly string[], forTCP: boolean) => string | undefined,
-): ExtendedAttribute<Id> => ({ id, side, kind: "extended", check });
+): ExtendedAttribute<Id, S> => ({ id, side, kind: "extended", check });
 
 /** Every attribute, keyed by id. The Envoy generators in xds/ have one entry per id. */
 export const ATTRIBUTES = {

@@ -9,6 +9,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { repoRoot } from "./shared";
+import { GaveUp, until } from "./poll";
 
 /** One line adsc-watch printed. */
 export interface AdscEvent {
@@ -87,15 +88,20 @@ export function startAdscWatch(address: string, ip: string, workload: string): A
     events,
     log,
     async waitFor(predicate, timeoutMs, what) {
-      const deadline = Date.now() + timeoutMs;
-      while (!predicate(events)) {
+      const recentLog = () => log.slice(-20).join("\n");
+      const held = () => {
+        if (predicate(events)) return true;
         if (child.exitCode !== null)
-          throw new Error(
-            `adsc-watch exited (${child.exitCode}) waiting for ${what}:\n${log.slice(-20).join("\n")}`,
+          throw new GaveUp(
+            `adsc-watch exited (${child.exitCode}) waiting for ${what}:\n${recentLog()}`,
           );
-        if (Date.now() > deadline)
-          throw new Error(`timed out waiting for ${what}; adsc log:\n${log.slice(-20).join("\n")}`);
-        await new Promise(r => setTimeout(r, 20));
+        return false;
+      };
+      try {
+        await until(what, held, timeoutMs);
+      } catch (err) {
+        if (err instanceof GaveUp) throw err;
+        throw new Error(`${(err as Error).message}; adsc log:\n${recentLog()}`);
       }
     },
     async stop() {

@@ -51,6 +51,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "../../cli/local-cluster/ports";
 import { istioBinDir } from "./pilot-agent";
+import { GaveUp, until } from "./poll";
 
 /**
  * The pilot-discovery binary. Tests never build it (a cold build takes many minutes): `npm test`
@@ -178,22 +179,21 @@ export async function startIstiod(options: IstiodOptions): Promise<RunningIstiod
   child.stderr.on("data", collect("err"));
   const exited = new Promise<number | null>(resolve => child.on("exit", code => resolve(code)));
 
+  const answersReady = async (): Promise<boolean> => {
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new GaveUp(`istiod exited (${child.exitCode ?? child.signalCode}):\n${tail(lines)}`);
+    try {
+      return (await fetch(`http://127.0.0.1:${ports.http}/ready`)).status === 200;
+    } catch {
+      return false; // not listening yet
+    }
+  };
   const ready = async (timeoutMs = 60_000) => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      if (child.exitCode !== null || child.signalCode !== null) {
-        throw new Error(`istiod exited (${child.exitCode ?? child.signalCode}):\n${tail(lines)}`);
-      }
-      try {
-        const res = await fetch(`http://127.0.0.1:${ports.http}/ready`);
-        if (res.status === 200) return;
-      } catch {
-        // not listening yet
-      }
-      if (Date.now() > deadline) {
-        throw new Error(`istiod not ready after ${timeoutMs / 1000}s:\n${tail(lines)}`);
-      }
-      await new Promise(r => setTimeout(r, 250));
+    try {
+      await until("istiod to be ready", answersReady, timeoutMs, 250);
+    } catch (err) {
+      if (err instanceof GaveUp) throw err;
+      throw new Error(`istiod not ready after ${timeoutMs / 1000}s:\n${tail(lines)}`);
     }
   };
 

@@ -4,8 +4,15 @@
  */
 
 /**
+ * Thrown by a probe when waiting longer cannot help (the process it waits on has exited): it
+ * ends the wait at once with this error, where any other error is retried until the deadline.
+ */
+export class GaveUp extends Error {}
+
+/**
  * Polls `probe` until it returns a value other than `undefined`, or fails after `timeoutMs`
- * naming `what` (and the probe's last error, if it threw: it is retried until the deadline).
+ * naming `what` (and the probe's last error, if it threw: it is retried until the deadline,
+ * unless it is a {@link GaveUp}).
  */
 export async function eventually<T>(
   what: string,
@@ -20,6 +27,7 @@ export async function eventually<T>(
       const value = await probe();
       if (value !== undefined) return value;
     } catch (err) {
+      if (err instanceof GaveUp) throw err;
       last = err;
     }
     if (Date.now() > deadline) {

@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "../../cli/local-cluster/ports";
+import { GaveUp, until } from "./poll";
 import { repoRoot } from "./shared";
 
 /** One scrape job: an HTTPS target with a self-signed certificate (the module's own). */
@@ -95,22 +96,21 @@ export async function startPrometheus(
     }
     rmSync(dir, { recursive: true, force: true });
   };
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) {
-      await stop();
-      throw new Error(`prometheus exited (${child.exitCode}):\n${log.join("").slice(-2000)}`);
-    }
-    const ready = await fetch(`${url}/-/ready`).then(
+  const recentLog = () => log.join("").slice(-2000);
+  const ready = async (): Promise<boolean> => {
+    if (child.exitCode !== null)
+      throw new GaveUp(`prometheus exited (${child.exitCode}):\n${recentLog()}`);
+    return fetch(`${url}/-/ready`).then(
       r => r.ok,
       () => false,
     );
-    if (ready) break;
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`prometheus not ready after 60 s:\n${log.join("").slice(-2000)}`);
-    }
-    await new Promise(r => setTimeout(r, 250));
+  };
+  try {
+    await until("prometheus to be ready", ready, 60_000, 250);
+  } catch (err) {
+    await stop();
+    if (err instanceof GaveUp) throw err;
+    throw new Error(`prometheus not ready after 60 s:\n${recentLog()}`);
   }
   return {
     url,

@@ -5,6 +5,7 @@ import { reapOrphans } from "../../cli/local-cluster/cluster";
 import { isAlive } from "../../cli/local-cluster/processes";
 import { startTestCluster, type LocalCluster } from "../harness/cluster";
 import { eventually, getJson } from "../harness/kube";
+import { until } from "../harness/poll";
 
 /** Starts a process that owns a cluster, and resolves with that cluster's folder and pids. */
 function clusterOwner(): Promise<{ owner: ReturnType<typeof spawn>; dir: string; pids: number[] }> {
@@ -122,7 +123,7 @@ describe("local cluster harness", () => {
     try {
       const etcd = cluster.state.processes.find(p => p.name === "etcd")!;
       process.kill(etcd.pid, "SIGKILL");
-      while (isAlive(etcd.pid)) await new Promise(r => setTimeout(r, 50));
+      await until("the killed etcd to be gone", () => !isAlive(etcd.pid), 15_000, 50);
       expect(() => cluster.assertHealthy()).toThrow(
         /etcd \(pid \d+\) is not running; last log lines:\n/,
       );

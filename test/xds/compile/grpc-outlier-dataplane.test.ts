@@ -1,22 +1,19 @@
 /**
  * Outlier detection and locality failover on the real proxyless data plane: grpc-js-xds
  * clients and `XdsServer` echo backends on 127.0.0.x (which can be told to fail every call),
- * all configured only by resources compiled from store objects and served by an in-process
- * `DiscoveryServer`.
+ * all configured only by resources compiled from store objects and served by the in-process mesh
+ * (test/harness/in-process-mesh.ts), the backends registered as WorkloadEntries.
  *
  * Outlier detection reaches gRPC as failure-percentage ejection (xds/compile/clusters/grpc-outlier.ts);
  * Istio's consecutive-error fields alone would be ignored by gRPC. Locality failover is
  * Istio's: priorities by the client's locality, only with outlier detection.
  */
 import * as grpc from "@grpc/grpc-js";
-import * as grpcXds from "@grpc/grpc-js-xds";
-import { Registry } from "prom-client";
+import type * as grpcXds from "@grpc/grpc-js-xds";
 import type { IstioObject } from "../../../mesh/api";
-import { storeOf, type MeshStore, type StoreObject } from "../../../mesh/store";
-import { compile } from "../../../xds/compile";
-import { SnapshotCache } from "../../../xds/cache/snapshot-cache";
-import { DiscoveryServer } from "../../../xds/server/discovery-server";
-import { bootstrapOptions, pinXdsServerToLoopback } from "../../harness/xds-bootstrap";
+import type { StoreObject } from "../../../mesh/store";
+import { InProcessMesh, type MeshWorkload } from "../../harness/in-process-mesh";
+import { until } from "../../harness/poll";
 import {
   countAnswers,
   ECHO_SERVICE,
@@ -24,16 +21,13 @@ import {
   freeLoopbackPort,
   runEcho,
 } from "../../harness/xds-echo";
-import { checkedSnapshot } from "./fixtures";
 
 jest.setTimeout(120_000);
 
-const CLIENT = "sidecar~127.0.0.1~client.default~default.svc.cluster.local";
 /** The client runs in us-east/a (its topology labels, as Istio reads a proxy's locality). */
-const CLIENT_LABELS = {
-  app: "client",
-  "topology.kubernetes.io/region": "us-east",
-  "topology.kubernetes.io/zone": "a",
+const CLIENT: MeshWorkload = {
+  name: "client",
+  labels: { "topology.kubernetes.io/region": "us-east", "topology.kubernetes.io/zone": "a" },
 };
 const PORT = 9080;
 const target = (host: string) => `${host}.default.svc.cluster.local:${PORT}`;
@@ -56,7 +50,12 @@ interface Backend {
   failing: boolean;
 }
 
-const nodeId = (b: Backend) => `sidecar~${b.address}~${b.name}.default~default.svc.cluster.local`;
+/** The backend as a mesh workload: its own address, labelled `app` (not its name). */
+const workload = (b: Backend): MeshWorkload => ({
+  name: b.name,
+  address: b.address,
+  labels: { app: b.app },
+});
 
 function handlers(b: Backend): grpc.UntypedServiceImplementation {
   return {
@@ -127,21 +126,27 @@ async function callUntil(
   batch = 30,
   pauseMs = 20,
 ): Promise<Waited> {
-  const start = performance.now();
   const batches: Record<string, number>[] = [];
   let first: number | undefined;
-  while (performance.now() - start < timeoutMs) {
+  /** One batch; whether it is the second of two in a row that held. */
+  const twoInARow = async (): Promise<boolean> => {
     const at = performance.now();
     const counts = countAnswers(await runEcho(client, batch));
     batches.push(counts);
     if (!done(counts)) first = undefined;
     else if (first === undefined) first = at;
-    else return { batches, at: first };
-    await new Promise(r => setTimeout(r, pauseMs));
+    else return true;
+    return false;
+  };
+  try {
+    await until(what, twoInARow, timeoutMs, pauseMs);
+  } catch (err) {
+    // What the client saw until then says more than the timeout alone.
+    throw new Error(
+      `${(err as Error).message}: ${batches.length} batches, ${JSON.stringify(sum(batches))}`,
+    );
   }
-  throw new Error(
-    `timed out after ${timeoutMs} ms waiting for ${what}: ${batches.length} batches, ${JSON.stringify(sum(batches))}`,
-  );
+  return { batches, at: first! };
 }
 
 /** Counts of several batches added up. */
@@ -152,10 +157,7 @@ function sum(batches: readonly Record<string, number>[]): Record<string, number>
 }
 
 describe("outlier detection and locality failover on proxyless gRPC (compiled config, real grpc-js-xds)", () => {
-  const cache = new SnapshotCache();
-  const logger = { warn: () => undefined, info: () => undefined, debug: () => undefined };
-  let ads: DiscoveryServer;
-  let adsPort: number;
+  let mesh: InProcessMesh;
   const pool: Backend[] = [1, 2, 3].map(i => ({
     name: `pool-${i}`,
     address: `127.0.0.6${i}`,
@@ -165,65 +167,23 @@ describe("outlier detection and locality failover on proxyless gRPC (compiled co
   const edge = { app: "edge", failing: false };
   const near: Backend = { name: "near", address: "127.0.0.71", locality: "us-east/a", ...edge };
   const far: Backend = { name: "far", address: "127.0.0.72", locality: "us-west/b", ...edge };
-  const clients: grpc.Client[] = [];
-
-  /** Compiles and publishes the snapshot of the client and of every backend. */
-  function publish(store: MeshStore): void {
-    const nodes = [
-      { id: CLIENT, labels: CLIENT_LABELS },
-      ...[...pool, near, far].map(b => ({ id: nodeId(b), labels: { app: b.app } })),
-    ];
-    for (const { id, labels } of nodes) {
-      const compiled = compile(store, {
-        id,
-        metadata: { GENERATOR: "grpc", NAMESPACE: "default", LABELS: labels },
-      });
-      if (!compiled.ok) throw new Error(compiled.errors.join("\n"));
-      cache.set(id, checkedSnapshot(compiled.value));
-    }
-  }
 
   /** Starts `b` on `port`; it serves once its listener `…/inbound/<address>:<port>` arrives. */
   async function start(b: Backend, port: number): Promise<void> {
-    const server = new grpcXds.XdsServer(
-      bootstrapOptions(adsPort, nodeId(b), { app: b.app }) as ConstructorParameters<
-        typeof grpcXds.XdsServer
-      >[0],
-    );
-    server.addService(ECHO_SERVICE, handlers(b));
-    const address = `${b.address}:${port}`;
-    await new Promise<void>((resolve, reject) => {
-      server.bindAsync(
-        address,
-        new grpcXds.XdsServerCredentials(grpc.ServerCredentials.createInsecure()),
-        err => (err ? reject(err) : resolve()),
-      );
-      pinXdsServerToLoopback(server, address);
-    });
-    b.server = server;
+    b.server = await mesh.server(b.name, port, [[ECHO_SERVICE, handlers(b)]]);
   }
 
-  function client(host: string): grpc.Client {
-    const c = new grpc.Client(
-      `xds:///${target(host)}`,
-      grpc.credentials.createInsecure(),
-      bootstrapOptions(adsPort, CLIENT, CLIENT_LABELS),
-    );
-    clients.push(c);
-    return c;
-  }
+  const client = (host: string): grpc.Client => mesh.client(CLIENT.name, target(host));
 
   beforeAll(async () => {
-    grpcXds.register();
-    ads = new DiscoveryServer({ cache, registry: new Registry(), logger });
-    adsPort = await ads.listen("127.0.0.1:0");
     // One port per service, each backend on its own loopback address.
     const ports = { pool: await freeLoopbackPort(), edge: await freeLoopbackPort() };
     const failover = {
       localityLbSetting: { failover: [{ from: "us-east", to: "us-west" }] },
     };
-    publish(
-      storeOf([
+    mesh = await InProcessMesh.start({
+      workloads: [CLIENT, ...[...pool, near, far].map(workload)],
+      objects: [
         ...[...pool, near, far].map(workloadEntry),
         // Three backends twice: "guarded" with outlier detection, "bare" without.
         service("guarded", "pool", ports.pool),
@@ -236,16 +196,14 @@ describe("outlier detection and locality failover on proxyless gRPC (compiled co
         rule("nearby", { outlierDetection: OUTLIER, loadBalancer: failover }),
         rule("spread", { loadBalancer: failover }),
         ...["guarded", "bare", "nearby", "spread"].map(noRetries),
-      ]),
-    );
+      ],
+    });
     for (const b of pool) await start(b, ports.pool);
     for (const b of [near, far]) await start(b, ports.edge);
   });
 
   afterAll(async () => {
-    for (const c of clients) c.close();
-    for (const b of [...pool, near, far]) b.server?.forceShutdown();
-    await ads?.stop(100);
+    await mesh?.stop();
   });
 
   it("ejects a backend failing every call, keeps it out for baseEjectionTime, takes it back healed", async () => {

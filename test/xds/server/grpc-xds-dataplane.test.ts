@@ -2,6 +2,13 @@
  * Real data plane: grpc-js-xds clients and an `XdsServer`, configured only by our discovery
  * server, on 127.0.0.1. Each proxy gets its own bootstrap through a channel/server option, so
  * this one file can host several node ids in one process.
+ *
+ * Not on the in-process mesh fixture (test/harness/in-process-mesh.ts), on purpose: this tests
+ * the discovery server itself, not the compiler. It publishes hand-built snapshots (one with a
+ * misspelt field the encoder check must stop, one with route weights summing to 0 that only
+ * grpc-js-xds rejects — neither can come out of compiling Istio config), restarts the
+ * DiscoveryServer on the same port, and reads its logger and metrics registry. The fixture
+ * compiles its snapshots and owns one server with a quiet logger; it should stay that small.
  */
 import * as grpc from "@grpc/grpc-js";
 import * as grpcXds from "@grpc/grpc-js-xds";
@@ -17,6 +24,7 @@ import {
   countEcho,
   ECHO_SERVICE,
   echoHandlers,
+  expectBinomial,
   freeLoopbackPort,
   startEchoBackend,
 } from "../../harness/xds-echo";
@@ -36,12 +44,6 @@ const TARGET = "echo.default.svc.cluster.local:80";
 const CLIENT = "client~127.0.0.1~echo-client.default~default.svc.cluster.local";
 const SERVER = "server~127.0.0.1~echo-server.default~default.svc.cluster.local";
 const RPCS = 1_000;
-
-/** Asserts `observed` of `n` is within 5 standard deviations of a Binomial(n, p) mean. */
-function expectBinomial(observed: number, n: number, p: number): void {
-  const sd = Math.sqrt(n * p * (1 - p));
-  expect(Math.abs(observed - n * p)).toBeLessThanOrEqual(5 * sd);
-}
 
 describe("grpc-js-xds clients and XdsServer against the discovery server", () => {
   const cache = new SnapshotCache();

@@ -1,18 +1,17 @@
 /**
  * The Envoy messages the authorization builders produce, in protobufjs object form: proto field
- * names (snake_case), `Any` payloads as `{ "@type": <type URL>, ...fields }`. The encoder check
- * (`xds/encode/`) proves each against Envoy's real protos before it leaves the control plane.
+ * names (snake_case), `Any` payloads as `{ "@type": <type URL>, ...fields }`. Typed from the
+ * generated Envoy messages (`xds/generated/envoy-types.ts`), so a misspelt field fails `tsc`; the
+ * encoder check (`xds/encode/`) still proves each against Envoy's protos at run time.
  *
  * @see https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/rbac/v3/rbac.proto
  */
 import type {
   AnyMessage,
   Permission as EnvoyPermission,
+  Policy,
   Principal as EnvoyPrincipal,
 } from "../shared/envoy";
-
-/** A protobuf message in object form. Loose on purpose: the encoder check is the type system. */
-export type EnvoyObject = Readonly<Record<string, unknown>>;
 
 /** `envoy.config.rbac.v3.Permission`: one oneof member set. */
 export type Permission = EnvoyPermission;
@@ -20,11 +19,8 @@ export type Permission = EnvoyPermission;
 /** `envoy.config.rbac.v3.Principal`: one oneof member set. */
 export type Principal = EnvoyPrincipal;
 
-/** `envoy.config.rbac.v3.Policy`. */
-export interface RbacPolicy {
-  readonly permissions: readonly Permission[];
-  readonly principals: readonly Principal[];
-}
+/** `envoy.config.rbac.v3.Policy`, as the builders write it: both lists, no condition. */
+export type RbacPolicy = Required<Pick<Policy, "permissions" | "principals">>;
 
 /** `envoy.config.rbac.v3.RBAC.Action` names. */
 export type RbacAction = "ALLOW" | "DENY" | "LOG";

@@ -19,8 +19,9 @@ import {
   type JwtNote,
   type RequestAuthenticationInput,
 } from "../../../mesh/authn/request-authentication";
+import type { JwtProvider, JwtRequirement } from "../shared/envoy";
 import { Types } from "../shared/envoy-names";
-import type { EnvoyObject, NamedFilter } from "./envoy-objects";
+import type { NamedFilter } from "./envoy-objects";
 import { JWT_FILTER, JWT_PAYLOAD_KEY } from "./rbac-attributes";
 
 /** The filter (absent without rules) and notes. */
@@ -35,8 +36,9 @@ function spaceDelimitedClaims(extra: readonly string[] | undefined): string[] {
   return [...new Set([...extra, "permission", "scope"])].sort();
 }
 
-function provider(rule: JwtRule, jwks: string): EnvoyObject {
-  const out: Record<string, unknown> = {
+/** Istio's provider of one rule: verified payload in metadata, the key set inlined. */
+function provider(rule: JwtRule, jwks: string): JwtProvider {
+  const out: JwtProvider = {
     issuer: rule.issuer ?? "",
     payload_in_metadata: JWT_PAYLOAD_KEY,
     normalize_payload_in_metadata: {
@@ -85,7 +87,7 @@ export function buildJwtAuthnFilter(
           : 0,
     );
   if (rules.length === 0) return { notes };
-  const providers: Record<string, EnvoyObject> = {};
+  const providers: Record<string, JwtProvider> = {};
   const names: string[] = [];
   rules.forEach(({ p, rule, path }, i) => {
     const name = `origins-${i}`;
@@ -104,12 +106,12 @@ export function buildJwtAuthnFilter(
     providers[name] = provider(rule, keys);
   });
   // Each provider: a token it recognises must verify, a missing token is fine.
-  const inner = names.map(name => ({
+  const inner: JwtRequirement[] = names.map(name => ({
     requires_any: { requirements: [{ provider_name: name }, { allow_missing: {} }] },
   }));
   // With several providers, a token valid for any one passes even when they share a location
   // (the AND alone would fail it on the others).
-  const requires =
+  const requires: JwtRequirement | undefined =
     inner.length === 1
       ? inner[0]
       : {

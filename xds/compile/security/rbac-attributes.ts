@@ -15,11 +15,13 @@ import {
   type ATTRIBUTES,
   type AttributeId,
   type ExtendedAttribute,
+  type Side,
   type SingleAttribute,
 } from "../../../mesh/authz/attributes";
+import type { CidrRange, MetadataMatcher } from "../shared/envoy";
 import { FilterNames } from "../shared/envoy-names";
 import { cidrRange } from "./rbac-cidr";
-import type { EnvoyObject, Principal } from "./envoy-objects";
+import type { Permission, Principal } from "./envoy-objects";
 import {
   containsPathTemplate,
   exactMatcher,
@@ -41,6 +43,9 @@ import {
 /** The result of generating one matcher: a value, nothing (skip), or why it cannot be built. */
 export type Generated<T> = { readonly value?: T } | { readonly error: string };
 
+/** What an attribute of `side` generates: an RBAC permission or principal. */
+export type RbacMatcherOf<S extends Side> = S extends "permission" ? Permission : Principal;
+
 /** The `jwt_authn` filter whose dynamic metadata holds a verified token's payload. */
 export const JWT_FILTER = FilterNames.jwtAuthn;
 /** The metadata key `jwt_authn` writes the payload under (`payload_in_metadata`). */
@@ -57,13 +62,13 @@ function authenticated(m: StringMatcher): Principal {
   return { authenticated: { principal_name: m } };
 }
 
-function cidr(value: string, wrap: (c: EnvoyObject) => EnvoyObject): EnvoyObject {
+function cidr<T>(value: string, wrap: (c: CidrRange) => T): T {
   const r = cidrRange(value);
   return wrap(accepted(r.ok ? r.value : undefined, value));
 }
 
 /** A JWT claim (at `claims` under the payload) equal to one of `m`. */
-function jwtClaim(claim: string, m: StringMatcher): EnvoyObject {
+function jwtClaim(claim: string, m: StringMatcher): MetadataMatcher {
   return metadataMatcher(JWT_FILTER, [JWT_PAYLOAD_KEY, claim], stringValue(m));
 }
 
@@ -122,15 +127,20 @@ function claimList(claims: readonly string[], values: readonly string[]): Princi
 }
 
 /** Generates one value of a `single` attribute; `namespace` is the policy's. */
-type OneValue = (key: string, value: string, namespace: string) => EnvoyObject;
+type OneValue<T> = (key: string, value: string, namespace: string) => T;
 /** Generates all values of an `extended` attribute at once (nothing for no values). */
-type AllValues = (key: string, values: readonly string[]) => EnvoyObject | undefined;
+type AllValues<T> = (key: string, values: readonly string[]) => T | undefined;
 
-/** One generator per attribute id, of the attribute's kind: a new attribute needs one here. */
+/**
+ * One generator per attribute id, of the attribute's kind, returning a permission or a
+ * principal by the attribute's side: a new attribute needs one here.
+ */
 const GENERATORS: {
-  readonly [Id in AttributeId]: (typeof ATTRIBUTES)[Id] extends SingleAttribute<Id>
-    ? OneValue
-    : AllValues;
+  readonly [Id in AttributeId]: (typeof ATTRIBUTES)[Id] extends SingleAttribute<Id, infer S>
+    ? OneValue<RbacMatcherOf<S>>
+    : (typeof ATTRIBUTES)[Id] extends ExtendedAttribute<Id, infer S>
+      ? AllValues<RbacMatcherOf<S>>
+      : never;
 } = {
   destinationIp: (_k, v) => cidr(v, c => ({ destination_ip: c })),
   destinationPort: (_k, v) => ({ destination_port: Number(v) }),
@@ -189,27 +199,31 @@ const GENERATORS: {
  * The matcher of one value of a `single` attribute, or why the value cannot apply (the mesh
  * table's check: HTTP-only on TCP, a malformed address or port).
  */
-export function generateValue(
-  attribute: SingleAttribute,
+export function generateValue<S extends Side>(
+  attribute: SingleAttribute<AttributeId, S>,
   key: string,
   value: string,
   forTCP: boolean,
   policyNamespace: string,
-): Generated<EnvoyObject> {
+): Generated<RbacMatcherOf<S>> {
   const error = attribute.check(key, value, forTCP);
   if (error !== undefined) return { error };
-  return { value: (GENERATORS[attribute.id] as OneValue)(key, value, policyNamespace) };
+  // The table is keyed by id; an id's entry generates for that attribute's side.
+  const generate = GENERATORS[attribute.id] as OneValue<RbacMatcherOf<S>>;
+  return { value: generate(key, value, policyNamespace) };
 }
 
 /** The matcher of all values of an `extended` attribute, or why they cannot apply. */
-export function generateValues(
-  attribute: ExtendedAttribute,
+export function generateValues<S extends Side>(
+  attribute: ExtendedAttribute<AttributeId, S>,
   key: string,
   values: readonly string[],
   forTCP: boolean,
-): Generated<EnvoyObject> {
+): Generated<RbacMatcherOf<S>> {
   const error = attribute.check(key, values, forTCP);
   if (error !== undefined) return { error };
-  const value = (GENERATORS[attribute.id] as AllValues)(key, values);
+  // The table is keyed by id; an id's entry generates for that attribute's side.
+  const generate = GENERATORS[attribute.id] as AllValues<RbacMatcherOf<S>>;
+  const value = generate(key, values);
   return value === undefined ? {} : { value };
 }

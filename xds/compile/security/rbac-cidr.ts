@@ -5,12 +5,12 @@
  */
 import { cidrProblem } from "../../../mesh/authz/attributes";
 import { isIPv4 } from "../../../mesh/validation/ip";
-import type { EnvoyObject } from "./envoy-objects";
+import type { CidrRange } from "../shared/envoy";
 
 /** The range, or an error naming the value when it is neither an address nor a CIDR. */
 export function cidrRange(
   value: string,
-): { ok: true; value: EnvoyObject } | { ok: false; error: string } {
+): { ok: true; value: CidrRange } | { ok: false; error: string } {
   const problem = cidrProblem(value);
   if (problem !== undefined) return { ok: false, error: problem };
   const slash = value.indexOf("/");

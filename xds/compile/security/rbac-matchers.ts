@@ -6,14 +6,20 @@
  * @see https://www.envoyproxy.io/docs/envoy/latest/api-v3/type/matcher/v3/string.proto
  */
 import { quoteMeta } from "../../../mesh/authz/attributes";
+import type {
+  ConfigCore_TypedExtensionConfig,
+  EnvoyTypeMatcher_StringMatcher,
+  HeaderMatcher,
+  MetadataMatcher,
+  ValueMatcher as EnvoyValueMatcher,
+} from "../shared/envoy";
 import { Types } from "../shared/envoy-names";
-import type { EnvoyObject } from "./envoy-objects";
 
 /** `envoy.type.matcher.v3.StringMatcher` in object form. */
-export type StringMatcher = EnvoyObject;
+export type StringMatcher = EnvoyTypeMatcher_StringMatcher;
 
 /** `envoy.type.matcher.v3.ValueMatcher` in object form. */
-export type ValueMatcher = EnvoyObject;
+export type ValueMatcher = EnvoyValueMatcher;
 
 /** A `safe_regex` (RE2) matcher. */
 export function regexMatcher(regex: string): StringMatcher {
@@ -21,7 +27,7 @@ export function regexMatcher(regex: string): StringMatcher {
 }
 
 // `ignore_case` is only written when true: Go leaves the default out, and so do the goldens.
-const withCase = (m: Record<string, unknown>, ignoreCase: boolean): StringMatcher =>
+const withCase = (m: StringMatcher, ignoreCase: boolean): StringMatcher =>
   ignoreCase ? { ...m, ignore_case: true } : m;
 
 /** An exact matcher. */
@@ -59,7 +65,7 @@ export function stringMatcher(value: string, prefix = ""): StringMatcher {
  * A `route.v3.HeaderMatcher`: `*` is a presence match (an empty prefix is invalid in Envoy).
  * Hosts compare case-insensitively (`ignoreCase`), as DNS names do.
  */
-export function headerMatcher(name: string, value: string, ignoreCase = false): EnvoyObject {
+export function headerMatcher(name: string, value: string, ignoreCase = false): HeaderMatcher {
   if (value === "*") return { name, present_match: true };
   if (value.startsWith("*"))
     return { name, string_match: suffixMatcher(value.slice(1), ignoreCase) };
@@ -89,7 +95,7 @@ export function metadataMatcher(
   filter: string,
   keys: readonly string[],
   value: ValueMatcher,
-): EnvoyObject {
+): MetadataMatcher {
   return { filter, path: keys.map(key => ({ key })), value };
 }
 
@@ -102,7 +108,7 @@ export function metadataListOrScalar(
   filter: string,
   keys: readonly string[],
   value: ValueMatcher,
-): EnvoyObject {
+): MetadataMatcher {
   return metadataMatcher(filter, keys, {
     or_match: { value_matchers: [{ list_match: { one_of: value } }, value] },
   });
@@ -118,7 +124,7 @@ export function containsPathTemplate(path: string): boolean {
  * becomes `**` (`sanitizePathTemplate`).
  * @see https://www.envoyproxy.io/docs/envoy/latest/api-v3/extensions/path/match/uri_template/v3/uri_template_match.proto
  */
-export function uriTemplate(path: string): EnvoyObject {
+export function uriTemplate(path: string): ConfigCore_TypedExtensionConfig {
   const template = path.replace(/\{\*\*\}|\{\*\}/g, m => (m === "{**}" ? "**" : "*"));
   return {
     name: "uri-template",

@@ -7,25 +7,32 @@
  * @see istio/istio pilot/pkg/security/authz/model/model.go
  * @see https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/rbac/v3/rbac.proto#config-rbac-v3-policy
  */
+import type { Attribute, Side } from "../../../mesh/authz/attributes";
 import type { AttributeMatch, RuleModel, RuleProblem } from "../../../mesh/authz/rule-model";
-import type { EnvoyObject, Permission, Principal, RbacAction, RbacPolicy } from "./envoy-objects";
-import { generateValue, generateValues, type Generated } from "./rbac-attributes";
+import type { Permission, Principal, RbacAction, RbacPolicy } from "./envoy-objects";
+import {
+  generateValue,
+  generateValues,
+  type Generated,
+  type RbacMatcherOf,
+} from "./rbac-attributes";
 
-type Combine = {
-  and: (xs: EnvoyObject[]) => EnvoyObject;
-  or: (xs: EnvoyObject[]) => EnvoyObject;
-  not: (x: EnvoyObject) => EnvoyObject;
-  any: EnvoyObject;
+/** How the matchers of one side (permissions or principals) combine. */
+type Combine<S extends Side> = {
+  and: (xs: RbacMatcherOf<S>[]) => RbacMatcherOf<S>;
+  or: (xs: RbacMatcherOf<S>[]) => RbacMatcherOf<S>;
+  not: (x: RbacMatcherOf<S>) => RbacMatcherOf<S>;
+  any: RbacMatcherOf<S>;
 };
 
-const PERMISSION: Combine = {
+const PERMISSION: Combine<"permission"> = {
   and: rules => ({ and_rules: { rules } }),
   or: rules => ({ or_rules: { rules } }),
   not: rule => ({ not_rule: rule }),
   any: { any: true },
 };
 
-const PRINCIPAL: Combine = {
+const PRINCIPAL: Combine<"principal"> = {
   and: ids => ({ and_ids: { ids } }),
   or: ids => ({ or_ids: { ids } }),
   not: id => ({ not_id: id }),
@@ -53,23 +60,24 @@ function grpcUnsupported(o: unknown): string | undefined {
  * cannot be generated fails the rule for ALLOW (a smaller allow) and is dropped for DENY and
  * AUDIT (a wider deny) — Istio's `checkError`, so that a rule never allows more than written.
  */
-function attributeMatchers(
+function attributeMatchers<S extends Side>(
   m: AttributeMatch,
   namespace: string,
   forTCP: boolean,
   action: RbacAction,
-  combine: Combine,
+  combine: Combine<S>,
   grpc: boolean,
-): { ok: true; value: EnvoyObject[] } | { ok: false; problem: RuleProblem } {
-  const out: EnvoyObject[] = [];
+): { ok: true; value: RbacMatcherOf<S>[] } | { ok: false; problem: RuleProblem } {
+  const out: RbacMatcherOf<S>[] = [];
   for (const [values, at, negate] of [
     [m.values, m.valuesPath, false],
     [m.notValues, m.notValuesPath, true],
   ] as const) {
     if (values.length === 0) continue;
-    let matcher: EnvoyObject | undefined;
-    const a = m.attribute;
-    const make = (r: Generated<EnvoyObject>): Generated<EnvoyObject> => {
+    let matcher: RbacMatcherOf<S> | undefined;
+    // The rule model lists each attribute on its own side (`ruleModel` sorts by `side`).
+    const a = m.attribute as Attribute & { readonly side: S };
+    const make = (r: Generated<RbacMatcherOf<S>>): Generated<RbacMatcherOf<S>> => {
       const bad = grpc && "value" in r ? grpcUnsupported(r.value) : undefined;
       return bad
         ? { error: `${JSON.stringify(m.key)} needs ${bad}, which proxyless gRPC cannot match` }
@@ -83,7 +91,7 @@ function attributeMatchers(
         matcher = r.value;
       }
     } else {
-      const or: EnvoyObject[] = [];
+      const or: RbacMatcherOf<S>[] = [];
       for (const [i, value] of values.entries()) {
         const r = make(generateValue(a, m.key, value, forTCP, namespace));
         if ("error" in r) {
@@ -100,15 +108,15 @@ function attributeMatchers(
   return { ok: true, value: out };
 }
 
-function andList(
+function andList<S extends Side>(
   list: readonly AttributeMatch[],
   namespace: string,
   forTCP: boolean,
   action: RbacAction,
-  combine: Combine,
+  combine: Combine<S>,
   grpc: boolean,
-): { ok: true; value: EnvoyObject } | { ok: false; problem: RuleProblem } {
-  const and: EnvoyObject[] = [];
+): { ok: true; value: RbacMatcherOf<S> } | { ok: false; problem: RuleProblem } {
+  const and: RbacMatcherOf<S>[] = [];
   for (const m of list) {
     const r = attributeMatchers(m, namespace, forTCP, action, combine, grpc);
     if (!r.ok) return r;
