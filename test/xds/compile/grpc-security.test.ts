@@ -1,75 +1,9 @@
 /**
- * What proxyless gRPC listeners and clusters carry for PeerAuthentication, AuthorizationPolicy
- * and DestinationRule TLS, one case per row, asserted on resources decoded from their bytes.
+ * What proxyless gRPC listeners carry for PeerAuthentication and AuthorizationPolicy,
+ * one case per row, asserted on resources decoded from their bytes.
  */
-import { storeOf, type StoreObject } from "../../../mesh/store";
-import { compile } from "../../../xds/compile";
-import { checkedSnapshot, decoded, grpcNode, named, istioObject } from "./fixtures";
-
-/* eslint-disable @typescript-eslint/no-explicit-any -- decoded protobuf JSON, asserted field by field */
-type Json = Record<string, any>;
-/* eslint-enable @typescript-eslint/no-explicit-any */
-
-const MESHED = { "security.istio.io/tlsMode": "istio" };
-const LISTENER = "xds.istio.io/grpc/lds/inbound/10.0.0.5:8080";
-const CLUSTER = "outbound|9080||echo.default.svc.cluster.local";
-
-const cfg = istioObject;
-
-/** Service echo:9080 → 8080, one pod per entry of `pods` (labels, template, service account). */
-function echo(pods: { labels: Json; proxyless?: boolean; sa?: string }[]): StoreObject[] {
-  return [
-    {
-      kind: "Service",
-      metadata: { name: "echo", namespace: "default" },
-      spec: { selector: { app: "echo" }, ports: [{ name: "grpc", port: 9080, targetPort: 8080 }] },
-    } as StoreObject,
-    ...pods.map(
-      (p, i) =>
-        ({
-          kind: "Pod",
-          metadata: {
-            name: `echo-${i}`,
-            namespace: "default",
-            labels: { app: "echo", ...p.labels },
-            annotations: p.proxyless ? { "inject.istio.io/templates": "grpc-agent" } : {},
-          },
-          spec: { serviceAccountName: p.sa ?? "echo" },
-          status: { podIP: `10.0.0.${5 + i}` },
-        }) as StoreObject,
-    ),
-    {
-      kind: "EndpointSlice",
-      metadata: {
-        name: "echo-1",
-        namespace: "default",
-        labels: { "kubernetes.io/service-name": "echo" },
-      },
-      endpoints: pods.map((_, i) => ({
-        addresses: [`10.0.0.${5 + i}`],
-        targetRef: { kind: "Pod", name: `echo-${i}`, namespace: "default" },
-      })),
-      ports: [{ name: "grpc", port: 8080 }],
-    } as StoreObject,
-  ];
-}
-
-function compiled(objects: StoreObject[], ip: string, labels: Json) {
-  const r = compile(storeOf(objects), grpcNode(ip, "w", "default", labels));
-  if (!r.ok) throw new Error(r.errors.join("\n"));
-  checkedSnapshot(r.value); // every resource passes the encoder and consistency check
-  return r.value;
-}
-
-const serverChain = (objects: StoreObject[], labels: Json = { app: "echo", ...MESHED }) =>
-  (decoded(named(compiled(objects, "10.0.0.5", labels).listeners, LISTENER)) as Json)
-    .filter_chains[0] as Json;
-
-const clusterOf = (objects: StoreObject[]) =>
-  decoded(named(compiled(objects, "10.0.0.99", { app: "client" }).clusters, CLUSTER)) as Json;
-
-const mesh = (mode: string) =>
-  cfg("PeerAuthentication", "default", "istio-system", { mtls: { mode } });
+import type { StoreObject } from "../../../mesh/store";
+import { cfg, echo, MESHED, mesh, serverChain, type Json } from "./grpc-echo";
 
 describe("proxyless gRPC server listener: mTLS per PeerAuthentication", () => {
   it.each([
@@ -169,79 +103,5 @@ describe("proxyless gRPC server listener: RBAC filters", () => {
     expect(JSON.stringify(chain.filters[0].typed_config.http_filters[0])).toContain(
       "spiffe://cluster.local/ns/default/sa/client",
     );
-  });
-});
-
-describe("proxyless gRPC client cluster: auto-mTLS and secure naming", () => {
-  const sans = (c: Json) =>
-    c.transport_socket?.typed_config.common_tls_context.validation_context.match_subject_alt_names?.map(
-      (m: Json) => m.exact,
-    );
-  const dr = (tls: Json) =>
-    cfg("DestinationRule", "echo", "default", { host: "echo", trafficPolicy: { tls } });
-  const ECHO_ID = "spiffe://cluster.local/ns/default/sa/echo";
-
-  it.each([
-    [
-      "proxyless, certificates, PERMISSIVE (it listens mTLS)",
-      [{ labels: MESHED, proxyless: true }],
-      [],
-      [ECHO_ID],
-    ],
-    [
-      "proxyless without certificates",
-      [{ labels: {}, proxyless: true }],
-      [mesh("STRICT")],
-      undefined,
-    ],
-    ["sidecar workload, PERMISSIVE (takes plaintext)", [{ labels: MESHED }], [], undefined],
-    ["sidecar workload, STRICT", [{ labels: MESHED }], [mesh("STRICT")], [ECHO_ID]],
-    ["mesh DISABLE", [{ labels: MESHED, proxyless: true }], [mesh("DISABLE")], undefined],
-    [
-      "one workload takes plaintext: the whole cluster is plaintext",
-      [{ labels: MESHED, proxyless: true }, { labels: {} }],
-      [mesh("STRICT")],
-      undefined,
-    ],
-    [
-      "two service accounts: both identities accepted",
-      [
-        { labels: MESHED, proxyless: true },
-        { labels: MESHED, proxyless: true, sa: "echo-canary" },
-      ],
-      [],
-      [
-        "spiffe://cluster.local/ns/default/sa/echo",
-        "spiffe://cluster.local/ns/default/sa/echo-canary",
-      ],
-    ],
-    [
-      "DestinationRule DISABLE wins over auto-mTLS",
-      [{ labels: MESHED, proxyless: true }],
-      [dr({ mode: "DISABLE" })],
-      undefined,
-    ],
-    [
-      "DestinationRule ISTIO_MUTUAL to an unmeshed workload",
-      [{ labels: {} }],
-      [dr({ mode: "ISTIO_MUTUAL" })],
-      [ECHO_ID],
-    ],
-    [
-      "DestinationRule ISTIO_MUTUAL with its own subjectAltNames",
-      [{ labels: {} }],
-      [dr({ mode: "ISTIO_MUTUAL", subjectAltNames: ["spiffe://other/ns/x/sa/y"] })],
-      ["spiffe://other/ns/x/sa/y"],
-    ],
-  ])("%s", (_, pods, config, want) => {
-    const c = clusterOf([...echo(pods), ...(config as StoreObject[])]);
-    expect(sans(c)).toEqual(want);
-    if (want)
-      expect(
-        c.transport_socket.typed_config.common_tls_context.tls_certificate_provider_instance,
-      ).toEqual({
-        instance_name: "default",
-        certificate_name: "default",
-      });
   });
 });

@@ -1,79 +1,16 @@
 /**
- * The defaults istiod writes on every Envoy resource it builds, whatever the config (found by
- * the xDS diff against istiod, test/integration/xds-diff.test.ts): HTTP connection manager
- * fields per listener class, the retry host predicate, route config limits, filter chain
- * handshake timeouts, and cluster defaults (panic threshold, circuit breakers, DNS settings,
- * config source timeouts). Asserted on the resources as Envoy receives them: encoded against
- * Envoy's protos and decoded back. Proxyless gRPC clients must get none of the Envoy-only ones.
+ * The defaults istiod writes on every Envoy listener and route it builds, whatever the config
+ * (found by the xDS diff against istiod, test/integration/xds-diff.test.ts): HTTP connection
+ * manager fields per listener class, the retry host predicate, route config limits and filter
+ * chain handshake timeouts (the cluster defaults are in clusters/clusters.test.ts). Asserted on
+ * the resources as Envoy receives them: encoded against Envoy's protos and decoded back.
+ * Proxyless gRPC clients must get none of the Envoy-only ones.
  */
-import { storeOf, type StoreObject } from "../../../mesh/store";
-import { compile } from "../../../xds/compile";
-import type { ResourceObject } from "../../../xds/encode/encode-resource";
-import {
-  checkedSnapshot,
-  decoded,
-  grpcNode,
-  istioObject,
-  named,
-  sidecarNode,
-  WITHOUT_STATS,
-} from "./fixtures";
-
-/* eslint-disable @typescript-eslint/no-explicit-any -- decoded protobuf JSON, asserted field by field */
-type Json = Record<string, any>;
-/* eslint-enable @typescript-eslint/no-explicit-any */
+import type { StoreObject } from "../../../mesh/store";
+import { istioObject, named, sidecarNode } from "./fixtures";
+import { build, dec, GRPC, ROUTER, secs, SIDECAR, WEB, ZERO, type Json } from "./web-service";
 
 const HCM = "envoy.filters.network.http_connection_manager";
-const UNLIMITED = { value: 4294967295 };
-/** A decoded Duration of `n` seconds. */
-const secs = (n: number | string) => ({ seconds: String(n), nanos: 0 });
-const ZERO = secs(0);
-
-/** Service web: HTTP 80 → 8080, selecting `app: web`. */
-const WEB = {
-  kind: "Service",
-  metadata: { name: "web", namespace: "default" },
-  spec: { clusterIP: "10.96.0.10", selector: { app: "web" }, ports: [{ name: "http", port: 80 }] },
-} as unknown as StoreObject;
-
-/** A DNS ServiceEntry (STRICT_DNS cluster). */
-const EXTERNAL = istioObject("ServiceEntry", "ext", "default", {
-  hosts: ["api.example.com"],
-  ports: [{ number: 443, name: "tls", protocol: "TLS" }],
-  resolution: "DNS",
-  location: "MESH_EXTERNAL",
-});
-
-/** Routes on `web` with a case-sensitive and a case-insensitive match, then a catch-all. */
-const ROUTES = istioObject("VirtualService", "web", "default", {
-  hosts: ["web"],
-  http: [
-    { match: [{ uri: { prefix: "/api" } }], route: [{ destination: { host: "web" } }] },
-    {
-      match: [{ uri: { exact: "/Login" }, ignoreUriCase: true }],
-      route: [{ destination: { host: "web" } }],
-    },
-    { route: [{ destination: { host: "web" } }] },
-  ],
-});
-
-type Node = { id: string; metadata: Json };
-
-function build(node: Node, objects: StoreObject[] = [WEB, EXTERNAL, ROUTES]) {
-  const r = compile(storeOf(objects), node, WITHOUT_STATS);
-  if (!r.ok) throw new Error(r.errors.join("\n"));
-  checkedSnapshot(r.value); // every resource encodes, every reference resolves
-  return r.value;
-}
-
-const SIDECAR = sidecarNode("10.0.0.5", "web-0", "default", { app: "web" });
-const GRPC = grpcNode("10.0.0.6", "client-0", "default", { app: "client" });
-const ROUTER = {
-  id: "router~10.1.2.3~ingressgateway-xyz.istio-system~istio-system.svc.cluster.local",
-  metadata: { NAMESPACE: "istio-system", LABELS: { istio: "ingressgateway" } },
-};
-
-const dec = (r: ResourceObject): Json => decoded(r);
 const hcmsOf = (listener: Json): Json[] =>
   (listener.filter_chains as Json[]).flatMap(c =>
     (c.filters as Json[]).filter(f => f.name === HCM).map(f => f.typed_config),
@@ -229,62 +166,6 @@ describe("istiod's route and listener defaults", () => {
     expect(inspector?.typed_config.initial_read_buffer_size).toEqual({ value: 512 });
   });
 });
-
-describe("istiod's cluster defaults", () => {
-  const r = build(SIDECAR);
-  const cluster = (name: string) => dec(named(r.clusters, name));
-
-  it("passthrough clusters: unlimited circuit breakers, the downstream's protocol, 5 min idle timeout", () => {
-    for (const name of ["PassthroughCluster", "InboundPassthroughCluster"]) {
-      const c = cluster(name);
-      expect(c.circuit_breakers.thresholds).toEqual([
-        {
-          max_connections: UNLIMITED,
-          max_pending_requests: UNLIMITED,
-          max_requests: UNLIMITED,
-          max_retries: UNLIMITED,
-        },
-      ]);
-      expect(
-        c.typed_extension_protocol_options[
-          "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
-        ],
-      ).toMatchObject({
-        common_http_protocol_options: { idle_timeout: secs(300) },
-        use_downstream_protocol_config: { http_protocol_options: {}, http2_protocol_options: {} },
-      });
-    }
-  });
-
-  it("inbound clusters: unlimited circuit breakers, no cleanup sweep", () => {
-    const c = cluster("inbound|80||");
-    expect(c.circuit_breakers.thresholds[0].max_requests).toEqual(UNLIMITED);
-    expect(c.cleanup_interval).toEqual(secs("9223372035"));
-    expect(c.common_lb_config).toEqual({});
-  });
-
-  it("outbound clusters: panic routing off, endpoints awaited without a fetch timeout", () => {
-    const c = cluster("outbound|80||web.default.svc.cluster.local");
-    expect(c.circuit_breakers.thresholds[0].track_remaining).toBeUndefined();
-    expect(c.common_lb_config).toEqual({ healthy_panic_threshold: { value: 0 } });
-    expect(c.eds_cluster_config.eds_config).toMatchObject({ ads: {}, initial_fetch_timeout: ZERO });
-  });
-
-  it("DNS clusters: 60 s refresh, the record's TTL respected, c-ares with 100 queries per socket", () => {
-    const c = cluster("outbound|443||api.example.com");
-    expect(c.dns_refresh_rate).toEqual(secs(60));
-    expect(c.respect_dns_ttl).toBe(true);
-    expect(c.typed_dns_resolver_config).toEqual({
-      name: "envoy.network.dns_resolver.cares",
-      typed_config: {
-        "@type":
-          "type.googleapis.com/envoy.extensions.network.dns_resolver.cares.v3.CaresDnsResolverConfig",
-        udp_max_queries: { value: 100 },
-      },
-    });
-  });
-});
-
 describe("proxyless gRPC keeps its own shape", () => {
   const r = build(GRPC);
 
@@ -307,89 +188,6 @@ describe("proxyless gRPC keeps its own shape", () => {
     for (const field of ["upgrade_configs", "normalize_path", "stream_idle_timeout", "server_name"])
       expect(api[field]).toBeUndefined();
     expect(api.rds.config_source.initial_fetch_timeout).toBeUndefined();
-  });
-});
-
-describe("DestinationRule port-level settings replace the destination level", () => {
-  const API = {
-    kind: "Service",
-    metadata: { name: "api", namespace: "default" },
-    spec: {
-      clusterIP: "10.96.0.11",
-      selector: { app: "api" },
-      ports: [
-        { name: "http", port: 80 },
-        { name: "http-admin", port: 8080 },
-      ],
-    },
-  } as unknown as StoreObject;
-  const rule = istioObject("DestinationRule", "api", "default", {
-    host: "api",
-    trafficPolicy: {
-      loadBalancer: { simple: "ROUND_ROBIN" },
-      portLevelSettings: [{ port: { number: 80 }, connectionPool: { tcp: { maxConnections: 7 } } }],
-    },
-  });
-  const r = build(SIDECAR, [API, rule]);
-  const cluster = (port: number) =>
-    dec(named(r.clusters, `outbound|${port}||api.default.svc.cluster.local`));
-
-  it("a port with its own settings gets the default load balancer, not the rule's", () => {
-    expect(cluster(80).lb_policy).toBe("LEAST_REQUEST");
-    expect(cluster(80).circuit_breakers.thresholds[0].max_connections).toEqual({ value: 7 });
-  });
-
-  it("a port without its own settings gets the rule's", () => {
-    expect(cluster(8080).lb_policy ?? "ROUND_ROBIN").toBe("ROUND_ROBIN");
-    expect(cluster(8080).circuit_breakers.thresholds[0].max_connections).toEqual(UNLIMITED);
-  });
-});
-
-describe("endpoint health as istiod reports it", () => {
-  const STATIC = istioObject("ServiceEntry", "db", "default", {
-    hosts: ["db.internal"],
-    ports: [{ number: 5432, name: "tcp", protocol: "TCP" }],
-    resolution: "STATIC",
-    location: "MESH_INTERNAL",
-    endpoints: [{ address: "10.0.0.21" }, { address: "10.0.0.22" }],
-  });
-  const SLICE = {
-    apiVersion: "discovery.k8s.io/v1",
-    kind: "EndpointSlice",
-    metadata: {
-      name: "web-abc",
-      namespace: "default",
-      labels: { "kubernetes.io/service-name": "web" },
-    },
-    addressType: "IPv4",
-    ports: [{ name: "http", port: 8080, protocol: "TCP" }],
-    endpoints: [
-      { addresses: ["10.0.0.31"], conditions: { ready: true } },
-      { addresses: ["10.0.0.32"], conditions: { ready: false } },
-    ],
-  } as unknown as StoreObject;
-  const healthOf = (objects: StoreObject[], clusterName: string) => {
-    const r = build(SIDECAR, objects);
-    const cla = dec(named(r.endpoints, clusterName));
-    return (cla.endpoints as Json[]).flatMap(l =>
-      (l.lb_endpoints as Json[]).map(
-        e => `${e.endpoint.address.socket_address.address} ${e.health_status ?? "UNKNOWN"}`,
-      ),
-    );
-  };
-
-  it("a ServiceEntry's own endpoints have no readiness to report: UNKNOWN, balanced to as HEALTHY", () => {
-    expect(healthOf([STATIC], "outbound|5432||db.internal")).toEqual([
-      "10.0.0.21 UNKNOWN",
-      "10.0.0.22 UNKNOWN",
-    ]);
-  });
-
-  it("a Service's endpoints say what their readiness says", () => {
-    expect(healthOf([WEB, SLICE], "outbound|80||web.default.svc.cluster.local")).toEqual([
-      "10.0.0.31 HEALTHY",
-      "10.0.0.32 UNHEALTHY",
-    ]);
   });
 });
 

@@ -1,5 +1,5 @@
 /**
- * Delegate VirtualServices and CORS policies, asserted on the Envoy RouteConfigurations and
+ * Delegate VirtualServices, asserted on the Envoy RouteConfigurations and
  * Listeners as decoded from their protobuf bytes (a misspelled or dropped field fails here, not
  * only in the encoder check every build also passes).
  *
@@ -7,95 +7,36 @@
  * mergeHTTPMatchRequests, hasConflict; virtualservice_controller.go mergeVirtualServices).
  * `../shared/istio` holds no delegate sample (only the CRD mentions `delegate:`), so the
  * delegate configs are written here; the gateway case starts from the bookinfo sample.
- *
- * CORS has no data-plane test: grpc-js-xds, our real client, has no CORS filter and is never
- * sent one; for Envoy the decoded resources are the contract.
  */
-import type { IstioObject } from "../../../mesh/api";
 import { storeOf, type StoreObject } from "../../../mesh/store";
 import { validate } from "../../../mesh/validation";
-import { compile, type CompiledResources } from "../../../xds/compile";
-import type { ResourceObject } from "../../../xds/encode/encode-resource";
+import { compile } from "../../../xds/compile";
 import {
   checkedSnapshot,
-  decoded,
-  grpcNode,
   istioPath,
   loadYaml,
   named,
-  sidecarNode,
   storeObjects,
+  sidecarNode,
   WITHOUT_STATS,
 } from "./fixtures";
-
-/* eslint-disable @typescript-eslint/no-explicit-any -- decoded protobuf JSON, asserted field by field */
-type Json = Record<string, any>;
-type JsonList = any[];
-/* eslint-enable @typescript-eslint/no-explicit-any */
-
-const dec = (r: ResourceObject): Json => decoded(r);
-
-function vs(name: string, spec: Json, namespace = "default"): StoreObject {
-  return {
-    apiVersion: "networking.istio.io/v1",
-    kind: "VirtualService",
-    metadata: { name, namespace },
-    spec,
-  } as unknown as IstioObject as StoreObject;
-}
-
-function service(name: string, ns: string, ip: string): StoreObject {
-  return {
-    kind: "Service",
-    metadata: { name, namespace: ns },
-    spec: { clusterIP: ip, selector: { app: name }, ports: [{ name: "http", port: 9080 }] },
-  } as unknown as StoreObject;
-}
-
-const SERVICES = [
-  service("productpage", "default", "10.96.0.10"),
-  service("reviews", "team", "10.96.0.11"),
-];
-const SIDECAR = sidecarNode("10.1.2.3", "client-abc", "default", { app: "client" });
-const GRPC = grpcNode("10.1.2.3", "client-abc", "default", { app: "client" });
-const PP = "productpage.default.svc.cluster.local";
-const REVIEWS_TEAM = "outbound|9080||reviews.team.svc.cluster.local";
-const PP_CLUSTER = `outbound|9080||${PP}`;
-
-const to = (host: string) => [{ destination: { host, port: { number: 9080 } } }];
-/** A root for productpage whose first route delegates, then a catch-all to productpage. */
-const root = (delegating: Json, extra: Json = {}) =>
-  vs("pp-root", {
-    hosts: ["productpage"],
-    http: [
-      { name: "pp", ...delegating },
-      { name: "rest", route: to("productpage") },
-    ],
-    ...extra,
-  });
-const delegate = (http: Json[], ns = "team", extra: Json = {}) =>
-  vs("pp-routes", { http, ...extra }, ns);
-const REF = { delegate: { name: "pp-routes", namespace: "team" } };
-
-function build(objects: StoreObject[], node: { id: string; metadata: Json } = SIDECAR) {
-  const result = compile(storeOf([...SERVICES, ...objects]), node, WITHOUT_STATS);
-  if (!result.ok) throw new Error(result.errors.join("\n"));
-  checkedSnapshot(result.value); // every resource encodes, every reference resolves
-  return result.value;
-}
-
-/** The decoded routes of productpage's virtual host (sidecar route config `9080`). */
-function ppRoutes(r: CompiledResources): JsonList {
-  const rc = dec(named(r.routes, "9080"));
-  return rc.virtual_hosts.find((v: Json) => v.name === `${PP}:9080`).routes;
-}
-
-/** A match translated from a VirtualService: istiod writes case_sensitive on each. */
-const caseSensitive = (m: Json) => ({ ...m, case_sensitive: { value: true } });
-
-/** Route name, match and cluster: what delegation decides. */
-const summary = (routes: Json[]) =>
-  routes.map(r => ({ name: r.name, match: r.match, cluster: r.route?.cluster }));
+import {
+  build,
+  caseSensitive,
+  dec,
+  delegate,
+  GRPC,
+  PP,
+  PP_CLUSTER,
+  ppRoutes,
+  REF,
+  REVIEWS_TEAM,
+  root,
+  summary,
+  to,
+  vs,
+  type Json,
+} from "./productpage-routes";
 
 describe("delegate VirtualServices (sidecar)", () => {
   it("merges the delegate's routes under the root route, in place, its names resolved in its namespace", () => {
@@ -498,176 +439,5 @@ describe("delegate VirtualServices (gateway)", () => {
     const rc = dec(named(r.routes, "http.8080"));
     expect(rc.virtual_hosts[0].routes).toHaveLength(warnings.length === 0 ? 3 : 2);
     expect(r.warnings).toEqual(warnings);
-  });
-});
-
-describe("CORS", () => {
-  const corsRoot = (corsPolicy: Json, extra: Json = {}) =>
-    vs("pp-root", {
-      hosts: ["productpage"],
-      http: [{ corsPolicy, route: to("productpage"), ...extra }],
-    });
-  const corsOf = (r: CompiledResources): Json =>
-    ppRoutes(r)[0].typed_per_filter_config["envoy.filters.http.cors"];
-
-  it.each<[string, Json, Json]>([
-    [
-      "origins exact, prefix and regex",
-      {
-        allowOrigins: [
-          { exact: "https://a.example" },
-          { prefix: "https://b." },
-          { regex: "https://.*\\.c\\.example" },
-        ],
-      },
-      {
-        allow_origin_string_match: [
-          { exact: "https://a.example" },
-          { prefix: "https://b." },
-          { safe_regex: { regex: "https://.*\\.c\\.example" } },
-        ],
-      },
-    ],
-    [
-      "deprecated allowOrigin as exact",
-      { allowOrigin: ["https://old.example"] },
-      { allow_origin_string_match: [{ exact: "https://old.example" }] },
-    ],
-    [
-      "methods, headers and exposed headers joined with ','",
-      {
-        allowMethods: ["GET", "POST"],
-        allowHeaders: ["x-a", "x-b"],
-        exposeHeaders: ["x-c", "x-d"],
-      },
-      { allow_methods: "GET,POST", allow_headers: "x-a,x-b", expose_headers: "x-c,x-d" },
-    ],
-    ["maxAge in whole seconds", { maxAge: "24h" }, { max_age: "86400" }],
-    ["maxAge truncated to seconds", { maxAge: "1.5s" }, { max_age: "1" }],
-    ["allowCredentials true", { allowCredentials: true }, { allow_credentials: { value: true } }],
-    ["allowCredentials false is written", { allowCredentials: false }, { allow_credentials: {} }],
-    [
-      "unmatched preflights forwarded by default",
-      {},
-      { forward_not_matching_preflights: { value: true } },
-    ],
-    [
-      "unmatchedPreflights IGNORE",
-      { unmatchedPreflights: "IGNORE" },
-      { forward_not_matching_preflights: {} },
-    ],
-  ])("%s", (_label, policy, expected) => {
-    const cors = corsOf(build([corsRoot(policy)]));
-    expect(cors).toMatchObject({
-      "@type": "type.googleapis.com/envoy.extensions.filters.http.cors.v3.CorsPolicy",
-      filter_enabled: { default_value: { numerator: 100 } }, // HUNDRED is the enum's zero value
-      ...expected,
-    });
-  });
-
-  it("leaves optional fields out when unset", () => {
-    const cors = corsOf(build([corsRoot({ allowOrigins: [{ exact: "https://a.example" }] })]));
-    for (const f of [
-      "allow_methods",
-      "allow_headers",
-      "expose_headers",
-      "max_age",
-      "allow_credentials",
-    ])
-      expect(cors[f]).toBeUndefined();
-  });
-
-  it("configures redirect routes too, next to a fault", () => {
-    const r = build([
-      corsRoot(
-        { allowOrigins: [{ exact: "https://a.example" }] },
-        {
-          route: undefined,
-          redirect: { uri: "/v2" },
-          fault: { delay: { fixedDelay: "1s", percentage: { value: 5 } } },
-        },
-      ),
-    ]);
-    const route = ppRoutes(r)[0];
-    expect(route.redirect.path_redirect).toBe("/v2");
-    expect(Object.keys(route.typed_per_filter_config).sort()).toEqual([
-      "envoy.filters.http.cors",
-      "envoy.filters.http.fault",
-    ]);
-  });
-
-  it("a delegate route without a policy takes the root route's", () => {
-    const r = build([
-      root({ match: [{ uri: { prefix: "/p" } }], corsPolicy: { allowMethods: ["GET"] }, ...REF }),
-      delegate([{ route: to("reviews") }]),
-    ]);
-    expect(corsOf(r).allow_methods).toBe("GET");
-  });
-
-  it("a regex origin RE2 rejects: refused by validation; the compiler leaves it out", () => {
-    const policy = { allowOrigins: [{ regex: "(?=lookahead)" }, { exact: "https://a.example" }] };
-    const result = validate(corsRoot(policy) as unknown as Record<string, unknown>);
-    const messages = result.errors.map(e => e.message);
-    expect(messages).toHaveLength(1);
-    expect(messages[0]).toMatch(
-      /^VirtualService default\/pp-root: spec\.http\[0\]\.corsPolicy\.allowOrigins\[0\]\.regex: .*RE2/,
-    );
-    expect(corsOf(build([corsRoot(policy)])).allow_origin_string_match).toEqual([
-      { exact: "https://a.example" },
-    ]);
-  });
-
-  const filterNames = (hcm: Json): string[] => hcm.http_filters.map((f: Json) => f.name);
-  const ENVOY_FILTERS = [
-    "envoy.filters.http.fault",
-    "envoy.filters.http.cors",
-    "envoy.filters.http.router",
-  ];
-
-  it("sidecar HCMs carry the CORS filter after fault, before the router (Istio's order)", () => {
-    const r = build([corsRoot({ allowMethods: ["GET"] })]);
-    const outbound = dec(named(r.listeners, "0.0.0.0_9080"));
-    const hcm = outbound.filter_chains[0].filters[0].typed_config;
-    expect(filterNames(hcm)).toEqual(ENVOY_FILTERS);
-    expect(hcm.http_filters[1].typed_config).toEqual({
-      "@type": "type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors",
-    });
-  });
-
-  it("gateway HCMs carry it too", () => {
-    const docs = [
-      ...loadYaml(istioPath("samples/bookinfo/platform/kube/bookinfo.yaml")),
-      ...loadYaml(istioPath("samples/bookinfo/networking/bookinfo-gateway.yaml")),
-    ];
-    const result = compile(
-      storeOf(storeObjects(docs)),
-      {
-        id: "router~10.1.2.9~ingressgateway-xyz.istio-system~istio-system.svc.cluster.local",
-        metadata: { NAMESPACE: "istio-system", LABELS: { istio: "ingressgateway" } },
-      },
-      WITHOUT_STATS,
-    );
-    if (!result.ok) throw new Error(result.errors.join("\n"));
-    const l = dec(named(result.value.listeners, "0.0.0.0_8080"));
-    expect(filterNames(l.filter_chains[0].filters[0].typed_config)).toEqual(ENVOY_FILTERS);
-  });
-
-  it("proxyless gRPC gets neither the filter nor the per-route policy (grpc-js-xds would NACK)", () => {
-    const r = build(
-      [
-        corsRoot(
-          { allowMethods: ["GET"] },
-          { fault: { abort: { httpStatus: 503, percentage: { value: 1 } } } },
-        ),
-      ],
-      GRPC,
-    );
-    const listener = dec(named(r.listeners, `${PP}:9080`));
-    expect(filterNames(listener.api_listener.api_listener)).toEqual([
-      "envoy.filters.http.fault",
-      "envoy.filters.http.router",
-    ]);
-    const route = dec(named(r.routes, `${PP}:9080`)).virtual_hosts[0].routes[0];
-    expect(Object.keys(route.typed_per_filter_config)).toEqual(["envoy.filters.http.fault"]);
   });
 });

@@ -1,0 +1,76 @@
+/**
+ * VirtualService match translation (translateMatch) and the match conditions decided at
+ * compile time for the proxy (matchAppliesTo), asserted on decoded gRPC route configs.
+ */
+import { grpcRoutes, SE, VS } from "../reviews-entry";
+
+describe("proxyless gRPC routes", () => {
+  it.each([
+    ["exact uri", { uri: { exact: "/a.B/C" } }, { path: "/a.B/C" }],
+    ["prefix uri", { uri: { prefix: "/a.B/" } }, { prefix: "/a.B/" }],
+    ["regex uri", { uri: { regex: "/a\\..*" } }, { safe_regex: { regex: "/a\\..*" } }],
+    [
+      "ignoreUriCase",
+      { uri: { prefix: "/x" }, ignoreUriCase: true },
+      { prefix: "/x", case_sensitive: { value: false } },
+    ],
+    [
+      "end-user header",
+      { headers: { "end-user": { exact: "jason" } } },
+      { prefix: "/", headers: [{ name: "end-user", string_match: { exact: "jason" } }] },
+    ],
+    [
+      "header present, header absent",
+      { headers: { "x-a": {} }, withoutHeaders: { "x-b": { prefix: "z" } } },
+      {
+        headers: [
+          { name: "x-a", present_match: true },
+          { name: "x-b", string_match: { prefix: "z" }, invert_match: true },
+        ],
+      },
+    ],
+    [
+      "method and authority",
+      { method: { exact: "POST" }, authority: { regex: "rev.*" } },
+      {
+        headers: [
+          { name: ":authority", string_match: { safe_regex: { regex: "rev.*" } } },
+          { name: ":method", string_match: { exact: "POST" } },
+        ],
+      },
+    ],
+    [
+      "query params",
+      { queryParams: { id: { exact: "1" }, q: { regex: "a+" } } },
+      {
+        query_parameters: [
+          { name: "id", string_match: { exact: "1" } },
+          { name: "q", string_match: { safe_regex: { regex: "a+" } } },
+        ],
+      },
+    ],
+  ])("match: %s", (_label, match, want) => {
+    const routes = grpcRoutes([
+      SE("reviews"),
+      VS([{ match: [match], route: [{ destination: { host: "reviews" } }] }]),
+    ]);
+    expect(routes).toHaveLength(1);
+    expect(routes[0].match).toMatchObject(want);
+  });
+
+  it.each([
+    ["port 9080 applies", { port: 9080 }, 1],
+    ["port 9999 does not", { port: 9999 }, 0],
+    ["own sourceLabels apply", { sourceLabels: { app: "client" } }, 1],
+    ["other sourceLabels do not", { sourceLabels: { app: "other" } }, 0],
+    ["own sourceNamespace applies", { sourceNamespace: "default" }, 1],
+    ["other sourceNamespace does not", { sourceNamespace: "prod" }, 0],
+    ["gateway-only match does not", { gateways: ["istio-system/ingress"] }, 0],
+  ])("match condition decided at compile time: %s", (_label, match, n) => {
+    const routes = grpcRoutes([
+      SE("reviews"),
+      VS([{ match: [match], route: [{ destination: { host: "reviews" } }] }]),
+    ]);
+    expect(routes).toHaveLength(n);
+  });
+});
