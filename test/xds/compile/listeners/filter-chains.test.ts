@@ -19,7 +19,7 @@ import {
 const TCP_PROXY = {
   name: "envoy.filters.network.tcp_proxy",
   typed_config: {
-    "@type": "type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy",
+    "@type": "type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy" as const,
     stat_prefix: "x",
     cluster: "x",
   },
