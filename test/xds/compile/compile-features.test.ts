@@ -351,20 +351,6 @@ describe("proxyless gRPC resources", () => {
     expect(names).toContain("outbound|9080|client-rule|ratings.prod.svc.cluster.local");
     expect(names).not.toContain("outbound|9080|prod-rule|ratings.prod.svc.cluster.local");
   });
-
-  it("a server listener for each port the workload serves, under Istio's template", () => {
-    const svc = {
-      kind: "Service",
-      metadata: { name: "reviews", namespace: "default" },
-      spec: {
-        selector: { app: "reviews" },
-        ports: [{ name: "grpc", port: 9080, targetPort: 8080 }],
-      },
-    } as StoreObject;
-    const r = build([svc], grpcNode("127.0.0.7", "reviews-abc", "default", { app: "reviews" }));
-    const listener = dec(named(r.listeners, "xds.istio.io/grpc/lds/inbound/127.0.0.7:8080"));
-    expect(listener.address.socket_address).toEqual({ address: "127.0.0.7", port_value: 8080 });
-  });
 });
 
 describe("Envoy sidecar resources", () => {
