@@ -132,7 +132,7 @@ export function istioObject(
 /**
  * Mesh options without the default `prometheus` metrics provider, for tests about authorization
  * and routing: their filter lists stay about that. The `istio.stats` filter every listener gets
- * by default is tested in telemetry.test.ts.
+ * by default is tested in telemetry/stats.test.ts.
  */
 export const WITHOUT_STATS = {
   defaultProviders: { metrics: [], tracing: [], accessLogging: [] },

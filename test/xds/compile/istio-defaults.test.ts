@@ -1,106 +1,16 @@
 /**
+/**
  * The defaults istiod writes on every Envoy listener and route it builds, whatever the config
- * (found by the xDS diff against istiod, test/integration/xds-diff.test.ts): HTTP connection
- * manager fields per listener class, the retry host predicate, route config limits and filter
- * chain handshake timeouts (the cluster defaults are in clusters/clusters.test.ts). Asserted on
- * the resources as Envoy receives them: encoded against Envoy's protos and decoded back.
- * Proxyless gRPC clients must get none of the Envoy-only ones.
+ * (found by the xDS diff against istiod, test/integration/xds-diff.test.ts): the retry host
+ * predicate, route config limits and filter chain handshake timeouts. The cluster defaults are
+ * in clusters/clusters.test.ts, the HTTP connection manager fields per listener class in
+ * listeners/hcm-defaults.test.ts. Asserted on the resources as Envoy receives them: encoded
+ * against Envoy's protos and decoded back. Proxyless gRPC clients must get none of the
+ * Envoy-only ones.
  */
 import type { StoreObject } from "../../../mesh/store";
 import { istioObject, named, sidecarNode } from "./fixtures";
-import { build, dec, GRPC, ROUTER, secs, SIDECAR, WEB, ZERO, type Json } from "./web-service";
-
-const HCM = "envoy.filters.network.http_connection_manager";
-const hcmsOf = (listener: Json): Json[] =>
-  (listener.filter_chains as Json[]).flatMap(c =>
-    (c.filters as Json[]).filter(f => f.name === HCM).map(f => f.typed_config),
-  );
-
-/** The HCM fields that do not depend on the listener class. */
-const COMMON_HCM = {
-  normalize_path: { value: true },
-  path_with_escaped_slashes_action: "KEEP_UNCHANGED",
-  upgrade_configs: [{ upgrade_type: "websocket" }],
-  stream_idle_timeout: ZERO,
-  proxy_100_continue: true,
-};
-
-describe("istiod's HTTP connection manager defaults", () => {
-  const r = build(SIDECAR);
-
-  it("sidecar outbound: websocket, no stream idle timeout, normalized paths, Envoy's server name, routes without a fetch timeout", () => {
-    const [hcm] = hcmsOf(dec(named(r.listeners, "0.0.0.0_80")));
-    expect(hcm).toMatchObject({
-      ...COMMON_HCM,
-      use_remote_address: { value: false },
-      rds: { route_config_name: "80", config_source: { ads: {}, initial_fetch_timeout: ZERO } },
-    });
-    expect(hcm!.server_name).toBeUndefined();
-    expect(hcm!.forward_client_cert_details).toBeUndefined();
-  });
-
-  it("sidecar inbound: the client certificate reaches the app in X-Forwarded-Client-Cert, server istio-envoy", () => {
-    const hcms = hcmsOf(dec(named(r.listeners, "virtualInbound")));
-    expect(hcms.length).toBeGreaterThan(0);
-    for (const hcm of hcms)
-      expect(hcm).toMatchObject({
-        ...COMMON_HCM,
-        server_name: "istio-envoy",
-        use_remote_address: { value: false },
-        forward_client_cert_details: "APPEND_FORWARD",
-        set_current_client_cert_details: { subject: { value: true }, uri: true, dns: true },
-      });
-  });
-
-  it("sidecar inbound route: retried on a reset before the request, no stream duration limit, no deprecated max_grpc_timeout", () => {
-    const [hcm] = hcmsOf(dec(named(r.listeners, "virtualInbound")));
-    const route = hcm!.route_config.virtual_hosts[0].routes[0].route;
-    expect(route.retry_policy).toEqual({
-      retry_on: "reset-before-request",
-      num_retries: { value: 2 },
-    });
-    expect(route.max_stream_duration).toEqual({
-      max_stream_duration: ZERO,
-      grpc_timeout_header_max: ZERO,
-    });
-    expect(route.max_grpc_timeout).toBeUndefined();
-  });
-
-  it("gateway: client address from the connection, XFCC replaced with subject, certificate and SANs", () => {
-    const objects = [
-      WEB,
-      istioObject("Gateway", "gw", "default", {
-        selector: { istio: "ingressgateway" },
-        servers: [{ port: { number: 8080, name: "http", protocol: "HTTP" }, hosts: ["*"] }],
-      }),
-      istioObject("VirtualService", "in", "default", {
-        hosts: ["*"],
-        gateways: ["gw"],
-        http: [{ route: [{ destination: { host: "web" } }] }],
-      }),
-    ];
-    const g = build(ROUTER, objects);
-    const listener = dec(named(g.listeners, "0.0.0.0_8080"));
-    expect(hcmsOf(listener)[0]).toMatchObject({
-      ...COMMON_HCM,
-      server_name: "istio-envoy",
-      use_remote_address: { value: true },
-      forward_client_cert_details: "SANITIZE_SET",
-      set_current_client_cert_details: {
-        subject: { value: true },
-        cert: true,
-        dns: true,
-        uri: true,
-      },
-      http_protocol_options: {},
-      rds: { config_source: { initial_fetch_timeout: ZERO } },
-    });
-    expect(listener.filter_chains[0].transport_socket_connect_timeout).toEqual(secs(15));
-    const rc = dec(named(g.routes, "http.8080"));
-    expect(rc.ignore_port_in_host_matching).toBe(true);
-    expect(rc.max_direct_response_body_size_bytes).toEqual({ value: 1048576 });
-  });
-});
+import { build, dec, GRPC, secs, SIDECAR, type Json } from "./web-service";
 
 describe("istiod's route and listener defaults", () => {
   const r = build(SIDECAR);

@@ -1,7 +1,8 @@
 /**
  * A fixture for the tests of istiod's defaults: Service web (HTTP 80 → 8080), a DNS
- * ServiceEntry, routes on web, an Envoy sidecar, a proxyless gRPC client and a gateway, and the
- * decoded values istiod writes (unlimited thresholds, durations).
+ * ServiceEntry, routes on web with case-sensitive and case-insensitive matches, an Envoy
+ * sidecar, a proxyless gRPC client and a gateway, the decoded values istiod writes (unlimited
+ * thresholds, durations) and readers of the decoded HTTP connection managers.
  */
 import { storeOf, type StoreObject } from "../../../mesh/store";
 import { compile } from "../../../xds/compile";
@@ -69,3 +70,20 @@ export const ROUTER = {
 };
 
 export const dec = (r: ResourceObject): Json => decoded(r);
+
+export const HCM = "envoy.filters.network.http_connection_manager";
+
+/** The HTTP connection managers of a decoded listener, in chain order. */
+export const hcmsOf = (listener: Json): Json[] =>
+  (listener.filter_chains as Json[]).flatMap(c =>
+    (c.filters as Json[]).filter(f => f.name === HCM).map(f => f.typed_config),
+  );
+
+/** The HCM fields that do not depend on the listener class. */
+export const COMMON_HCM = {
+  normalize_path: { value: true },
+  path_with_escaped_slashes_action: "KEEP_UNCHANGED",
+  upgrade_configs: [{ upgrade_type: "websocket" }],
+  stream_idle_timeout: ZERO,
+  proxy_100_continue: true,
+};
