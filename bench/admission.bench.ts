@@ -5,13 +5,21 @@
  *   module's webhooks as built;
  * - "no matchConditions": the same, with the validating webhook's matchConditions removed (how it
  *   was registered before: every injected pod also went through the validating webhook);
- * - "without": the webhooks removed (`session.stop()`);
+ * - "without (module running)": the module still running (`rig dev`: admission, watches and
+ *   the xDS server in one process), its webhook configurations emptied;
+ * - "without": the module stopped and its webhooks removed (`session.stop()`);
  * - "without, pod as injected": no webhooks, posting the pod the module injected as it is (what
- *   a pod of that size costs the API server itself), in rounds with "without".
- * The first two alternate in rounds of ROUND pods, so that the load of a shared machine falls on
- * both alike. Prints p50/p99/mean of each, the ratio to "without" (what the module's admission adds
- * end to end) and the validating webhook calls per pod (from the API server's metrics).
- * Needs the module built (`npm run build`). Loopback only.
+ *   a pod of that size costs the API server itself), in rounds with "without";
+ * - "istiod's injector": Istio's own injection webhook (pilot-discovery built from Istio's Go
+ *   module, test/harness/istiod.ts, with the injector ConfigMap Istio's chart renders by default)
+ *   in place of Rigging's, in rounds with "without (istiod running)": the reference for what an
+ *   injecting webhook costs on the same API server.
+ * The variants of a phase alternate in rounds of ROUND pods, so that the load of a shared machine
+ * falls on all alike. Prints p50/p99/mean of each, the ratio to "without" (what admission adds end to
+ * end), the mean time of one mutating webhook call as the API server measured it, and the
+ * validating webhook calls per pod (both from the API server's metrics).
+ * Needs the module built (`npm run build`) and pilot-discovery (`npm run istio:binaries`; without
+ * it the istiod rows are left out, and the bench says so). Loopback only.
  * Run: npx tsx bench/admission.bench.ts [pods=200]
  * RIGGING_DEV_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" profiles the module process.
  */
@@ -19,6 +27,8 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { runDev } from "../cli/dev/runner";
 import { startTestCluster, type LocalCluster } from "../test/harness/cluster";
+import { istioInjectorConfig } from "../test/harness/istio-injector-config";
+import { pilotDiscoveryBinary, startIstiod, type IstiodInjector } from "../test/harness/istiod";
 import { repoRoot } from "../test/harness/shared";
 
 const N = Number(process.argv[2] ?? 200);
@@ -28,7 +38,7 @@ const NS = "bench";
 
 interface StoredPod {
   metadata: { labels?: Record<string, string>; annotations?: Record<string, string> };
-  spec: { initContainers?: { name: string }[] };
+  spec: { initContainers?: { name: string }[]; containers?: { name: string }[] };
 }
 
 /** What a pod body looks like for a POST: a name and the rest of `template`. */
@@ -58,8 +68,11 @@ async function createPod(
   return res.body as StoredPod;
 }
 
+/** Injected by Rigging or istiod: istio-proxy as a native sidecar, or as a plain container. */
 const hasSidecar = (p: StoredPod) =>
-  (p.spec.initContainers ?? []).some(c => c.name === "istio-proxy");
+  [...(p.spec.initContainers ?? []), ...(p.spec.containers ?? [])].some(
+    c => c.name === "istio-proxy",
+  );
 
 /** Creates `n` pods sequentially and returns each request's latency in milliseconds. */
 async function timeCreates(
@@ -118,6 +131,7 @@ async function main(): Promise<void> {
   process.env.KUBECONFIG = cluster.kubeconfigPath;
   const session = await runDev({ build: false });
   let stopped = false;
+  const rows: Row[] = [];
   try {
     await cluster.api("POST", "/api/v1/namespaces", {
       metadata: { name: NS, labels: { "istio-injection": "enabled" } },
@@ -140,24 +154,31 @@ async function main(): Promise<void> {
       metadata: { name, labels, annotations },
       spec: injected.spec,
     });
-    const validating = await validatingConfig(cluster);
+    const validating = await riggingConfig(cluster, validatingPath);
+    const mutating = await riggingConfig(cluster, mutatingPath);
     const unconditional = { ...validating, webhooks: validating.webhooks.map(stripConditions) };
     await timeCreates(cluster, "warm-with", WARMUP);
-    log("phase 1: with the module's webhooks, with and without matchConditions in rounds");
-    const withHooks: number[] = [];
-    const before: number[] = [];
-    const calls = { with: 0, before: 0 };
+    log("phase 1: the module running; its webhooks as built, without matchConditions, and none");
+    const withHooks = emptyRow("with webhooks");
+    const before = emptyRow("no matchConditions");
+    const off = emptyRow("without (module running)");
+    const variants = [
+      { row: before, mutating, validating: unconditional },
+      { row: withHooks, mutating, validating },
+      { row: off, mutating: noWebhooks(mutating), validating: noWebhooks(validating) },
+    ];
     for (let done = 0; done < N; done += ROUND) {
       const n = Math.min(ROUND, N - done);
-      for (const [variant, config, into] of [
-        ["before", unconditional, before],
-        ["with", validating, withHooks],
-      ] as const) {
-        await replaceValidatingConfig(cluster, config);
-        const count = await validateCount(cluster);
-        into.push(...(await timeCreates(cluster, `${variant}-${done}`, n)));
-        calls[variant] += (await validateCount(cluster)) - count;
+      for (const variant of variants) {
+        await replaceConfig(cluster, mutatingPath, variant.mutating);
+        await replaceConfig(cluster, validatingPath, variant.validating);
+        await measure(cluster, variant.row, RIGGING_WEBHOOK, () =>
+          timeCreates(cluster, variant.row.id(done), n),
+        );
       }
+    }
+    if (off.mutating.calls + off.validating.calls > 0) {
+      throw new Error("the module's webhooks were called while removed");
     }
     await deletePods(cluster);
 
@@ -170,55 +191,162 @@ async function main(): Promise<void> {
     }
     await timeCreates(cluster, "warm-without", WARMUP);
     log("phase 2: webhooks removed, the plain pod and the injected pod in rounds");
-    const without: number[] = [];
-    const withoutInjected: number[] = [];
+    const without = emptyRow("without");
+    const withoutInjected = emptyRow("without, pod as injected");
     for (let done = 0; done < N; done += ROUND) {
       const n = Math.min(ROUND, N - done);
-      without.push(...(await timeCreates(cluster, `without-${done}`, n)));
-      withoutInjected.push(
-        ...(await timeCreates(cluster, `without-injected-${done}`, n, asInjected)),
+      without.ms.push(...(await timeCreates(cluster, without.id(done), n)));
+      withoutInjected.ms.push(
+        ...(await timeCreates(cluster, withoutInjected.id(done), n, asInjected)),
       );
     }
     await deletePods(cluster);
-
-    const f = (x: number) => `${x.toFixed(1)} ms`.padStart(10);
-    const r = (x: number, y: number) => `${(x / y).toFixed(2)}x`.padStart(13);
-    const base = stats(without);
-    const row = (label: string, ms: number[], perPod?: number) => {
-      const a = stats(ms);
-      const calls = perPod === undefined ? "" : perPod.toFixed(2).padStart(22);
-      console.log(
-        `${label.padEnd(26)}${f(a.p50)}${f(a.p99)}${f(a.mean)}${f(a.max)}` +
-          `${r(a.p50, base.p50)}${r(a.p99, base.p99)}${calls}`,
-      );
-    };
-    console.log(`pod creation latency, ${N} pods per phase, sequential, one local API server`);
-    console.log(
-      `${"".padEnd(26)}${["p50", "p99", "mean", "max"].map(h => h.padStart(10)).join("")}` +
-        `${["p50/without", "p99/without"].map(h => h.padStart(13)).join("")}` +
-        "validating calls/pod".padStart(22),
-    );
-    row("with webhooks", withHooks, calls.with / N);
-    row("no matchConditions", before, calls.before / N);
-    row("without", without);
-    row("without, pod as injected", withoutInjected);
+    rows.push(withHooks, before, off, without, withoutInjected);
+    rows.push(...(await istiodPhase(cluster, log)));
+    printTable(rows, without, injected);
   } finally {
     if (!stopped) await session.stop();
     await cluster.stop();
   }
 }
 
-interface ValidatingConfig {
+/** One measured variant: its latencies and the mutating/validating calls the API server made. */
+interface Row {
+  label: string;
+  ms: number[];
+  mutating: WebhookTime;
+  validating: WebhookTime;
+  /** A pod name prefix for round `done`, unique to this row. */
+  id(done: number): string;
+}
+
+function emptyRow(label: string): Row {
+  const slug = label.replace(/[^a-z0-9]+/gi, "-").toLowerCase();
+  return {
+    label,
+    ms: [],
+    mutating: { calls: 0, seconds: 0 },
+    validating: { calls: 0, seconds: 0 },
+    id: done => `${slug}-${done}`,
+  };
+}
+
+/** Runs `create` and adds its latencies and the webhook's calls (by the API server's count). */
+async function measure(
+  cluster: LocalCluster,
+  row: Row,
+  webhook: string,
+  create: () => Promise<number[]>,
+): Promise<void> {
+  const start = await webhookTimes(cluster, webhook);
+  row.ms.push(...(await create()));
+  const end = await webhookTimes(cluster, webhook);
+  for (const type of ["mutating", "validating"] as const) {
+    row[type].calls += end[type].calls - start[type].calls;
+    row[type].seconds += end[type].seconds - start[type].seconds;
+  }
+}
+
+/**
+ * Istio's own injector on the same cluster and pods, in rounds with the plain pod: the
+ * reference for what an injecting webhook costs here. Empty, with a line saying why, when
+ * pilot-discovery has not been built.
+ */
+async function istiodPhase(cluster: LocalCluster, log: (line: string) => void): Promise<Row[]> {
+  try {
+    pilotDiscoveryBinary();
+  } catch (err) {
+    log(`istiod's injector left out: ${err instanceof Error ? err.message : String(err)}`);
+    return [];
+  }
+  log("phase 3: istiod's injector and no webhook, in rounds");
+  const istiod = await startIstiod({
+    kubeconfig: cluster.kubeconfigPath,
+    injector: istioInjectorConfig(),
+  });
+  try {
+    await istiod.ready();
+    const webhook = istiodWebhook(istiod.injector!);
+    await registerIstiodWebhook(cluster, webhook);
+    let first: StoredPod | undefined;
+    for (let i = 0; !first || !hasSidecar(first); i++) {
+      if (i > 100) throw new Error("istiod's webhook does not inject pods");
+      if (first) await new Promise(r => setTimeout(r, 100));
+      first = await createPod(cluster, `check-istiod-${i}`);
+    }
+    await timeCreates(cluster, "warm-istiod", WARMUP);
+    const withIstiod = emptyRow("istiod's injector");
+    const without = emptyRow("without (istiod running)");
+    for (let done = 0; done < N; done += ROUND) {
+      const n = Math.min(ROUND, N - done);
+      await measure(cluster, withIstiod, ISTIOD_WEBHOOK, () =>
+        timeCreates(cluster, withIstiod.id(done), n),
+      );
+      await removeIstiodWebhook(cluster);
+      await measure(cluster, without, ISTIOD_WEBHOOK, () =>
+        timeCreates(cluster, without.id(done), n),
+      );
+      if (without.mutating.calls > 0) throw new Error("istiod's webhook was still called");
+      await registerIstiodWebhook(cluster, webhook);
+    }
+    await removeIstiodWebhook(cluster);
+    await deletePods(cluster);
+    return [withIstiod, without];
+  } finally {
+    await istiod.stop();
+  }
+}
+
+function printTable(rows: Row[], base: Row, injected: StoredPod): void {
+  const f = (x: number) => `${x.toFixed(1)} ms`.padStart(10);
+  const r = (x: number, y: number) => `${(x / y).toFixed(2)}x`.padStart(13);
+  const perCall = (t: WebhookTime) =>
+    (t.calls ? `${((1000 * t.seconds) / t.calls).toFixed(1)} ms` : "-").padStart(16);
+  const perPod = (t: WebhookTime, n: number) => (t.calls / n).toFixed(2).padStart(16);
+  const b = stats(base.ms);
+  console.log(`pod creation latency, ${N} pods per phase, sequential, one local API server`);
+  console.log(
+    `${"".padEnd(26)}${["p50", "p99", "mean", "max"].map(h => h.padStart(10)).join("")}` +
+      `${["p50/without", "p99/without"].map(h => h.padStart(13)).join("")}` +
+      `${"mutating call".padStart(16)}${"validating/pod".padStart(16)}`,
+  );
+  for (const row of rows) {
+    const a = stats(row.ms);
+    console.log(
+      `${row.label.padEnd(26)}${f(a.p50)}${f(a.p99)}${f(a.mean)}${f(a.max)}` +
+        `${r(a.p50, b.p50)}${r(a.p99, b.p99)}` +
+        `${perCall(row.mutating)}${perPod(row.validating, row.ms.length)}`,
+    );
+  }
+  const byLabel = new Map(rows.map(row => [row.label, row]));
+  const istiod = byLabel.get("istiod's injector");
+  const rigging = byLabel.get("with webhooks");
+  const istiodBase = byLabel.get("without (istiod running)");
+  if (istiod && rigging && istiodBase) {
+    const ri = stats(rigging.ms).p50 / b.p50;
+    const ii = stats(istiod.ms).p50 / stats(istiodBase.ms).p50;
+    console.log(
+      `p50 over "without" with the same control plane running: Rigging ${ri.toFixed(2)}x, istiod ${ii.toFixed(2)}x; ` +
+        `Rigging/istiod ${(ri / ii).toFixed(2)}`,
+    );
+  }
+  console.log(`Rigging's injected pod: ${JSON.stringify(injected).length} bytes of JSON`);
+}
+
+interface WebhookConfig {
   metadata: { name: string; resourceVersion?: string };
   webhooks: { matchConditions?: unknown[] }[];
 }
 
-const validatingPath = "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations";
+const admissionApi = "/apis/admissionregistration.k8s.io/v1";
+const validatingPath = `${admissionApi}/validatingwebhookconfigurations`;
+const mutatingPath = `${admissionApi}/mutatingwebhookconfigurations`;
 
-async function validatingConfig(cluster: LocalCluster): Promise<ValidatingConfig> {
-  const res = await cluster.api("GET", `${validatingPath}/pepr-rigging`);
-  if (res.status !== 200) throw new Error(`GET the validating webhook: HTTP ${res.status}`);
-  return res.body as ValidatingConfig;
+/** Rigging's webhook configuration of one kind, as `rig dev` registered it. */
+async function riggingConfig(cluster: LocalCluster, path: string): Promise<WebhookConfig> {
+  const res = await cluster.api("GET", `${path}/pepr-rigging`);
+  if (res.status !== 200) throw new Error(`GET ${path}/pepr-rigging: HTTP ${res.status}`);
+  return res.body as WebhookConfig;
 }
 
 function stripConditions<W extends { matchConditions?: unknown[] }>(webhook: W): W {
@@ -227,33 +355,94 @@ function stripConditions<W extends { matchConditions?: unknown[] }>(webhook: W):
   return copy;
 }
 
-/** Replaces the validating webhook configuration and gives the API server time to reload it. */
-async function replaceValidatingConfig(
+/** The same configuration with no webhook in it: the module runs, the API server calls nothing. */
+const noWebhooks = (config: WebhookConfig): WebhookConfig => ({ ...config, webhooks: [] });
+
+/** Replaces a webhook configuration and gives the API server time to reload it. */
+async function replaceConfig(
   cluster: LocalCluster,
-  config: ValidatingConfig,
+  path: string,
+  config: WebhookConfig,
 ): Promise<void> {
-  const current = await validatingConfig(cluster);
+  const current = await riggingConfig(cluster, path);
   const body = {
     ...config,
     metadata: { ...config.metadata, resourceVersion: current.metadata.resourceVersion },
   };
-  const res = await cluster.api("PUT", `${validatingPath}/${config.metadata.name}`, body);
-  if (res.status !== 200) throw new Error(`PUT the validating webhook: HTTP ${res.status}`);
+  const res = await cluster.api("PUT", `${path}/${config.metadata.name}`, body);
+  if (res.status !== 200)
+    throw new Error(`PUT ${path}/${config.metadata.name}: HTTP ${res.status}`);
   await new Promise(r => setTimeout(r, 1000));
 }
 
-/** Calls the API server has made to Rigging's validating webhook (its own admission metrics). */
-async function validateCount(cluster: LocalCluster): Promise<number> {
+interface WebhookTime {
+  calls: number;
+  seconds: number;
+}
+
+const RIGGING_WEBHOOK = "pepr-rigging.pepr.dev";
+const ISTIOD_WEBHOOK = "rigging-bench.sidecar-injector.istio.io";
+
+/** Calls the API server has made to a webhook, and the time they took (its own metrics). */
+async function webhookTimes(
+  cluster: LocalCluster,
+  name: string,
+): Promise<{ mutating: WebhookTime; validating: WebhookTime }> {
   const res = await cluster.api("GET", "/metrics");
   const lines = String(res.body).split("\n");
-  return lines
-    .filter(
-      l =>
-        l.startsWith("apiserver_admission_webhook_admission_duration_seconds_count{") &&
-        l.includes('name="pepr-rigging.pepr.dev"') &&
-        l.includes('type="validating"'),
-    )
-    .reduce((sum, l) => sum + Number(l.split(" ").pop()), 0);
+  const sum = (series: "count" | "sum", type: string) =>
+    lines
+      .filter(
+        l =>
+          l.startsWith(`apiserver_admission_webhook_admission_duration_seconds_${series}{`) &&
+          l.includes(`name="${name}"`) &&
+          l.includes(`type="${type}"`),
+      )
+      .reduce((total, l) => total + Number(l.split(" ").pop()), 0);
+  const of = (type: string) => ({ calls: sum("count", type), seconds: sum("sum", type) });
+  return { mutating: of("admit"), validating: of("validating") };
+}
+
+/** A mutating webhook configuration for istiod's injector, as Istio's chart registers it. */
+function istiodWebhook(injector: IstiodInjector) {
+  return {
+    apiVersion: "admissionregistration.k8s.io/v1",
+    kind: "MutatingWebhookConfiguration",
+    metadata: { name: "rigging-bench-istiod-injector" },
+    webhooks: [
+      {
+        name: ISTIOD_WEBHOOK,
+        clientConfig: {
+          url: injector.url,
+          caBundle: Buffer.from(injector.caPem).toString("base64"),
+        },
+        rules: [
+          { operations: ["CREATE"], apiGroups: [""], apiVersions: ["v1"], resources: ["pods"] },
+        ],
+        namespaceSelector: { matchLabels: { "istio-injection": "enabled" } },
+        sideEffects: "None",
+        admissionReviewVersions: ["v1beta1", "v1"],
+        failurePolicy: "Fail",
+        reinvocationPolicy: "Never",
+      },
+    ],
+  };
+}
+
+/** Registers the webhook and gives the API server time to load it. */
+async function registerIstiodWebhook(
+  cluster: LocalCluster,
+  webhook: ReturnType<typeof istiodWebhook>,
+): Promise<void> {
+  const res = await cluster.api("POST", mutatingPath, webhook);
+  if (res.status !== 201) throw new Error(`POST istiod's webhook: HTTP ${res.status}`);
+  await new Promise(r => setTimeout(r, 1000));
+}
+
+async function removeIstiodWebhook(cluster: LocalCluster): Promise<void> {
+  const res = await cluster.api("DELETE", `${mutatingPath}/rigging-bench-istiod-injector`);
+  if (res.status !== 200) throw new Error(`DELETE istiod's webhook: HTTP ${res.status}`);
+  await new Promise(r => setTimeout(r, 1000));
 }
 
 main().catch(err => {

@@ -16,7 +16,8 @@
  * | `--grpcAddr` | `127.0.0.1:<free>` | plaintext xDS, Istio's 15010, on a free loopback port |
  * | `--secureGRPCAddr` | `""` | no TLS xDS port (15012): it needs istiod's serving certificate, which needs a CA |
  * | `--httpAddr` | `127.0.0.1:<free>` | debug and readiness (`/ready`, `/debug/*`), Istio's 8080 |
- * | `--httpsAddr` | `""` | no webhook server (15017): no injection or validation webhooks |
+ * | `--httpsAddr` | `""`, or `127.0.0.1:<free>` with `injector` | no webhook server (15017) unless the injector is asked for |
+ * | `--tlsCertFile` / `--tlsKeyFile` / `--caCertFile` | with `injector` only | the webhook server's certificate (IP SAN 127.0.0.1), from a CA of the run's own |
  * | `--monitoringAddr` | `127.0.0.1:<free>` | Prometheus metrics, Istio's 15014 |
  * | `--ctrlz_port` / `--ctrlz_address` | free port / 127.0.0.1 | ControlZ, Istio's 9876 on every interface |
  * | `--domain` | `cluster.local` | Istio's default DNS suffix, as in the node ids |
@@ -42,13 +43,14 @@
  * | `KUBECONFIG` | the cluster's kubeconfig | also read by client-go helpers |
  *
  * The run folder is its working directory, standing in for the container's `/`: Istio reads
- * `./var/lib/istio/inject` (injection templates; absent, so no injector) and
- * `./etc/istio/config/mesh` relative to it.
+ * `./var/lib/istio/inject` (injection templates: absent, so no injector, unless `injector` is
+ * given, see istio-injector-config.ts) and `./etc/istio/config/mesh` relative to it.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createCa, issueLocalServingCert } from "../../cli/local-cluster/pki";
 import { freePort } from "../../cli/local-cluster/ports";
 import { istioBinDir } from "./pilot-agent";
 import { GaveUp, until } from "./poll";
@@ -79,6 +81,19 @@ export interface IstiodOptions {
   readonly meshConfig?: string;
   /** Extra environment (e.g. feature flags a corpus needs). */
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Istio's sidecar injector: the `config` and `values` keys of an `istio-sidecar-injector`
+   * ConfigMap, served at `/inject` on an HTTPS port of its own (the admission bench compares it).
+   */
+  readonly injector?: { readonly config: string; readonly values: string };
+}
+
+/** istiod's injection webhook, when started with `injector`. */
+export interface IstiodInjector {
+  /** `https://127.0.0.1:<port>/inject` */
+  readonly url: string;
+  /** The PEM of the CA that issued the webhook server's certificate (the webhook's caBundle). */
+  readonly caPem: string;
 }
 
 /** A running istiod. */
@@ -90,6 +105,8 @@ export interface RunningIstiod {
   /** Every log line so far. */
   readonly lines: string[];
   readonly child: ChildProcess;
+  /** The injection webhook, when {@link IstiodOptions.injector} was given. */
+  readonly injector?: IstiodInjector;
   /** Resolves when `/ready` answers 200 (caches synced, discovery serving). */
   ready(timeoutMs?: number): Promise<void>;
   /** Stops istiod (SIGTERM, then SIGKILL) and deletes its folder. */
@@ -100,8 +117,18 @@ export interface RunningIstiod {
 export function istiodArgs(
   root: string,
   kubeconfig: string,
-  ports: { grpc: number; http: number; monitoring: number; ctrlz: number },
+  ports: { grpc: number; http: number; monitoring: number; ctrlz: number; https?: number },
 ): string[] {
+  const tls = join(root, "var", "run", "secrets", "istiod", "tls");
+  const webhookServer =
+    ports.https === undefined
+      ? ["--httpsAddr="]
+      : [
+          `--httpsAddr=127.0.0.1:${ports.https}`,
+          `--tlsCertFile=${join(tls, "tls.crt")}`,
+          `--tlsKeyFile=${join(tls, "tls.key")}`,
+          `--caCertFile=${join(tls, "ca.crt")}`,
+        ];
   return [
     "discovery",
     `--kubeconfig=${kubeconfig}`,
@@ -110,7 +137,7 @@ export function istiodArgs(
     `--grpcAddr=127.0.0.1:${ports.grpc}`,
     "--secureGRPCAddr=",
     `--httpAddr=127.0.0.1:${ports.http}`,
-    "--httpsAddr=",
+    ...webhookServer,
     `--monitoringAddr=127.0.0.1:${ports.monitoring}`,
     `--ctrlz_port=${ports.ctrlz}`,
     "--ctrlz_address=127.0.0.1",
@@ -159,7 +186,9 @@ export async function startIstiod(options: IstiodOptions): Promise<RunningIstiod
     http: await freePort(),
     monitoring: await freePort(),
     ctrlz: await freePort(),
+    https: options.injector ? await freePort() : undefined,
   };
+  const injector = options.injector && writeInjector(root, options.injector, ports.https!);
   const child = spawn(binary, istiodArgs(root, options.kubeconfig, ports), {
     cwd: root,
     env: istiodEnv(root, options.kubeconfig, options.env),
@@ -209,7 +238,31 @@ export async function startIstiod(options: IstiodOptions): Promise<RunningIstiod
       rmSync(root, { recursive: true, force: true });
     })());
 
-  return { grpcPort: ports.grpc, httpPort: ports.http, lines, child, ready, stop };
+  return { grpcPort: ports.grpc, httpPort: ports.http, lines, child, injector, ready, stop };
+}
+
+/**
+ * Writes what istiod's injector reads from its working directory: the templates and values at
+ * `./var/lib/istio/inject` (the ConfigMap's mount in a pod) and the webhook server's
+ * certificate where `--tlsCertFile` and its siblings point.
+ */
+function writeInjector(
+  root: string,
+  files: NonNullable<IstiodOptions["injector"]>,
+  httpsPort: number,
+): IstiodInjector {
+  const inject = join(root, "var", "lib", "istio", "inject");
+  mkdirSync(inject, { recursive: true });
+  writeFileSync(join(inject, "config"), files.config);
+  writeFileSync(join(inject, "values"), files.values);
+  const ca = createCa("istiod-bench-ca");
+  const serving = issueLocalServingCert(ca, "istiod-local");
+  const tls = join(root, "var", "run", "secrets", "istiod", "tls");
+  mkdirSync(tls, { recursive: true });
+  writeFileSync(join(tls, "tls.crt"), serving.certPem);
+  writeFileSync(join(tls, "tls.key"), serving.keyPem, { mode: 0o600 });
+  writeFileSync(join(tls, "ca.crt"), ca.certPem);
+  return { url: `https://127.0.0.1:${httpsPort}/inject`, caPem: ca.certPem };
 }
 
 function tail(lines: readonly string[], n = 40): string {
