@@ -25,6 +25,13 @@ export interface DevOptions {
   moduleLog?: (line: string) => void;
   /** Extra environment for the module process. */
   env?: NodeJS.ProcessEnv;
+  /**
+   * What the module process runs: `all` as `pepr dev` does (admission, the capabilities'
+   * watches and the control plane in one process), or `admission` alone, as the admission
+   * Deployment of `npx pepr deploy` runs it (PEPR_WATCH_MODE=false).
+   * @default "all"
+   */
+  role?: "all" | "admission";
 }
 
 /** A running module: where it listens and how to stop it cleanly. */
@@ -48,6 +55,21 @@ const manifestFile = join(repoRoot, "dist", "pepr-module-rigging.yaml");
  * serving certificate (IP SAN 127.0.0.1, DNS localhost), waits until it answers admission
  * requests, then registers webhook configurations that call it by `url:`.
  */
+/** The module process's environment for the asked {@link DevOptions.role}. */
+export function moduleEnv(
+  options: Pick<DevOptions, "env" | "role">,
+  serving: Record<string, string>,
+): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...options.env, ...serving };
+  if (options.role === "admission") {
+    delete env.PEPR_MODE;
+    env.PEPR_WATCH_MODE = "false";
+  } else {
+    env.PEPR_MODE = "dev";
+  }
+  return env;
+}
+
 export async function runDev(options: DevOptions = {}): Promise<DevSession> {
   const log = options.log ?? (() => {});
   const moduleLog = options.moduleLog ?? (() => {});
@@ -80,15 +102,12 @@ export async function runDev(options: DevOptions = {}): Promise<DevSession> {
   const child = spawn(process.execPath, [...nodeArgs, moduleFile], {
     cwd: repoRoot,
     stdio: ["ignore", "pipe", "pipe"],
-    env: {
-      ...process.env,
-      ...options.env,
-      PEPR_MODE: "dev",
+    env: moduleEnv(options, {
       PEPR_API_PATH: apiPath,
       SSL_KEY_PATH: join(dir, "tls.key"),
       SSL_CERT_PATH: join(dir, "tls.crt"),
       RIGGING_ADMISSION_PORT: String(port),
-    },
+    }),
   });
   const output: string[] = [];
   const forward = (chunk: Buffer) => {
@@ -122,7 +141,8 @@ export async function runDev(options: DevOptions = {}): Promise<DevSession> {
     for (const config of configurations) await applyWebhook(config);
     // Pepr binds admission only once its store watch is up, and starts the capabilities' watches
     // right after (onReady), so both are running from here on.
-    log(`admission ready (${webhookNames.join(", ")} call ${baseUrl}); watches started`);
+    const watches = options.role === "admission" ? "admission only, no watches" : "watches started";
+    log(`admission ready (${webhookNames.join(", ")} call ${baseUrl}); ${watches}`);
   } catch (err) {
     await stop();
     throw err;
