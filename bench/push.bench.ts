@@ -25,10 +25,12 @@
  * is most of the wall time. CPU is the process's (GC threads included). RSS is printed at the
  * end and at its peak.
  *
- * RSS is mostly garbage V8 has not collected yet: its heap limit follows the memory it sees (¼
- * of it, at most 4 GiB), so on a large host the heap grows far past the live set. In a pod,
- * the limit follows the container's (Pepr's watcher: 512 MiB). `PUSH_BENCH_NODE_ARGS` passes
- * flags to every measuring child (`--max-old-space-size=256`: as in such a pod).
+ * RSS is mostly garbage V8 has not collected yet: without a flag its heap limit follows the
+ * memory it sees (¼ of it, at most 4 GiB), so on a large host the heap grows far past the live
+ * set. The deployed watcher caps its heap below its container's 512 MiB limit
+ * (package.json `pepr.env.NODE_OPTIONS`), and every measuring child runs with those flags, as
+ * the watcher does in its pod. `PUSH_BENCH_NODE_ARGS` replaces them (`PUSH_BENCH_NODE_ARGS=`
+ * measures with V8's defaults on this host).
  *
  * Run: npx tsx bench/push.bench.ts [proxies=50] [runs=3] [replicas=5]
  */
@@ -207,7 +209,20 @@ function scenario(withSidecars: boolean, shareViews: boolean): Figures {
   };
 }
 
-const childNodeArgs = (process.env.PUSH_BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
+/**
+ * The node flags of the deployed watcher (package.json `pepr.env.NODE_OPTIONS`, which Pepr puts
+ * in both Deployments): the children measure the process as it runs in its pod.
+ */
+function deployedNodeOptions(): string {
+  const pkg = JSON.parse(readFileSync(join(__dirname, "..", "package.json"), "utf8")) as {
+    pepr?: { env?: Record<string, string> };
+  };
+  return pkg.pepr?.env?.NODE_OPTIONS ?? "";
+}
+
+const childNodeArgs = (process.env.PUSH_BENCH_NODE_ARGS ?? deployedNodeOptions())
+  .split(" ")
+  .filter(Boolean);
 
 // Each measurement in a process of its own, so neither heats or bloats the other's heap.
 function measure(withSidecars: boolean, shareViews: boolean, tree?: string): Figures {
@@ -269,6 +284,10 @@ if (child) {
   };
   console.log(JSON.stringify(scenario(withSidecars, shareViews)));
 } else {
+  console.log(
+    `node flags of each measuring child: ${childNodeArgs.join(" ") || "(none: V8's defaults)"}` +
+      (process.env.PUSH_BENCH_NODE_ARGS === undefined ? " (the deployed watcher's)" : ""),
+  );
   report("no Sidecars", false);
   report("a Sidecar per workload namespace", true);
 }

@@ -47,6 +47,9 @@ interface Container {
   args?: string[];
   readinessProbe?: { httpGet?: { path: string; port: number } };
 }
+interface ContainerLimits {
+  resources?: { limits?: { memory?: string } };
+}
 interface PodView {
   metadata: { name: string; labels?: Record<string, string> };
   spec: { containers: Container[]; initContainers?: Container[] };
@@ -108,6 +111,32 @@ describe("the deployed manifests: a Service in front of the control plane", () =
     const container = watcher.spec.template.spec.containers.find(c => c.name === "watcher")!;
     expect(container.ports?.map(p => p.containerPort)).toEqual([3000, 15010, 15012, 8080]);
     expect(container.readinessProbe?.httpGet).toMatchObject({ path: "/ready", port: 8080 });
+  });
+
+  // V8 sizes its heap from the memory it sees, about the container's limit, and collects
+  // lazily below it: without a cap under the limit, garbage alone can get the pod OOM-killed.
+  it("caps each process's heap well under its container's memory limit", async () => {
+    const mebibytes = (quantity: string) => {
+      const m = /^(\d+)(Mi|Gi)$/.exec(quantity);
+      if (!m) throw new Error(`memory limit "${quantity}": expected Mi or Gi`);
+      return Number(m[1]) * (m[2] === "Gi" ? 1024 : 1);
+    };
+    for (const [name, containerName] of [
+      ["pepr-rigging-watcher", "watcher"],
+      ["pepr-rigging", "server"],
+    ]) {
+      const deployment = await getJson<{
+        spec: { template: { spec: { containers: (Container & ContainerLimits)[] } } };
+      }>(cluster, `/apis/apps/v1/namespaces/pepr-system/deployments/${name}`);
+      const container = deployment.spec.template.spec.containers.find(
+        c => c.name === containerName,
+      )!;
+      const options = container.env?.find(e => e.name === "NODE_OPTIONS")?.value ?? "";
+      const cap = /--max-old-space-size=(\d+)/.exec(options);
+      expect({ name, cap: cap?.[0] }).toEqual({ name, cap: expect.any(String) });
+      const limit = mebibytes(container.resources?.limits?.memory ?? "");
+      expect(Number(cap![1])).toBeLessThanOrEqual(limit * 0.7);
+    }
   });
 
   it("runs the control plane as two rolling replicas, under a disruption budget and an autoscaler the controllers act on", async () => {
