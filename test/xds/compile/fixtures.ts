@@ -1,12 +1,23 @@
 /**
- * Helpers for compiler tests: YAML from `../shared/istio` as store objects, proxies, and the
- * encoder check applied to every compiled resource.
+ * Helpers for compiler tests: YAML from `../shared/istio` as store objects, proxies, a proxy's
+ * scope and outbound clusters for the translators that take them, and the encoder check applied
+ * to every compiled resource.
  */
 import { readFileSync } from "node:fs";
 import { parseAllDocuments } from "yaml";
 import { KINDS } from "../../../mesh/api/kinds";
-import type { StoreObject } from "../../../mesh/store";
-import { allResources, type CompiledResources } from "../../../xds/compile";
+import { storeOf, type StoreObject } from "../../../mesh/store";
+import {
+  allResources,
+  buildScope,
+  outboundClusters,
+  parseProxy,
+  type CompiledResources,
+  type MeshOptions,
+  type NodeDescription,
+  type ProxyScope,
+} from "../../../xds/compile";
+import type { OutboundCluster } from "../../../xds/compile/clusters/clusters";
 import { createSnapshot, type Snapshot } from "../../../xds/cache/snapshot";
 import {
   decodeResourceToJson,
@@ -82,6 +93,25 @@ export function sidecarNode(
     id: `sidecar~${ip}~${name}.${ns}~${ns}.svc.cluster.local`,
     metadata: { NAMESPACE: ns, LABELS: labels, SERVICE_ACCOUNT: "default" },
   };
+}
+
+/** The scope of the proxy of `node` over a store of `objects`, as the compiler builds it. */
+export function scopeOf(
+  objects: readonly StoreObject[],
+  node: NodeDescription,
+  mesh: MeshOptions = {},
+): ProxyScope {
+  const proxy = parseProxy(node);
+  if (!proxy.ok) throw new Error(proxy.errors.join("\n"));
+  return buildScope(storeOf(objects), proxy.value, mesh);
+}
+
+/** The outbound cluster `name` of a scope, with its TLS report (`failClosed`, `notes`). */
+export function outboundCluster(scope: ProxyScope, name: string): OutboundCluster {
+  const all = outboundClusters(scope);
+  const found = all.find(c => c.name === name);
+  if (!found) throw new Error(`no cluster ${name} among ${all.map(c => c.name).join(", ")}`);
+  return found;
 }
 
 /** Encodes every resource, throwing with every encoder error; returns the consistent snapshot. */

@@ -1,8 +1,9 @@
 /**
- * The world of the mesh-config, ext_authz and gateway authorization tests: service web with a
- * sidecar, an external authorizer in namespace `authz` declared as `extensionProviders`, CUSTOM
- * policies, and gateway gw with a server of every kind, compiled (without the stats filter)
- * through the snapshot check and read back as decoded filter names.
+ * The world of the MeshConfig, ext_authz and gateway authorization tests: service web with a
+ * sidecar, service echo with a meshed pod and its clients, an external authorizer in namespace
+ * `authz` declared as `extensionProviders`, CUSTOM policies, the trust-domain cases, and gateway
+ * gw with a server of every kind, compiled (without the stats filter) through the snapshot check
+ * and read back as decoded filter names.
  */
 import { storeOf, type StoreObject } from "../../../mesh/store";
 import { compile, type CompiledResources, type MeshOptions } from "../../../xds/compile";
@@ -13,7 +14,9 @@ import {
   sidecarNode,
   istioObject,
   WITHOUT_STATS,
+  grpcNode,
 } from "./fixtures";
+import { MESHED } from "./grpc-echo";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- decoded protobuf JSON, asserted field by field */
 export type Json = Record<string, any>;
@@ -90,6 +93,84 @@ export const inboundChains = (r: CompiledResources, name: string): Json[] =>
   (listener(r, "virtualInbound").filter_chains as Json[]).filter(c => c.name === name);
 export const inboundHttpFilters = (r: CompiledResources) =>
   hcmFilters(inboundChains(r, "0.0.0.0_8080")[0]!);
+
+// ---------------------------------------------------------------------------------------------
+// Service echo with one meshed pod, and the clients that call it.
+
+/** Service echo (8080 http, 9090 grpc) with one meshed pod, service account echo. */
+export const ECHO: StoreObject[] = [
+  service(
+    "echo",
+    "default",
+    [
+      { name: "http", port: 8080 },
+      { name: "grpc", port: 9090 },
+    ],
+    { app: "echo" },
+  ),
+  {
+    kind: "Pod",
+    metadata: { name: "echo-0", namespace: "default", labels: { app: "echo", ...MESHED } },
+    spec: { serviceAccountName: "echo" },
+    status: { podIP: "10.0.0.7" },
+  } as unknown as StoreObject,
+  {
+    kind: "EndpointSlice",
+    metadata: {
+      name: "echo-1",
+      namespace: "default",
+      labels: { "kubernetes.io/service-name": "echo" },
+    },
+    endpoints: [
+      {
+        addresses: ["10.0.0.7"],
+        targetRef: { kind: "Pod", name: "echo-0", namespace: "default" },
+      },
+    ],
+    ports: [
+      { name: "http", port: 8080 },
+      { name: "grpc", port: 9090 },
+    ],
+  } as unknown as StoreObject,
+];
+export const ECHO_HTTP = "outbound|8080||echo.default.svc.cluster.local";
+export const ECHO_GRPC = "outbound|9090||echo.default.svc.cluster.local";
+export const CLIENT_SIDECAR = sidecarNode("10.0.0.99", "client", "default", { app: "client" });
+export const CLIENT_GRPC = grpcNode("10.0.0.98", "client", "default", { app: "client" });
+
+// ---------------------------------------------------------------------------------------------
+// trustDomain and trustDomainAliases: a policy naming cluster.local principals.
+
+export const ALLOW_CLIENT = cfg("AuthorizationPolicy", "allow", "default", {
+  selector: { matchLabels: { app: "web" } },
+  rules: [{ from: [{ source: { principals: ["cluster.local/ns/default/sa/client"] } }] }],
+});
+
+/** Every `principal_name.exact` in an RBAC config, in order. */
+export function principalNames(rbac: Json): string[] {
+  const out: string[] = [];
+  JSON.stringify(rbac, (key, value: unknown) => {
+    if (key === "principal_name") out.push((value as Json).exact);
+    return value;
+  });
+  return out;
+}
+
+const client = (td: string) => `spiffe://${td}/ns/default/sa/client`;
+/** Mesh trust-domain settings and the client principals ALLOW_CLIENT then names. */
+export const TRUST_DOMAINS: [string, MeshOptions, string[]][] = [
+  ["the default: cluster.local alone", {}, [client("cluster.local")]],
+  [
+    "a new trust domain: the policy's cluster.local means the local domain",
+    { trustDomain: "new.td" },
+    [client("new.td")],
+  ],
+  [
+    "a trust domain and two aliases: each of the bundle",
+    { trustDomain: "new.td", trustDomainAliases: ["old.td", "older.td"] },
+    [client("new.td"), client("old.td"), client("older.td")],
+  ],
+];
 
 // ---------------------------------------------------------------------------------------------
 // extensionProviders: the authorizer runs in namespace `authz`, not the workload's.

@@ -1,9 +1,12 @@
 /**
  * Istio's locality load balancing, asserted on ClusterLoadAssignments and Clusters decoded from
  * their encoded bytes: failover priorities and distribute weights relative to the proxy's
- * locality, on EDS and DNS clusters, and the failoverPriority label rank.
+ * locality, on EDS and DNS clusters, and the failoverPriority label rank; and the mesh-wide
+ * default (MeshConfig `localityLbSetting`) under a DestinationRule's own.
  */
+import type { CompiledResources, MeshOptions } from "../../../../xds/compile";
 import { labelRank } from "../../../../xds/compile/clusters/locality-lb";
+import { decoded, grpcNode, istioObject, named, sidecarNode } from "../fixtures";
 import {
   ALL_FIRST,
   build,
@@ -264,5 +267,132 @@ describe("failoverPriority rank", () => {
     ],
   ])("failoverPriority rank: %s", (_name, labels, proxy, endpoint, want) => {
     expect(labelRank(labels, proxy, endpoint)).toBe(want);
+  });
+});
+
+describe("mesh-wide localityLbSetting", () => {
+  const HOST = "reviews.default.svc.cluster.local";
+  const CLUSTER = `outbound|9080||${HOST}`;
+  const REVIEWS = istioObject("ServiceEntry", "reviews", "default", {
+    hosts: [HOST],
+    ports: [{ number: 9080, name: "grpc", protocol: "GRPC" }],
+    location: "MESH_INTERNAL",
+    resolution: "STATIC",
+    endpoints: [
+      { address: "10.0.0.1", locality: "us-east/a/1" },
+      { address: "10.0.0.3", locality: "us-east/b" },
+      { address: "10.0.0.4", locality: "us-west/c" },
+      { address: "10.0.0.5", locality: "eu-west/d" },
+    ],
+  });
+  const HERE = {
+    app: "client",
+    "topology.kubernetes.io/region": "us-east",
+    "topology.kubernetes.io/zone": "a",
+    "topology.istio.io/subzone": "1",
+  };
+  const NODES = {
+    sidecar: sidecarNode("10.1.2.3", "client", "default", HERE),
+    grpc: grpcNode("10.1.2.3", "client", "default", HERE),
+  };
+  const OUTLIER = { consecutive5xxErrors: 1, interval: "1s" };
+  const dr = (trafficPolicy: Json) =>
+    istioObject("DestinationRule", "reviews", "default", { host: "reviews", trafficPolicy });
+  const toEuWest = { failover: [{ from: "us-east", to: "eu-west" }] };
+  const toUsWest = { failover: [{ from: "us-east", to: "us-west" }] };
+
+  const NEAREST = { "10.0.0.1": 0, "10.0.0.3": 1, "10.0.0.4": 2, "10.0.0.5": 2 };
+  const EU_WEST_NEXT = { "10.0.0.1": 0, "10.0.0.3": 1, "10.0.0.5": 2, "10.0.0.4": 3 };
+  const US_WEST_NEXT = { "10.0.0.1": 0, "10.0.0.3": 1, "10.0.0.4": 2, "10.0.0.5": 3 };
+  const FLAT = { "10.0.0.1": 0, "10.0.0.3": 0, "10.0.0.4": 0, "10.0.0.5": 0 };
+
+  function priorities(r: CompiledResources): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const g of (decoded(named(r.endpoints, CLUSTER)).endpoints ?? []) as Json[])
+      for (const e of (g.lb_endpoints ?? []) as Json[])
+        out[e.endpoint.address.socket_address.address] = g.priority ?? 0;
+    return out;
+  }
+
+  it.each<[string, Json, MeshOptions["localityLbSetting"], Record<string, number>, boolean]>([
+    [
+      "no mesh setting: Istio's default failover by proximity",
+      { outlierDetection: OUTLIER },
+      undefined,
+      NEAREST,
+      false,
+    ],
+    [
+      "the mesh's failover list applies",
+      { outlierDetection: OUTLIER },
+      toEuWest,
+      EU_WEST_NEXT,
+      true,
+    ],
+    [
+      "mesh enabled: false turns failover off, outlier detection or not",
+      { outlierDetection: OUTLIER },
+      { enabled: false },
+      FLAT,
+      false,
+    ],
+    [
+      "without outlier detection the mesh's failover gives no priorities",
+      {},
+      toEuWest,
+      FLAT,
+      false,
+    ],
+    [
+      "the rule's own setting wins over the mesh's",
+      { outlierDetection: OUTLIER, loadBalancer: { localityLbSetting: toUsWest } },
+      toEuWest,
+      US_WEST_NEXT,
+      true,
+    ],
+    [
+      "the rule's setting wins over a mesh that turned it off",
+      { outlierDetection: OUTLIER, loadBalancer: { localityLbSetting: toEuWest } },
+      { enabled: false },
+      EU_WEST_NEXT,
+      true,
+    ],
+    [
+      "the rule's enabled: false wins over the mesh's failover",
+      { outlierDetection: OUTLIER, loadBalancer: { localityLbSetting: { enabled: false } } },
+      toEuWest,
+      FLAT,
+      false,
+    ],
+  ])("%s", (_, trafficPolicy, localityLbSetting, want, weighted) => {
+    for (const node of Object.values(NODES))
+      expect(priorities(build([REVIEWS, dr(trafficPolicy)], node, { localityLbSetting }))).toEqual(
+        want,
+      );
+    const c = cluster(
+      build([REVIEWS, dr(trafficPolicy)], NODES.sidecar, { localityLbSetting }),
+      CLUSTER,
+    );
+    expect(c.common_lb_config?.locality_weighted_lb_config !== undefined).toBe(weighted);
+  });
+
+  it("the mesh's distribute weights apply to a service without a DestinationRule", () => {
+    const distribute = {
+      distribute: [{ from: "us-east/a/*", to: { "us-east/a/*": 80, "us-west/*": 20 } }],
+    };
+    const weights = (r: CompiledResources) =>
+      ((decoded(named(r.endpoints, CLUSTER)).endpoints ?? []) as Json[]).map(g => [
+        g.locality?.region,
+        g.load_balancing_weight?.value,
+      ]);
+    const r = build([REVIEWS], NODES.sidecar, { localityLbSetting: distribute });
+    expect(weights(r)).toEqual([
+      ["us-east", 80],
+      ["us-west", 20],
+    ]);
+    expect(cluster(r, CLUSTER).common_lb_config.locality_weighted_lb_config).toEqual({});
+    expect(cluster(build([REVIEWS], NODES.sidecar), CLUSTER).common_lb_config).toEqual({
+      healthy_panic_threshold: { value: 0 },
+    });
   });
 });

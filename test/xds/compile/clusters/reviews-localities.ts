@@ -4,7 +4,7 @@
  * and readers for the priorities and weights of the decoded ClusterLoadAssignment.
  */
 import { storeOf, type StoreObject } from "../../../../mesh/store";
-import { compile, type CompiledResources } from "../../../../xds/compile";
+import { compile, type CompiledResources, type MeshOptions } from "../../../../xds/compile";
 import { checkedSnapshot, decoded, named, istioObject } from "../fixtures";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- decoded protobuf JSON, asserted field by field */
@@ -57,8 +57,12 @@ export function node(
   };
 }
 
-export function build(objects: StoreObject[], n: Json = node("sidecar")): CompiledResources {
-  const result = compile(storeOf(objects), n as Parameters<typeof compile>[1]);
+export function build(
+  objects: StoreObject[],
+  n: Json = node("sidecar"),
+  mesh: MeshOptions = {},
+): CompiledResources {
+  const result = compile(storeOf(objects), n as Parameters<typeof compile>[1], mesh);
   if (!result.ok) throw new Error(result.errors.join("\n"));
   checkedSnapshot(result.value);
   return result.value;

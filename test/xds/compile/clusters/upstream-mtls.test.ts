@@ -1,9 +1,20 @@
 /**
  * Proxyless gRPC client clusters: auto-mTLS when every endpoint takes it, and secure naming by
- * the service accounts behind the service, asserted on Clusters decoded from their bytes.
+ * the service accounts behind the service (under the mesh's trust domain and its aliases, on
+ * Envoy clusters too), asserted on Clusters decoded from their bytes.
  */
 import type { StoreObject } from "../../../../mesh/store";
+import type { MeshOptions } from "../../../../xds/compile";
 import { cfg, clusterOf, echo, MESHED, mesh, type Json } from "../grpc-echo";
+import {
+  build,
+  cluster,
+  CLIENT_GRPC,
+  CLIENT_SIDECAR,
+  ECHO,
+  ECHO_GRPC,
+  ECHO_HTTP,
+} from "../mesh-authz";
 
 describe("proxyless gRPC client cluster: auto-mTLS and secure naming", () => {
   const sans = (c: Json) =>
@@ -76,5 +87,34 @@ describe("proxyless gRPC client cluster: auto-mTLS and secure naming", () => {
         instance_name: "default",
         certificate_name: "default",
       });
+  });
+});
+
+describe("trustDomain and trustDomainAliases", () => {
+  const echoId = (td: string) => `spiffe://${td}/ns/default/sa/echo`;
+  const sans = (ctx: Json): string[] =>
+    (
+      (ctx.common_tls_context.combined_validation_context?.default_validation_context ??
+        ctx.common_tls_context.validation_context) as Json
+    ).match_subject_alt_names.map((m: Json) => m.exact);
+  const STRICT = cfg("PeerAuthentication", "default", "istio-system", { mtls: { mode: "STRICT" } });
+
+  it.each<[string, MeshOptions, string[]]>([
+    ["the default", {}, [echoId("cluster.local")]],
+    [
+      "a trust domain without aliases: nothing added",
+      { trustDomain: "new.td" },
+      [echoId("new.td")],
+    ],
+    [
+      "aliases: every identity under each alias too",
+      { trustDomain: "new.td", trustDomainAliases: ["old.td"] },
+      [echoId("new.td"), echoId("old.td")],
+    ],
+  ])("secure naming of outbound mTLS clusters: %s", (_, mesh, want) => {
+    const envoy = cluster(build([...ECHO], CLIENT_SIDECAR, mesh), ECHO_HTTP);
+    expect(sans(envoy.transport_socket_matches[0].transport_socket.typed_config)).toEqual(want);
+    const grpc = cluster(build([...ECHO, STRICT], CLIENT_GRPC, mesh), ECHO_GRPC);
+    expect(sans(grpc.transport_socket.typed_config)).toEqual(want);
   });
 });

@@ -1,7 +1,20 @@
-/** The server listeners of a proxyless gRPC workload, named by Istio's template. */
+/**
+ * The server listeners of a proxyless gRPC workload, named by Istio's template, and the trust
+ * domains their RBAC accepts.
+ */
 import { storeOf, type StoreObject } from "../../../../mesh/store";
 import { compile } from "../../../../xds/compile";
 import { checkedSnapshot, decoded, grpcNode, named } from "../fixtures";
+import {
+  ALLOW_CLIENT,
+  build as meshBuild,
+  F,
+  hcmFilters,
+  listener,
+  principalNames,
+  TRUST_DOMAINS,
+  WEB,
+} from "../mesh-authz";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- decoded protobuf JSON, asserted field by field */
 type Json = Record<string, any>;
@@ -30,5 +43,23 @@ describe("proxyless gRPC resources", () => {
     const r = build([svc], grpcNode("127.0.0.7", "reviews-abc", "default", { app: "reviews" }));
     const listener = dec(named(r.listeners, "xds.istio.io/grpc/lds/inbound/127.0.0.7:8080"));
     expect(listener.address.socket_address).toEqual({ address: "127.0.0.7", port_value: 8080 });
+  });
+});
+
+describe("trustDomain and trustDomainAliases", () => {
+  it.each(TRUST_DOMAINS)("proxyless gRPC server RBAC: %s", (_, mesh, want) => {
+    const pod = {
+      kind: "Pod",
+      metadata: { name: "web-0", namespace: "default", labels: { app: "web" } },
+      status: { podIP: "10.0.0.5" },
+    } as unknown as StoreObject;
+    const r = meshBuild(
+      [WEB, pod, ALLOW_CLIENT],
+      grpcNode("10.0.0.5", "web-0", "default", { app: "web" }),
+      mesh,
+    );
+    const l = listener(r, "xds.istio.io/grpc/lds/inbound/10.0.0.5:8080");
+    const rbac = hcmFilters(l.filter_chains[0]).find(f => f.name === F.rbac)!;
+    expect(principalNames(rbac.typed_config.rules)).toEqual(want);
   });
 });

@@ -8,6 +8,8 @@
  * but `transport_protocol: raw_buffer`, so it cannot tell a TLS connection from a plaintext one on
  * a port. It cannot run this listener, and there is no Envoy binary on this machine; the exact
  * generated config is what these tests can prove, and they prove it field by field.
+ *
+ * The trust domains it accepts (MeshConfig `trustDomain` and `trustDomainAliases`) close the file.
  */
 import { FAIL_CLOSED_JWKS } from "../../../../mesh/authn";
 import { storeOf, type StoreObject } from "../../../../mesh/store";
@@ -21,6 +23,15 @@ import {
   istioObject,
   WITHOUT_STATS,
 } from "../fixtures";
+import {
+  ALLOW_CLIENT,
+  build,
+  inboundChains,
+  inboundHttpFilters,
+  principalNames,
+  TRUST_DOMAINS,
+  WEB_SIDECAR,
+} from "../mesh-authz";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- decoded protobuf JSON, asserted field by field */
 type Json = Record<string, any>;
@@ -545,4 +556,29 @@ describe("compile warnings carry the policy notes", () => {
   it("a sidecar without policies has no warnings", () => {
     expect(compiled([meshMode("STRICT")]).warnings).toEqual([]);
   });
+});
+
+describe("trustDomain and trustDomainAliases", () => {
+  it.each(TRUST_DOMAINS)("sidecar inbound RBAC, HTTP and TCP: %s", (_, mesh, want) => {
+    const r = build([WEB, ALLOW_CLIENT], WEB_SIDECAR, mesh);
+    const [rbac] = inboundHttpFilters(r);
+    expect(rbac!.name).toBe(F.rbac);
+    expect(principalNames(rbac!.typed_config.rules)).toEqual(want);
+    const [tcp] = inboundChains(r, "0.0.0.0_5432")[0]!.filters as Json[];
+    expect(principalNames(tcp!.typed_config.rules)).toEqual(want);
+  });
+
+  it.each(TRUST_DOMAINS)(
+    "sidecar inbound mTLS accepts peers of each trust domain, as istiod: %s",
+    (_, mesh, want) => {
+      const r = build([WEB, ALLOW_CLIENT], WEB_SIDECAR, mesh);
+      const chain = inboundChains(r, "0.0.0.0_8080").find(c => c.transport_socket)!;
+      const ctx = chain.transport_socket.typed_config.common_tls_context;
+      const prefixes =
+        ctx.combined_validation_context.default_validation_context.match_subject_alt_names.map(
+          (m: Json) => m.prefix,
+        );
+      expect(prefixes).toEqual(want.map(w => w.replace(/ns\/default\/sa\/client$/, "")));
+    },
+  );
 });
