@@ -12,6 +12,8 @@ import {
   retryPolicy,
   timeoutFields,
 } from "../../../../xds/compile/routes/route-policies";
+import { named } from "../fixtures";
+import { build, dec, SIDECAR, type Json } from "../web-service";
 
 const secs = (seconds: number, nanos = 0) => ({ seconds, nanos });
 const PREVIOUS_HOSTS = [
@@ -237,5 +239,27 @@ describe("hashPolicies: consistent-hash session affinity", () => {
   it("no consistent hash (a simple load balancer, or nothing): no hash policy", () => {
     expect(hashPolicies(undefined)).toBeUndefined();
     expect(hashPolicies({ simple: "ROUND_ROBIN" })).toBeUndefined();
+  });
+});
+
+describe("istiod's route and listener defaults", () => {
+  const r = build(SIDECAR);
+  const rc = dec(named(r.routes, "80"));
+  const web = (rc.virtual_hosts as Json[]).find(v => v.name === "web.default.svc.cluster.local:80");
+
+  it("a retry picks another host than the one that failed (previous_hosts, up to 5 picks)", () => {
+    for (const route of web!.routes)
+      expect(route.route.retry_policy).toMatchObject({
+        retry_host_predicate: [
+          {
+            name: "envoy.retry_host_predicates.previous_hosts",
+            typed_config: {
+              "@type":
+                "type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate",
+            },
+          },
+        ],
+        host_selection_retry_max_attempts: "5",
+      });
   });
 });
