@@ -170,6 +170,24 @@ describe("gatewayTlsSocket", () => {
     ]);
   });
 
+  it("tlsCertificates: one file-cert per pair; the client CA is still the server's caCertificates", () => {
+    const ctx = context({
+      mode: "MUTUAL",
+      tlsCertificates: [
+        { serverCertificate: "/etc/rsa/cert.pem", privateKey: "/etc/rsa/key.pem" },
+        { serverCertificate: "/etc/ecdsa/cert.pem", privateKey: "/etc/ecdsa/key.pem" },
+      ],
+      caCertificates: "/etc/ca/roots.pem",
+    });
+    expect(ctx.common_tls_context.tls_certificate_sds_secret_configs).toEqual([
+      agent("file-cert:/etc/rsa/cert.pem~/etc/rsa/key.pem"),
+      agent("file-cert:/etc/ecdsa/cert.pem~/etc/ecdsa/key.pem"),
+    ]);
+    expect(
+      ctx.common_tls_context.combined_validation_context.validation_context_sds_secret_config,
+    ).toEqual(agent("file-root:/etc/ca/roots.pem"));
+  });
+
   it("minProtocolVersion, maxProtocolVersion, cipherSuites and ecdhCurves become tls_params", () => {
     const ctx = context({
       mode: "SIMPLE",
