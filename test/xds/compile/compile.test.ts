@@ -18,6 +18,7 @@ import {
   storeObjects,
 } from "./fixtures";
 import { bookinfoLike, build, DR, dec, HOST, SE, type Json } from "./reviews-entry";
+import { build as buildWeb, GRPC } from "./web-service";
 
 describe("proxyless gRPC resources", () => {
   it("names listeners, routes, clusters and assignments as Istio's grpcgen does", () => {
@@ -149,5 +150,30 @@ describe("Istio's config corpus compiles and passes the encoder check", () => {
     ].filter(f => f.endsWith(".yaml"));
     const sizes = compileAll(all);
     expect(sizes["sidecar in default"]).toBeGreaterThan(50);
+  });
+});
+
+describe("proxyless gRPC keeps its own shape", () => {
+  const r = buildWeb(GRPC);
+
+  it("no host predicate, no fetch timeout, no panic threshold, none of the Envoy HCM defaults", () => {
+    const rc = dec(named(r.routes, "web.default.svc.cluster.local:80"));
+    // gRPC matches the authority with its port: both forms stay.
+    expect(rc.virtual_hosts[0].domains).toEqual(
+      expect.arrayContaining(["web.default.svc.cluster.local", "web.default.svc.cluster.local:80"]),
+    );
+    for (const vh of rc.virtual_hosts)
+      for (const route of vh.routes)
+        if (route.route?.retry_policy) {
+          expect(route.route.retry_policy.retry_host_predicate).toBeUndefined();
+        }
+    const c = dec(named(r.clusters, "outbound|80||web.default.svc.cluster.local"));
+    expect(c.eds_cluster_config.eds_config.initial_fetch_timeout).toBeUndefined();
+    expect(c.common_lb_config).toBeUndefined();
+    const api = dec(named(r.listeners, "web.default.svc.cluster.local:80")).api_listener
+      .api_listener;
+    for (const field of ["upgrade_configs", "normalize_path", "stream_idle_timeout", "server_name"])
+      expect(api[field]).toBeUndefined();
+    expect(api.rds.config_source.initial_fetch_timeout).toBeUndefined();
   });
 });

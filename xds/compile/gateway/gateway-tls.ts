@@ -5,8 +5,9 @@
  *   control plane over ADS from the Kubernetes Secret;
  * - ISTIO_MUTUAL: the gateway's own mesh certificate `default` and the mesh root `ROOTCA`,
  *   from the istio-agent's SDS server (the bootstrap's `sds-grpc` cluster);
- * - file paths (`serverCertificate`, `privateKey`, `caCertificates`): `file-cert:<cert>~<key>`
- *   and `file-root:<ca>`, which the agent's SDS server reads from the gateway's disk.
+ * - file paths (`serverCertificate`, `privateKey` or each of `tlsCertificates`, and
+ *   `caCertificates`): `file-cert:<cert>~<key>` and `file-root:<ca>`, which the agent's SDS
+ *   server reads from the gateway's disk.
  *
  * @see https://istio.io/latest/docs/reference/config/networking/gateway/#ServerTLSSettings
  * @see istio/istio pilot/pkg/networking/core/gateway.go (buildGatewayListenerTLSContext)
@@ -135,10 +136,17 @@ function certificates(tls: ServerTls, mode: string): CommonTlsContext {
     };
   }
   const out: CommonTlsContext = {};
-  if (tls.serverCertificate && tls.privateKey)
-    out.tls_certificate_sds_secret_configs = [
-      agentSdsSecret(`file-cert:${tls.serverCertificate}~${tls.privateKey}`),
-    ];
+  // `tlsCertificates` (e.g. an RSA and an ECDSA pair) takes the place of the single pair; the
+  // client CA stays the server's `caCertificates`, as in istiod (ApplyToCommonTLSContext).
+  const pairs = (
+    tls.tlsCertificates?.length
+      ? tls.tlsCertificates
+      : [{ serverCertificate: tls.serverCertificate, privateKey: tls.privateKey }]
+  ).filter(c => c.serverCertificate && c.privateKey);
+  if (pairs.length > 0)
+    out.tls_certificate_sds_secret_configs = pairs.map(c =>
+      agentSdsSecret(`file-cert:${c.serverCertificate}~${c.privateKey}`),
+    );
   if (mutual && tls.caCertificates)
     Object.assign(out, combined(tls, agentSdsSecret(`file-root:${tls.caCertificates}`)));
   return out;

@@ -15,6 +15,8 @@ import {
   withHandshakeTimeout,
   type ChainOpts,
 } from "../../../../xds/compile/listeners/filter-chains";
+import { named } from "../fixtures";
+import { build, dec, secs, SIDECAR, type Json } from "../web-service";
 
 const TCP_PROXY = {
   name: "envoy.filters.network.tcp_proxy",
@@ -144,5 +146,19 @@ describe("listenerFiltersFor", () => {
   it("tls_inspector reads 512 bytes, as Istio sets it", () => {
     const [inspector] = listenerFiltersFor([chain({ sniHosts: ["a"] })]);
     expect(inspector?.typed_config).toMatchObject({ initial_read_buffer_size: { value: 512 } });
+  });
+});
+
+describe("istiod's route and listener defaults", () => {
+  const r = build(SIDECAR);
+
+  it("outbound filter chains bound the handshake to 15 s; the TLS inspector reads 512 bytes first", () => {
+    const tls = dec(named(r.listeners, "0.0.0.0_443"));
+    for (const chain of tls.filter_chains)
+      expect(chain.transport_socket_connect_timeout).toEqual(secs(15));
+    const inspector = (tls.listener_filters as Json[]).find(
+      f => f.name === "envoy.filters.listener.tls_inspector",
+    );
+    expect(inspector?.typed_config.initial_read_buffer_size).toEqual({ value: 512 });
   });
 });

@@ -16,6 +16,8 @@ import {
   tcpProxyOf,
   type Json,
 } from "../tcp-services";
+import { named } from "../fixtures";
+import { build as buildWeb, dec, SIDECAR } from "../web-service";
 
 describe("sidecar protocol sniffing and the capture listener", () => {
   const HTTP_MATCH = {
@@ -99,5 +101,19 @@ describe("sidecar protocol sniffing and the capture listener", () => {
       ["virtualOutbound-blackhole", { destination_port: { value: 15001 } }, "BlackHoleCluster"],
       ["virtualOutbound-catchall-tcp", undefined, "PassthroughCluster"],
     ]);
+  });
+});
+
+describe("istiod's route and listener defaults", () => {
+  const r = buildWeb(SIDECAR);
+
+  it("capture listeners accept one connection per socket event; a default chain has an explicit empty match", () => {
+    for (const name of ["virtualInbound", "virtualOutbound"])
+      expect(dec(named(r.listeners, name)).max_connections_to_accept_per_socket_event).toEqual({
+        value: 1,
+      });
+    const web80 = dec(named(r.listeners, "0.0.0.0_80"));
+    expect(web80.max_connections_to_accept_per_socket_event).toBeUndefined();
+    expect(web80.default_filter_chain.filter_chain_match).toEqual({});
   });
 });

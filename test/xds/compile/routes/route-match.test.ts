@@ -3,6 +3,8 @@
  * compile time for the proxy (matchAppliesTo), asserted on decoded gRPC route configs.
  */
 import { grpcRoutes, SE, VS } from "../reviews-entry";
+import { named } from "../fixtures";
+import { build, dec, SIDECAR, type Json } from "../web-service";
 
 describe("proxyless gRPC routes", () => {
   it.each([
@@ -72,5 +74,19 @@ describe("proxyless gRPC routes", () => {
       VS([{ match: [match], route: [{ destination: { host: "reviews" } }] }]),
     ]);
     expect(routes).toHaveLength(n);
+  });
+});
+
+describe("istiod's route and listener defaults", () => {
+  const r = build(SIDECAR);
+  const rc = dec(named(r.routes, "80"));
+  const web = (rc.virtual_hosts as Json[]).find(v => v.name === "web.default.svc.cluster.local:80");
+
+  it("every translated match says whether it is case-sensitive; the implicit catch-all does not", () => {
+    expect(web!.routes.map((x: Json) => x.match)).toEqual([
+      { prefix: "/api", case_sensitive: { value: true } },
+      { path: "/Login", case_sensitive: { value: false } },
+      { prefix: "/" },
+    ]);
   });
 });

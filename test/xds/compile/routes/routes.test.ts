@@ -5,6 +5,7 @@
 import { named, sidecarNode } from "../fixtures";
 import { bookinfoLike, build, cfg, dec, type Json } from "../reviews-entry";
 import type { StoreObject } from "../../../../mesh/store";
+import { build as buildWeb, SIDECAR } from "../web-service";
 
 describe("Envoy sidecar route configurations", () => {
   it("a mesh VirtualService's hosts that name no service on a port get virtual hosts as in istiod", () => {
@@ -62,5 +63,26 @@ describe("Envoy sidecar route configurations", () => {
       "reviews.default.svc.cluster.local:9080",
       "allow_any",
     ]);
+  });
+});
+
+describe("istiod's route and listener defaults", () => {
+  const r = buildWeb(SIDECAR);
+  const rc = dec(named(r.routes, "80"));
+  const web = (rc.virtual_hosts as Json[]).find(v => v.name === "web.default.svc.cluster.local:80");
+
+  it("virtual host domains as Istio 1.31 lists them: no :port forms, the absolute FQDN", () => {
+    expect(web!.domains).toEqual([
+      "web.default.svc.cluster.local",
+      "web.default.svc.cluster.local.",
+      "web",
+      "web.default.svc",
+      "web.default",
+      "10.96.0.10",
+    ]);
+  });
+
+  it("direct responses up to 1 MiB", () => {
+    expect(rc.max_direct_response_body_size_bytes).toEqual({ value: 1048576 });
   });
 });
