@@ -7,6 +7,9 @@
  *   was registered before: every injected pod also went through the validating webhook);
  * - "without (module running)": the module still running (`rig dev`: admission, watches and
  *   the xDS server in one process), its webhook configurations emptied;
+ * - "with webhooks, as deployed": the admission process alone, as the admission Deployment of
+ *   `npx pepr deploy` runs it (no watches, no xDS server: the watcher runs in other pods), in
+ *   rounds with its webhook configurations emptied ("without (admission running)");
  * - "without": the module stopped and its webhooks removed (`session.stop()`);
  * - "without, pod as injected": no webhooks, posting the pod the module injected as it is (what
  *   a pod of that size costs the API server itself), in rounds with "without";
@@ -184,6 +187,7 @@ async function main(): Promise<void> {
 
     await session.stop();
     stopped = true;
+    const deployed = await deployedAdmissionPhase(cluster, log);
     // The API server drops the webhook from its cache shortly after the configuration is deleted.
     for (let i = 0; hasSidecar(await createPod(cluster, `check-without-${i}`)); i++) {
       if (i > 100) throw new Error("pods are still injected after the webhooks were removed");
@@ -201,7 +205,7 @@ async function main(): Promise<void> {
       );
     }
     await deletePods(cluster);
-    rows.push(withHooks, before, off, without, withoutInjected);
+    rows.push(withHooks, before, off, ...deployed, without, withoutInjected);
     rows.push(...(await istiodPhase(cluster, log)));
     printTable(rows, without, injected);
   } finally {
@@ -244,6 +248,46 @@ async function measure(
   for (const type of ["mutating", "validating"] as const) {
     row[type].calls += end[type].calls - start[type].calls;
     row[type].seconds += end[type].seconds - start[type].seconds;
+  }
+}
+
+/**
+ * The admission process alone, as `npx pepr deploy` runs it in its own Deployment
+ * (PEPR_WATCH_MODE=false: no capability watches, no xDS server, no CA; the watcher runs in other
+ * pods, elsewhere in a real cluster), its webhooks as built and emptied, in rounds.
+ */
+async function deployedAdmissionPhase(
+  cluster: LocalCluster,
+  log: (line: string) => void,
+): Promise<Row[]> {
+  log("phase 1b: the admission process alone, as deployed; its webhooks and none, in rounds");
+  const session = await runDev({ build: false, role: "admission" });
+  try {
+    const validating = await riggingConfig(cluster, validatingPath);
+    const mutating = await riggingConfig(cluster, mutatingPath);
+    const first = await createPod(cluster, "check-deployed");
+    if (!hasSidecar(first)) throw new Error("the admission process did not inject the first pod");
+    await timeCreates(cluster, "warm-deployed", WARMUP);
+    const withHooks = emptyRow("with webhooks, as deployed");
+    const off = emptyRow("without (admission running)");
+    const variants = [
+      { row: withHooks, mutating, validating },
+      { row: off, mutating: noWebhooks(mutating), validating: noWebhooks(validating) },
+    ];
+    for (let done = 0; done < N; done += ROUND) {
+      const n = Math.min(ROUND, N - done);
+      for (const variant of variants) {
+        await replaceConfig(cluster, mutatingPath, variant.mutating);
+        await replaceConfig(cluster, validatingPath, variant.validating);
+        await measure(cluster, variant.row, RIGGING_WEBHOOK, () =>
+          timeCreates(cluster, variant.row.id(done), n),
+        );
+      }
+    }
+    await deletePods(cluster);
+    return [withHooks, off];
+  } finally {
+    await session.stop();
   }
 }
 
