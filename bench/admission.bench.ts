@@ -363,17 +363,24 @@ function printTable(rows: Row[], base: Row, injected: StoredPod): void {
     );
   }
   const byLabel = new Map(rows.map(row => [row.label, row]));
-  const istiod = byLabel.get("istiod's injector");
-  const rigging = byLabel.get("with webhooks");
-  const istiodBase = byLabel.get("without (istiod running)");
-  if (istiod && rigging && istiodBase) {
-    const ri = stats(rigging.ms).p50 / b.p50;
-    const ii = stats(istiod.ms).p50 / stats(istiodBase.ms).p50;
-    console.log(
-      `p50 over "without" with the same control plane running: Rigging ${ri.toFixed(2)}x, istiod ${ii.toFixed(2)}x; ` +
-        `Rigging/istiod ${(ri / ii).toFixed(2)}`,
-    );
-  }
+  const p50Over = (label: string, baseLabel: string) => {
+    const row = byLabel.get(label);
+    const base = byLabel.get(baseLabel);
+    return row && base ? stats(row.ms).p50 / stats(base.ms).p50 : undefined;
+  };
+  // Each injecting variant over the rounds without webhooks that ran beside it, with the same
+  // processes running: what the webhook adds, with the machine's load the same on both sides.
+  const oneProcess = p50Over("with webhooks", "without (module running)");
+  const deployed = p50Over("with webhooks, as deployed", "without (admission running)");
+  const istiod = p50Over("istiod's injector", "without (istiod running)");
+  const x = (v: number | undefined) => (v === undefined ? "-" : `${v.toFixed(2)}x`);
+  console.log(
+    `p50 over the "without" rounds beside it: Rigging in one process ${x(oneProcess)}, ` +
+      `as deployed ${x(deployed)}, istiod ${x(istiod)}` +
+      (oneProcess && istiod
+        ? `; Rigging/istiod (both one process) ${(oneProcess / istiod).toFixed(2)}`
+        : ""),
+  );
   console.log(`Rigging's injected pod: ${JSON.stringify(injected).length} bytes of JSON`);
 }
 
