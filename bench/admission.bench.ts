@@ -350,14 +350,14 @@ function printTable(rows: Row[], base: Row, injected: StoredPod): void {
   const b = stats(base.ms);
   console.log(`pod creation latency, ${N} pods per phase, sequential, one local API server`);
   console.log(
-    `${"".padEnd(26)}${["p50", "p99", "mean", "max"].map(h => h.padStart(10)).join("")}` +
+    `${"".padEnd(30)}${["p50", "p99", "mean", "max"].map(h => h.padStart(10)).join("")}` +
       `${["p50/without", "p99/without"].map(h => h.padStart(13)).join("")}` +
       `${"mutating call".padStart(16)}${"validating/pod".padStart(16)}`,
   );
   for (const row of rows) {
     const a = stats(row.ms);
     console.log(
-      `${row.label.padEnd(26)}${f(a.p50)}${f(a.p99)}${f(a.mean)}${f(a.max)}` +
+      `${row.label.padEnd(30)}${f(a.p50)}${f(a.p99)}${f(a.mean)}${f(a.max)}` +
         `${r(a.p50, b.p50)}${r(a.p99, b.p99)}` +
         `${perCall(row.mutating)}${perPod(row.validating, row.ms.length)}`,
     );
