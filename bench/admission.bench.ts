@@ -335,6 +335,7 @@ async function istiodPhase(cluster: LocalCluster, log: (line: string) => void): 
     }
     await removeIstiodWebhook(cluster);
     await deletePods(cluster);
+    log(`istiod's injected pod: ${JSON.stringify(first).length} bytes of JSON`);
     return [withIstiod, without];
   } finally {
     await istiod.stop();
