@@ -30,6 +30,11 @@ export type CorpusProxy =
 export interface Corpus {
   readonly name: string;
   readonly namespace: string;
+  /**
+   * Further namespaces the corpus creates before its files and deletes after its dumps, for
+   * documents that name them (`metadata.namespace`); documents naming none go into `namespace`.
+   */
+  readonly extraNamespaces?: readonly string[];
   readonly files: readonly CorpusFile[];
   readonly proxies: readonly CorpusProxy[];
 }
@@ -219,6 +224,89 @@ export function benchmarkGatewayCorpus(file: string, services = 10): Corpus {
   });
   return {
     ...base,
+    files: [{ file: base.files[0]!.file, docs }],
+    proxies: [
+      {
+        label: "1.1.1.1 (router)",
+        identity: {
+          kind: "router",
+          ip: "1.1.1.1",
+          podName: "bench-gateway",
+          namespace: ns,
+          labels: { "istio.io/benchmark": "true" },
+          serviceAccount: "default",
+        },
+      },
+    ],
+  };
+}
+
+/**
+ * Istio's knative-gateway.yaml benchmark set, as knative configures Istio for a few KServices:
+ * two ServiceEntries in istio-system whose endpoint is the gateway itself (1.1.1.1, carrying the
+ * `istio.io/benchmark` label), the Gateways `knative-ingress-gateway` (80) and
+ * `knative-local-gateway` (8081) in knative-serving selecting it, and per service two
+ * VirtualServices in default bound to them across namespaces. The set's three namespaces are
+ * renamed into namespaces the corpus owns (`default` becomes the corpus's own, `istio-system` and
+ * `knative-serving` get the corpus name as prefix), consistently: `metadata.namespace`, the
+ * `<ns>/<gateway>` references (the VirtualServices' and their matches' `gateways`) and the
+ * namespace label of every host and authority match (`hello.default`,
+ * `…default.svc.cluster.local`, `…istio-system.svc.cluster.local`). Header values (`Knative-Serving-Namespace: default`) are
+ * data and stay as written. The proxy is Istio's benchmark gateway: a router at 1.1.1.1 in
+ * default's stand-in.
+ */
+export function knativeGatewayCorpus(services = 10): Corpus {
+  const base = benchmarkCorpus("knative-gateway.yaml", services);
+  const ns = base.namespace;
+  const renamed: Readonly<Record<string, string>> = {
+    default: ns,
+    "istio-system": `${ns}-istio-system`,
+    "knative-serving": `${ns}-knative-serving`,
+  };
+  const rename = (n: string) => renamed[n] ?? n;
+  const host = (h: string) => {
+    const labels = h.split(".");
+    if (labels.length > 1) labels[1] = rename(labels[1]!);
+    return labels.join(".");
+  };
+  const gatewayRef = (g: string) => {
+    const slash = g.indexOf("/");
+    return slash < 0 ? g : `${rename(g.slice(0, slash))}/${g.slice(slash + 1)}`;
+  };
+  /** Rewrites hosts and gateway references wherever they sit in a spec. */
+  const walk = (v: unknown, key = ""): unknown => {
+    if (typeof v === "string") {
+      if (key === "host" || key === "hosts") return host(v);
+      if (key === "gateways") return gatewayRef(v);
+      return v;
+    }
+    if (Array.isArray(v)) return v.map(x => walk(x, key));
+    if (key === "authority" && v && typeof v === "object") {
+      // The authority match (`prefix: hello.default`) follows the hosts it matches.
+      return Object.fromEntries(
+        Object.entries(v).map(([k, x]) => [k, typeof x === "string" ? host(x) : x]),
+      );
+    }
+    if (v && typeof v === "object") {
+      // Header maps hold data, not references.
+      if (key === "set" || key === "add" || key === "headers") {
+        if (!("request" in v) && !("response" in v)) return v;
+      }
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, k)]));
+    }
+    return v;
+  };
+  const docs = base.files[0]!.docs.map(d => {
+    const metadata = (d.metadata ?? {}) as Record<string, unknown>;
+    return {
+      ...d,
+      metadata: { ...metadata, namespace: rename(String(metadata.namespace ?? "default")) },
+      spec: walk(d.spec),
+    };
+  });
+  return {
+    ...base,
+    extraNamespaces: [renamed["istio-system"]!, renamed["knative-serving"]!],
     files: [{ file: base.files[0]!.file, docs }],
     proxies: [
       {
