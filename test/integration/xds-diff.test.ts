@@ -4,6 +4,8 @@
  * API server; for each corpus the suite connects to both plaintext ADS ports as the same proxy
  * (Istio's node id and metadata for a real pod of the cluster, or Istio's benchmark proxy) and
  * compares CDS, EDS, LDS and RDS after the normalisation in test/harness/xds-diff/normalise.ts.
+ * Both read one mesh config, ConfigMap `istio` in istio-system (istiod is given no mesh config
+ * file), holding the ext_authz providers of the CUSTOM AuthorizationPolicy corpus.
  *
  * Every remaining difference is listed with its verdict in xds-diff.known.json beside this file:
  * a difference not listed fails the test, and so does a listed one that no longer occurs (mark
@@ -29,6 +31,8 @@ import {
   benchmarkCorpus,
   benchmarkGatewayCorpus,
   bookinfoCorpus,
+  customAuthorizationPolicyCorpus,
+  customAuthzMeshConfig,
   gatewayTlsCorpus,
   knativeGatewayCorpus,
   peerAuthenticationCorpus,
@@ -86,6 +90,7 @@ const CORPORA: (() => Corpus)[] = [
   () => knativeGatewayCorpus(),
   peerAuthenticationCorpus,
   authorizationPolicyCorpus,
+  customAuthorizationPolicyCorpus,
   gatewayTlsCorpus,
 ].filter(c => !ONLY || ONLY.includes(c().name));
 
@@ -139,10 +144,20 @@ describe("Rigging's xDS against istiod's for the same cluster", () => {
     cluster = await startTestCluster({ nodes: 1 });
     process.env.KUBECONFIG = cluster.kubeconfigPath;
     await create(cluster, "/api/v1/namespaces", { metadata: { name: "istio-system" } });
+    // One mesh config for both control planes, read where both read it in a cluster (ConfigMap
+    // `istio` in istio-system), before either starts: the ext_authz providers the CUSTOM
+    // AuthorizationPolicy corpus names.
+    await create(cluster, "/api/v1/namespaces/istio-system/configmaps", {
+      metadata: { name: "istio", namespace: "istio-system" },
+      data: { mesh: customAuthzMeshConfig() },
+    });
     riggingPort = await freePort();
     session = await startTestModule({ env: { RIGGING_XDS_ADDRESS: `127.0.0.1:${riggingPort}` } });
     // After the module: it installs the Istio CRDs that istiod's informers need.
-    istiod = await startIstiod({ kubeconfig: cluster.kubeconfigPath });
+    istiod = await startIstiod({
+      kubeconfig: cluster.kubeconfigPath,
+      meshConfigFromConfigMap: true,
+    });
     await istiod.ready(90_000);
   }, 240_000);
 

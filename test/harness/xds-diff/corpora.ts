@@ -6,7 +6,7 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseAllDocuments } from "yaml";
+import { parseAllDocuments, stringify } from "yaml";
 import { sharedPath } from "../shared";
 import type { ProxyIdentity } from "./dump";
 
@@ -452,8 +452,8 @@ export function peerAuthenticationCorpus(): Corpus {
  * AuthorizationPolicy: the inputs of Istio's RBAC builder tests
  * (pilot/pkg/security/authz/builder/testdata/{http,tcp}/*-in.yaml), moved into one namespace
  * with an `httpbin` v1 workload serving an HTTP and a TCP port, each file's policies renamed
- * after the file so that all of them apply at once. CUSTOM policies are left out: they name
- * extension providers of a mesh config the two control planes do not share here.
+ * after the file so that all of them apply at once. CUSTOM policies, which name the mesh
+ * config's extension providers, are the corpus of {@link customAuthorizationPolicyCorpus}.
  */
 export function authorizationPolicyCorpus(): Corpus {
   const namespace = "authz";
@@ -611,5 +611,153 @@ export function gatewayTlsCorpus(): Corpus {
         selector: "istio=ingressgateway",
       },
     ],
+  };
+}
+
+/** The namespace of the CUSTOM AuthorizationPolicy corpus, where its authorizer runs. */
+const AUTHZ_CUSTOM_NAMESPACE = "authz-custom";
+
+/**
+ * The mesh config both control planes read for the suite (ConfigMap `istio` in istio-system):
+ * the ext_authz providers the CUSTOM corpus's policies name, all pointing at Istio's sample
+ * authorizer `ext-authz` (samples/extauthz/ext-authz.yaml: HTTP on 8000, gRPC on 9000) in that
+ * corpus's namespace. `ext-authz-http` and `ext-authz-grpc` carry every field the providers of
+ * Istio's RBAC builder tests set (pilot/pkg/security/authz/builder/builder_test.go
+ * meshConfigHTTP, meshConfigGRPC), the service written `<ns>/<host>` for one and as a bare host
+ * for the other; `sample-ext-authz-http` and `sample-ext-authz-grpc` are the minimal providers
+ * of Istio's ext-authz task (service, port, the one header), leaving the rest to defaults.
+ * Until that corpus runs their service does not exist; no other corpus names them.
+ */
+export function customAuthzMeshConfig(): string {
+  const host = `ext-authz.${AUTHZ_CUSTOM_NAMESPACE}.svc.cluster.local`;
+  return stringify({
+    extensionProviders: [
+      {
+        name: "ext-authz-http",
+        envoyExtAuthzHttp: {
+          service: `${AUTHZ_CUSTOM_NAMESPACE}/${host}`,
+          port: 8000,
+          timeout: "10s",
+          failOpen: true,
+          statusOnError: "403",
+          pathPrefix: "/check",
+          includeRequestHeadersInCheck: ["x-custom-id", "x-prefix-*", "*-suffix"],
+          includeHeadersInCheck: ["should-not-include-when-IncludeRequestHeadersInCheck-is-set"],
+          includeAdditionalHeadersInCheck: { "x-header-1": "value-1", "x-header-2": "value-2" },
+          includeRequestBodyInCheck: {
+            maxRequestBytes: 2048,
+            allowPartialMessage: true,
+            packAsBytes: true,
+          },
+          headersToUpstreamOnAllow: ["Authorization", "x-prefix-*", "*-suffix"],
+          headersToDownstreamOnDeny: ["Set-cookie", "x-prefix-*", "*-suffix"],
+          headersToDownstreamOnAllow: ["Set-cookie", "x-prefix-*", "*-suffix"],
+        },
+      },
+      {
+        name: "ext-authz-grpc",
+        envoyExtAuthzGrpc: {
+          service: host,
+          port: 9000,
+          timeout: "0.002s",
+          failOpen: true,
+          statusOnError: "403",
+          includeRequestBodyInCheck: { maxRequestBytes: 4096, allowPartialMessage: true },
+        },
+      },
+      {
+        name: "sample-ext-authz-http",
+        envoyExtAuthzHttp: {
+          service: host,
+          port: 8000,
+          includeRequestHeadersInCheck: ["x-ext-authz"],
+        },
+      },
+      { name: "sample-ext-authz-grpc", envoyExtAuthzGrpc: { service: host, port: 9000 } },
+    ],
+  });
+}
+
+/**
+ * CUSTOM AuthorizationPolicy: the CUSTOM inputs of Istio's RBAC builder tests
+ * (pilot/pkg/security/authz/builder/testdata/{http,tcp}/custom-*-in.yaml), each on its own
+ * version of an `httpbin` workload (HTTP 8000 and TCP 9000) so that each proxy has one
+ * provider, as the builder tests configure one mesh config per case; Istio's sample authorizer
+ * (samples/extauthz/ext-authz.yaml) is the providers' service ({@link customAuthzMeshConfig}).
+ * The files' provider names (`default`, `another`) are mapped onto the mesh config's, their
+ * `version: v1` selectors onto the workload's version (the namespace-wide
+ * custom-both-http-tcp gets one), and each policy is renamed after its file.
+ *
+ * | workload | file | providers |
+ * | --- | --- | --- |
+ * | v1 | http/custom-simple-http | ext-authz-http (every HTTP field) |
+ * | v2 | tcp/custom-only-http | ext-authz-grpc (every gRPC field) |
+ * | v3 | tcp/custom-both-http-tcp | sample-ext-authz-grpc (defaults) |
+ * | v4 | http/custom-bad-multiple-providers | sample-ext-authz-http and sample-ext-authz-grpc: more than one provider, so istiod denies what the policies match |
+ */
+export function customAuthorizationPolicyCorpus(): Corpus {
+  const namespace = AUTHZ_CUSTOM_NAMESPACE;
+  const dir = sharedPath("istio", "pilot", "pkg", "security", "authz", "builder", "testdata");
+  const cases = [
+    {
+      version: "v1",
+      file: "http/custom-simple-http-in.yaml",
+      providers: { default: "ext-authz-http" },
+    },
+    {
+      version: "v2",
+      file: "tcp/custom-only-http-in.yaml",
+      providers: { default: "ext-authz-grpc" },
+    },
+    {
+      version: "v3",
+      file: "tcp/custom-both-http-tcp-in.yaml",
+      providers: { default: "sample-ext-authz-grpc" },
+    },
+    {
+      version: "v4",
+      file: "http/custom-bad-multiple-providers-in.yaml",
+      providers: { default: "sample-ext-authz-http", another: "sample-ext-authz-grpc" },
+    },
+  ] as const;
+  const ports = [
+    { name: "http", port: 8000, targetPort: 80 },
+    { name: "tcp", port: 9000, targetPort: 9000 },
+  ];
+  const files: CorpusFile[] = cases.map(c => {
+    const stem = c.file.replace(/-in\.yaml$/, "").replace("/", "-");
+    const docs = inNamespace(docsOf(readFileSync(join(dir, c.file), "utf8")), namespace).map(d => {
+      const metadata = d.metadata as Record<string, unknown>;
+      const spec = d.spec as Record<string, unknown> & { provider?: { name: string } };
+      const provider = spec.provider?.name ?? "";
+      return {
+        ...d,
+        metadata: { ...metadata, name: `${stem}-${String(metadata.name)}`.slice(0, 63) },
+        spec: {
+          ...spec,
+          selector: { matchLabels: { app: "httpbin", version: c.version } },
+          provider: { name: (c.providers as Record<string, string>)[provider] ?? provider },
+        },
+      };
+    });
+    return { file: `authz/builder/testdata/${c.file}`, docs };
+  });
+  return {
+    name: "authz-custom",
+    namespace,
+    files: [
+      {
+        file: "samples/extauthz/ext-authz.yaml",
+        docs: docsOf(
+          readFileSync(sharedPath("istio", "samples", "extauthz", "ext-authz.yaml"), "utf8"),
+        ),
+      },
+      {
+        file: "(workloads httpbin v1-v4)",
+        docs: cases.flatMap(c => workload("httpbin", ports, { version: c.version })),
+      },
+      ...files,
+    ],
+    proxies: cases.map(c => sidecarOf(namespace, "httpbin", { version: c.version })),
   };
 }
