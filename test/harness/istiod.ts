@@ -11,7 +11,7 @@
  * | flag | value | why |
  * | --- | --- | --- |
  * | `--kubeconfig` | the cluster's kubeconfig | out of cluster: no in-cluster service account |
- * | `--meshConfig` | a file in the run folder | its own mesh config (Istio's default `./etc/istio/config/mesh`) |
+ * | `--meshConfig` | a file in the run folder | its own mesh config (Istio's default `./etc/istio/config/mesh`); with `meshConfigFromConfigMap` the file is not written, and istiod reads ConfigMap `istio` in istio-system as in a cluster (and as Rigging does) |
  * | `--networksConfig` | an absent file in the run folder | the default (none); never read from the working directory |
  * | `--grpcAddr` | `127.0.0.1:<free>` | plaintext xDS, Istio's 15010, on a free loopback port |
  * | `--secureGRPCAddr` | `""` | no TLS xDS port (15012): it needs istiod's serving certificate, which needs a CA |
@@ -75,10 +75,16 @@ export interface IstiodOptions {
   /** The local cluster's kubeconfig. */
   readonly kubeconfig: string;
   /**
-   * The mesh config (YAML of Istio's MeshConfig).
+   * The mesh config (YAML of Istio's MeshConfig), written to the `--meshConfig` file.
    * @default "" (Istio's defaults)
    */
   readonly meshConfig?: string;
+  /**
+   * Write no `--meshConfig` file: istiod then falls back (pilot/pkg/bootstrap/mesh.go
+   * getConfigurationSources) to the `mesh` key of ConfigMap `istio` in its namespace and
+   * watches it, as Rigging does: one mesh config both control planes read.
+   */
+  readonly meshConfigFromConfigMap?: boolean;
   /** Extra environment (e.g. feature flags a corpus needs). */
   readonly env?: Readonly<Record<string, string>>;
   /**
@@ -180,7 +186,8 @@ export async function startIstiod(options: IstiodOptions): Promise<RunningIstiod
   const binary = pilotDiscoveryBinary();
   const root = mkdtempSync(join(tmpdir(), "rigging-istiod-"));
   mkdirSync(join(root, "etc", "istio", "config"), { recursive: true });
-  writeFileSync(join(root, "etc", "istio", "config", "mesh"), options.meshConfig ?? "");
+  if (!options.meshConfigFromConfigMap)
+    writeFileSync(join(root, "etc", "istio", "config", "mesh"), options.meshConfig ?? "");
   const ports = {
     grpc: await freePort(),
     http: await freePort(),

@@ -4,6 +4,8 @@
  * API server; for each corpus the suite connects to both plaintext ADS ports as the same proxy
  * (Istio's node id and metadata for a real pod of the cluster, or Istio's benchmark proxy) and
  * compares CDS, EDS, LDS and RDS after the normalisation in test/harness/xds-diff/normalise.ts.
+ * Both read one mesh config, ConfigMap `istio` in istio-system (istiod is given no mesh config
+ * file), holding the ext_authz providers of the CUSTOM AuthorizationPolicy corpus.
  *
  * Every remaining difference is listed with its verdict in xds-diff.known.json beside this file:
  * a difference not listed fails the test, and so does a listed one that no longer occurs (mark
@@ -29,7 +31,10 @@ import {
   benchmarkCorpus,
   benchmarkGatewayCorpus,
   bookinfoCorpus,
+  customAuthorizationPolicyCorpus,
+  customAuthzMeshConfig,
   gatewayTlsCorpus,
+  knativeGatewayCorpus,
   peerAuthenticationCorpus,
   type Corpus,
 } from "../harness/xds-diff/corpora";
@@ -52,12 +57,11 @@ type Known = Record<string, Record<string, Verdict>>;
 /**
  * Istio's benchmark config sets that both control planes accept and that configure the
  * benchmark's sidecar at 1.1.1.1 in the corpus's namespace. The gateway sets configure a router
- * instead (BENCHMARK_GATEWAY_SETS). Left out: knative-gateway.yaml (its Gateways, entries and
- * routes are spread over istio-system, knative-serving and default, which the corpus cleanup
- * cannot own; the gateway sets and gateway-tls cover a router's config), waypoint.yaml
- * (ambient), secrets.yaml (no proxy config; its Secret is gateway-tls's credential) and
- * telemetry-api.yaml (a mesh-wide Telemetry in istio-system; access logs and stats are
- * normalised away).
+ * instead (BENCHMARK_GATEWAY_SETS, and knative-gateway.yaml, whose objects in istio-system,
+ * knative-serving and default are renamed into three namespaces the corpus owns:
+ * knativeGatewayCorpus). Left out: waypoint.yaml (ambient), secrets.yaml (no proxy config; its
+ * Secret is gateway-tls's credential) and telemetry-api.yaml (a mesh-wide Telemetry in
+ * istio-system; access logs and stats are normalised away).
  */
 const BENCHMARK_SETS = [
   "http.yaml",
@@ -83,8 +87,10 @@ const CORPORA: (() => Corpus)[] = [
   bookinfoCorpus,
   ...BENCHMARK_SETS.map(f => () => benchmarkCorpus(f)),
   ...BENCHMARK_GATEWAY_SETS.map(f => () => benchmarkGatewayCorpus(f)),
+  () => knativeGatewayCorpus(),
   peerAuthenticationCorpus,
   authorizationPolicyCorpus,
+  customAuthorizationPolicyCorpus,
   gatewayTlsCorpus,
 ].filter(c => !ONLY || ONLY.includes(c().name));
 
@@ -138,10 +144,20 @@ describe("Rigging's xDS against istiod's for the same cluster", () => {
     cluster = await startTestCluster({ nodes: 1 });
     process.env.KUBECONFIG = cluster.kubeconfigPath;
     await create(cluster, "/api/v1/namespaces", { metadata: { name: "istio-system" } });
+    // One mesh config for both control planes, read where both read it in a cluster (ConfigMap
+    // `istio` in istio-system), before either starts: the ext_authz providers the CUSTOM
+    // AuthorizationPolicy corpus names.
+    await create(cluster, "/api/v1/namespaces/istio-system/configmaps", {
+      metadata: { name: "istio", namespace: "istio-system" },
+      data: { mesh: customAuthzMeshConfig() },
+    });
     riggingPort = await freePort();
     session = await startTestModule({ env: { RIGGING_XDS_ADDRESS: `127.0.0.1:${riggingPort}` } });
     // After the module: it installs the Istio CRDs that istiod's informers need.
-    istiod = await startIstiod({ kubeconfig: cluster.kubeconfigPath });
+    istiod = await startIstiod({
+      kubeconfig: cluster.kubeconfigPath,
+      meshConfigFromConfigMap: true,
+    });
     await istiod.ready(90_000);
   }, 240_000);
 
@@ -220,13 +236,32 @@ describe("Rigging's xDS against istiod's for the same cluster", () => {
     "%s: every difference is known, with a verdict",
     async (name, make) => {
       const corpus = make();
-      await create(cluster, "/api/v1/namespaces", { metadata: { name: corpus.namespace } });
+      const namespaces = [corpus.namespace, ...(corpus.extraNamespaces ?? [])];
+      for (const ns of namespaces)
+        await create(cluster, "/api/v1/namespaces", { metadata: { name: ns } });
       const refused: string[] = [];
       for (const f of corpus.files) {
+        // Documents naming no namespace go into the corpus's own; the others keep theirs. A file
+        // naming a namespace the corpus does not own (bookinfo's certmanager-gateway.yaml, in
+        // istio-system) is refused whole, as `kubectl apply -n` refuses it: the corpus could
+        // not clean it up.
+        const foreign = f.docs
+          .map(d => (d.metadata as { namespace?: string } | undefined)?.namespace)
+          .find(ns => ns !== undefined && !namespaces.includes(ns));
+        if (foreign !== undefined) {
+          refused.push(`${f.file}: names namespace ${foreign}, which the corpus does not own`);
+          continue;
+        }
+        const docs = f.docs.map(d => {
+          const metadata = (d.metadata ?? {}) as Record<string, unknown>;
+          return metadata.namespace
+            ? d
+            : { ...d, metadata: { ...metadata, namespace: corpus.namespace } };
+        });
         const res = kubectl(
           cluster,
-          ["apply", "-n", corpus.namespace, "-f", "-"],
-          f.docs.map(d => stringify(d)).join("---\n"),
+          ["apply", "-f", "-"],
+          docs.map(d => stringify(d)).join("---\n"),
         );
         if (res.status !== 0) refused.push(`${f.file}: ${res.stderr.trim().split("\n")[0]}`);
       }
@@ -265,15 +300,17 @@ describe("Rigging's xDS against istiod's for the same cluster", () => {
         `${name}: ${equal} of ${common} common resources equal (${common ? Math.round((100 * equal) / common) : 100}%)`,
       );
       // Leave the cluster as found for the next corpus.
-      kubectl(cluster, ["delete", "namespace", corpus.namespace, "--wait=false"]);
-      await eventually(
-        `namespace ${corpus.namespace} to be gone`,
-        async () =>
-          (await cluster.api("GET", `/api/v1/namespaces/${corpus.namespace}`)).status === 404
-            ? true
-            : undefined,
-        120_000,
-      );
+      kubectl(cluster, ["delete", "namespace", ...namespaces, "--wait=false"]);
+      for (const ns of namespaces) {
+        await eventually(
+          `namespace ${ns} to be gone`,
+          async () =>
+            (await cluster.api("GET", `/api/v1/namespaces/${ns}`)).status === 404
+              ? true
+              : undefined,
+          120_000,
+        );
+      }
       // Envoy's own rules on everything Rigging sent each proxy: field rules (ValidateAll) and
       // the cross-resource checks, one proxy's snapshot at a time. A route naming a cluster
       // the snapshot lacks loads (validate_clusters is false, as istiod's) and answers 503: it

@@ -6,7 +6,7 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseAllDocuments } from "yaml";
+import { parseAllDocuments, stringify } from "yaml";
 import { sharedPath } from "../shared";
 import type { ProxyIdentity } from "./dump";
 
@@ -30,6 +30,11 @@ export type CorpusProxy =
 export interface Corpus {
   readonly name: string;
   readonly namespace: string;
+  /**
+   * Further namespaces the corpus creates before its files and deletes after its dumps, for
+   * documents that name them (`metadata.namespace`); documents naming none go into `namespace`.
+   */
+  readonly extraNamespaces?: readonly string[];
   readonly files: readonly CorpusFile[];
   readonly proxies: readonly CorpusProxy[];
 }
@@ -236,6 +241,89 @@ export function benchmarkGatewayCorpus(file: string, services = 10): Corpus {
   };
 }
 
+/**
+ * Istio's knative-gateway.yaml benchmark set, as knative configures Istio for a few KServices:
+ * two ServiceEntries in istio-system whose endpoint is the gateway itself (1.1.1.1, carrying the
+ * `istio.io/benchmark` label), the Gateways `knative-ingress-gateway` (80) and
+ * `knative-local-gateway` (8081) in knative-serving selecting it, and per service two
+ * VirtualServices in default bound to them across namespaces. The set's three namespaces are
+ * renamed into namespaces the corpus owns (`default` becomes the corpus's own, `istio-system` and
+ * `knative-serving` get the corpus name as prefix), consistently: `metadata.namespace`, the
+ * `<ns>/<gateway>` references (the VirtualServices' and their matches' `gateways`) and the
+ * namespace label of every host and authority match (`hello.default`,
+ * `…default.svc.cluster.local`, `…istio-system.svc.cluster.local`). Header values (`Knative-Serving-Namespace: default`) are
+ * data and stay as written. The proxy is Istio's benchmark gateway: a router at 1.1.1.1 in
+ * default's stand-in.
+ */
+export function knativeGatewayCorpus(services = 10): Corpus {
+  const base = benchmarkCorpus("knative-gateway.yaml", services);
+  const ns = base.namespace;
+  const renamed: Readonly<Record<string, string>> = {
+    default: ns,
+    "istio-system": `${ns}-istio-system`,
+    "knative-serving": `${ns}-knative-serving`,
+  };
+  const rename = (n: string) => renamed[n] ?? n;
+  const host = (h: string) => {
+    const labels = h.split(".");
+    if (labels.length > 1) labels[1] = rename(labels[1]!);
+    return labels.join(".");
+  };
+  const gatewayRef = (g: string) => {
+    const slash = g.indexOf("/");
+    return slash < 0 ? g : `${rename(g.slice(0, slash))}/${g.slice(slash + 1)}`;
+  };
+  /** Rewrites hosts and gateway references wherever they sit in a spec. */
+  const walk = (v: unknown, key = ""): unknown => {
+    if (typeof v === "string") {
+      if (key === "host" || key === "hosts") return host(v);
+      if (key === "gateways") return gatewayRef(v);
+      return v;
+    }
+    if (Array.isArray(v)) return v.map(x => walk(x, key));
+    if (key === "authority" && v && typeof v === "object") {
+      // The authority match (`prefix: hello.default`) follows the hosts it matches.
+      return Object.fromEntries(
+        Object.entries(v).map(([k, x]) => [k, typeof x === "string" ? host(x) : x]),
+      );
+    }
+    if (v && typeof v === "object") {
+      // Header maps hold data, not references.
+      if (key === "set" || key === "add" || key === "headers") {
+        if (!("request" in v) && !("response" in v)) return v;
+      }
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, k)]));
+    }
+    return v;
+  };
+  const docs = base.files[0]!.docs.map(d => {
+    const metadata = (d.metadata ?? {}) as Record<string, unknown>;
+    return {
+      ...d,
+      metadata: { ...metadata, namespace: rename(String(metadata.namespace ?? "default")) },
+      spec: walk(d.spec),
+    };
+  });
+  return {
+    ...base,
+    extraNamespaces: [renamed["istio-system"]!, renamed["knative-serving"]!],
+    files: [{ file: base.files[0]!.file, docs }],
+    proxies: [
+      {
+        label: "1.1.1.1 (router)",
+        identity: {
+          kind: "router",
+          ip: "1.1.1.1",
+          podName: "bench-gateway",
+          namespace: ns,
+          labels: { "istio.io/benchmark": "true" },
+          serviceAccount: "default",
+        },
+      },
+    ],
+  };
+}
+
 /** Every document of `docs` moved into `namespace` (Istio's testdata names its own). */
 function inNamespace(
   docs: readonly Record<string, unknown>[],
@@ -364,8 +452,8 @@ export function peerAuthenticationCorpus(): Corpus {
  * AuthorizationPolicy: the inputs of Istio's RBAC builder tests
  * (pilot/pkg/security/authz/builder/testdata/{http,tcp}/*-in.yaml), moved into one namespace
  * with an `httpbin` v1 workload serving an HTTP and a TCP port, each file's policies renamed
- * after the file so that all of them apply at once. CUSTOM policies are left out: they name
- * extension providers of a mesh config the two control planes do not share here.
+ * after the file so that all of them apply at once. CUSTOM policies, which name the mesh
+ * config's extension providers, are the corpus of {@link customAuthorizationPolicyCorpus}.
  */
 export function authorizationPolicyCorpus(): Corpus {
   const namespace = "authz";
@@ -523,5 +611,153 @@ export function gatewayTlsCorpus(): Corpus {
         selector: "istio=ingressgateway",
       },
     ],
+  };
+}
+
+/** The namespace of the CUSTOM AuthorizationPolicy corpus, where its authorizer runs. */
+const AUTHZ_CUSTOM_NAMESPACE = "authz-custom";
+
+/**
+ * The mesh config both control planes read for the suite (ConfigMap `istio` in istio-system):
+ * the ext_authz providers the CUSTOM corpus's policies name, all pointing at Istio's sample
+ * authorizer `ext-authz` (samples/extauthz/ext-authz.yaml: HTTP on 8000, gRPC on 9000) in that
+ * corpus's namespace. `ext-authz-http` and `ext-authz-grpc` carry every field the providers of
+ * Istio's RBAC builder tests set (pilot/pkg/security/authz/builder/builder_test.go
+ * meshConfigHTTP, meshConfigGRPC), the service written `<ns>/<host>` for one and as a bare host
+ * for the other; `sample-ext-authz-http` and `sample-ext-authz-grpc` are the minimal providers
+ * of Istio's ext-authz task (service, port, the one header), leaving the rest to defaults.
+ * Until that corpus runs their service does not exist; no other corpus names them.
+ */
+export function customAuthzMeshConfig(): string {
+  const host = `ext-authz.${AUTHZ_CUSTOM_NAMESPACE}.svc.cluster.local`;
+  return stringify({
+    extensionProviders: [
+      {
+        name: "ext-authz-http",
+        envoyExtAuthzHttp: {
+          service: `${AUTHZ_CUSTOM_NAMESPACE}/${host}`,
+          port: 8000,
+          timeout: "10s",
+          failOpen: true,
+          statusOnError: "403",
+          pathPrefix: "/check",
+          includeRequestHeadersInCheck: ["x-custom-id", "x-prefix-*", "*-suffix"],
+          includeHeadersInCheck: ["should-not-include-when-IncludeRequestHeadersInCheck-is-set"],
+          includeAdditionalHeadersInCheck: { "x-header-1": "value-1", "x-header-2": "value-2" },
+          includeRequestBodyInCheck: {
+            maxRequestBytes: 2048,
+            allowPartialMessage: true,
+            packAsBytes: true,
+          },
+          headersToUpstreamOnAllow: ["Authorization", "x-prefix-*", "*-suffix"],
+          headersToDownstreamOnDeny: ["Set-cookie", "x-prefix-*", "*-suffix"],
+          headersToDownstreamOnAllow: ["Set-cookie", "x-prefix-*", "*-suffix"],
+        },
+      },
+      {
+        name: "ext-authz-grpc",
+        envoyExtAuthzGrpc: {
+          service: host,
+          port: 9000,
+          timeout: "0.002s",
+          failOpen: true,
+          statusOnError: "403",
+          includeRequestBodyInCheck: { maxRequestBytes: 4096, allowPartialMessage: true },
+        },
+      },
+      {
+        name: "sample-ext-authz-http",
+        envoyExtAuthzHttp: {
+          service: host,
+          port: 8000,
+          includeRequestHeadersInCheck: ["x-ext-authz"],
+        },
+      },
+      { name: "sample-ext-authz-grpc", envoyExtAuthzGrpc: { service: host, port: 9000 } },
+    ],
+  });
+}
+
+/**
+ * CUSTOM AuthorizationPolicy: the CUSTOM inputs of Istio's RBAC builder tests
+ * (pilot/pkg/security/authz/builder/testdata/{http,tcp}/custom-*-in.yaml), each on its own
+ * version of an `httpbin` workload (HTTP 8000 and TCP 9000) so that each proxy has one
+ * provider, as the builder tests configure one mesh config per case; Istio's sample authorizer
+ * (samples/extauthz/ext-authz.yaml) is the providers' service ({@link customAuthzMeshConfig}).
+ * The files' provider names (`default`, `another`) are mapped onto the mesh config's, their
+ * `version: v1` selectors onto the workload's version (the namespace-wide
+ * custom-both-http-tcp gets one), and each policy is renamed after its file.
+ *
+ * | workload | file | providers |
+ * | --- | --- | --- |
+ * | v1 | http/custom-simple-http | ext-authz-http (every HTTP field) |
+ * | v2 | tcp/custom-only-http | ext-authz-grpc (every gRPC field) |
+ * | v3 | tcp/custom-both-http-tcp | sample-ext-authz-grpc (defaults) |
+ * | v4 | http/custom-bad-multiple-providers | sample-ext-authz-http and sample-ext-authz-grpc: more than one provider, so istiod denies what the policies match |
+ */
+export function customAuthorizationPolicyCorpus(): Corpus {
+  const namespace = AUTHZ_CUSTOM_NAMESPACE;
+  const dir = sharedPath("istio", "pilot", "pkg", "security", "authz", "builder", "testdata");
+  const cases = [
+    {
+      version: "v1",
+      file: "http/custom-simple-http-in.yaml",
+      providers: { default: "ext-authz-http" },
+    },
+    {
+      version: "v2",
+      file: "tcp/custom-only-http-in.yaml",
+      providers: { default: "ext-authz-grpc" },
+    },
+    {
+      version: "v3",
+      file: "tcp/custom-both-http-tcp-in.yaml",
+      providers: { default: "sample-ext-authz-grpc" },
+    },
+    {
+      version: "v4",
+      file: "http/custom-bad-multiple-providers-in.yaml",
+      providers: { default: "sample-ext-authz-http", another: "sample-ext-authz-grpc" },
+    },
+  ] as const;
+  const ports = [
+    { name: "http", port: 8000, targetPort: 80 },
+    { name: "tcp", port: 9000, targetPort: 9000 },
+  ];
+  const files: CorpusFile[] = cases.map(c => {
+    const stem = c.file.replace(/-in\.yaml$/, "").replace("/", "-");
+    const docs = inNamespace(docsOf(readFileSync(join(dir, c.file), "utf8")), namespace).map(d => {
+      const metadata = d.metadata as Record<string, unknown>;
+      const spec = d.spec as Record<string, unknown> & { provider?: { name: string } };
+      const provider = spec.provider?.name ?? "";
+      return {
+        ...d,
+        metadata: { ...metadata, name: `${stem}-${String(metadata.name)}`.slice(0, 63) },
+        spec: {
+          ...spec,
+          selector: { matchLabels: { app: "httpbin", version: c.version } },
+          provider: { name: (c.providers as Record<string, string>)[provider] ?? provider },
+        },
+      };
+    });
+    return { file: `authz/builder/testdata/${c.file}`, docs };
+  });
+  return {
+    name: "authz-custom",
+    namespace,
+    files: [
+      {
+        file: "samples/extauthz/ext-authz.yaml",
+        docs: docsOf(
+          readFileSync(sharedPath("istio", "samples", "extauthz", "ext-authz.yaml"), "utf8"),
+        ),
+      },
+      {
+        file: "(workloads httpbin v1-v4)",
+        docs: cases.flatMap(c => workload("httpbin", ports, { version: c.version })),
+      },
+      ...files,
+    ],
+    proxies: cases.map(c => sidecarOf(namespace, "httpbin", { version: c.version })),
   };
 }

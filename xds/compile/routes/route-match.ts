@@ -23,13 +23,22 @@ export function stringMatcher(m: StringMatch): StringMatcher | undefined {
   return undefined;
 }
 
-/** A HeaderMatcher: an empty StringMatch means "present", as in Istio. */
+/**
+ * A HeaderMatcher, named as written (Envoy compares header names without case; Istio passes the
+ * name through). An empty StringMatch, or the regex `*` (not RE2: Istio's catch-all), means
+ * "present", as in Istio's canBeConvertedToPresentMatch. An inverted string match treats a
+ * missing header as empty, as Istio's `withoutHeaders` does, so that a request without the
+ * header matches (Envoy fails a missing header's match, inverted or not, otherwise).
+ */
 export function headerMatcher(name: string, m: StringMatch, invert = false): HeaderMatcher {
-  const matcher = stringMatcher(m);
+  const matcher = m.regex === "*" ? undefined : stringMatcher(m);
   const out: HeaderMatcher = matcher
     ? { name, string_match: matcher }
     : { name, present_match: true };
-  if (invert) out.invert_match = true;
+  if (invert) {
+    out.invert_match = true;
+    if (matcher) out.treat_missing_header_as_empty = true;
+  }
   return out;
 }
 
@@ -62,13 +71,17 @@ export function translateMatch(m: HttpMatchRequest | undefined): RouteMatch {
   else out.prefix = "/";
   // Istio writes case_sensitive on every match it translates (none on the implicit catch-all).
   if (m) out.case_sensitive = { value: !m.ignoreUriCase };
-  const headers: HeaderMatcher[] = [];
-  for (const [name, sm] of Object.entries(m?.headers ?? {}))
-    headers.push(headerMatcher(name.toLowerCase(), sm));
-  for (const [name, sm] of Object.entries(m?.withoutHeaders ?? {}))
-    headers.push(headerMatcher(name.toLowerCase(), sm, true));
-  if (m?.authority) headers.push(headerMatcher(":authority", m.authority));
+  // Istio's order: `headers` and `withoutHeaders` sorted by name (byte order), then the
+  // pseudo-headers :method, :authority, :scheme.
+  const headers: HeaderMatcher[] = [
+    ...Object.entries(m?.headers ?? {}).map(([name, sm]) => headerMatcher(name, sm)),
+    ...Object.entries(m?.withoutHeaders ?? {}).map(([name, sm]) => headerMatcher(name, sm, true)),
+  ].sort((a, b) => {
+    const [x = "", y = ""] = [a.name, b.name];
+    return x < y ? -1 : x > y ? 1 : 0;
+  });
   if (m?.method) headers.push(headerMatcher(":method", m.method));
+  if (m?.authority) headers.push(headerMatcher(":authority", m.authority));
   if (m?.scheme) headers.push(headerMatcher(":scheme", m.scheme));
   if (headers.length > 0) out.headers = headers;
   const query = Object.entries(m?.queryParams ?? {}).map(([name, sm]): QueryParameterMatcher => {

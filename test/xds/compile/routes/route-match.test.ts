@@ -27,7 +27,12 @@ describe("proxyless gRPC routes", () => {
       {
         headers: [
           { name: "x-a", present_match: true },
-          { name: "x-b", string_match: { prefix: "z" }, invert_match: true },
+          {
+            name: "x-b",
+            string_match: { prefix: "z" },
+            invert_match: true,
+            treat_missing_header_as_empty: true,
+          },
         ],
       },
     ],
@@ -36,8 +41,8 @@ describe("proxyless gRPC routes", () => {
       { method: { exact: "POST" }, authority: { regex: "rev.*" } },
       {
         headers: [
-          { name: ":authority", string_match: { safe_regex: { regex: "rev.*" } } },
           { name: ":method", string_match: { exact: "POST" } },
+          { name: ":authority", string_match: { safe_regex: { regex: "rev.*" } } },
         ],
       },
     ],
@@ -58,6 +63,38 @@ describe("proxyless gRPC routes", () => {
     ]);
     expect(routes).toHaveLength(1);
     expect(routes[0].match).toMatchObject(want);
+  });
+
+  // Istio's TranslateRouteMatch (route.go): header names as written, `headers` and
+  // `withoutHeaders` sorted by name, then :method, :authority, :scheme; found by the xDS diff on
+  // knative's `K-Network-Hash` match (knative-gateway.yaml).
+  it("header names as written, sorted with the absent ones, pseudo-headers last", () => {
+    const routes = grpcRoutes([
+      SE("reviews"),
+      VS([
+        {
+          match: [
+            {
+              scheme: { exact: "https" },
+              authority: { prefix: "reviews" },
+              method: { exact: "GET" },
+              headers: { "x-z": { exact: "1" }, "K-Network-Hash": { exact: "override" } },
+              withoutHeaders: { "x-a": { regex: "*" }, "X-M": {} },
+            },
+          ],
+          route: [{ destination: { host: "reviews" } }],
+        },
+      ]),
+    ]);
+    expect(routes[0].match.headers).toEqual([
+      { name: "K-Network-Hash", string_match: { exact: "override" } },
+      { name: "X-M", present_match: true, invert_match: true },
+      { name: "x-a", present_match: true, invert_match: true },
+      { name: "x-z", string_match: { exact: "1" } },
+      { name: ":method", string_match: { exact: "GET" } },
+      { name: ":authority", string_match: { prefix: "reviews" } },
+      { name: ":scheme", string_match: { exact: "https" } },
+    ]);
   });
 
   it.each([
