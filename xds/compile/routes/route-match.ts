@@ -11,9 +11,12 @@ import type { Proxy } from "../proxy";
 import type {
   EnvoyTypeMatcher_StringMatcher as StringMatcher,
   HeaderMatcher,
+  MetadataMatcher,
   QueryParameterMatcher,
   RouteMatch,
 } from "../shared/envoy";
+import { JWT_FILTER, JWT_PAYLOAD_KEY } from "../security/rbac-attributes";
+import { metadataListOrScalar } from "../security/rbac-matchers";
 
 /** An Envoy StringMatcher for an Istio StringMatch (regex as RE2 `safe_regex`). */
 export function stringMatcher(m: StringMatch): StringMatcher | undefined {
@@ -39,6 +42,39 @@ export function headerMatcher(name: string, m: StringMatch, invert = false): Hea
     out.invert_match = true;
     if (matcher) out.treat_missing_header_as_empty = true;
   }
+  return out;
+}
+
+/** The header-name prefix that routes on a JWT claim instead of a header (Istio's HeaderJWTClaim). */
+const JWT_CLAIM_HEADER = "@request.auth.claims";
+
+/**
+ * The claim path of a `@request.auth.claims.a.b` or `@request.auth.claims[a][b]` match name,
+ * or undefined for any other name (Istio's jwt.ToRoutingClaim: the prefix in any case).
+ */
+export function routingClaim(name: string): string[] | undefined {
+  if (!name.toLowerCase().startsWith(JWT_CLAIM_HEADER)) return undefined;
+  const rest = name.slice(JWT_CLAIM_HEADER.length);
+  if (rest.startsWith(".") && rest.length > 1) return rest.slice(1).split(".");
+  if (rest.startsWith("[") && rest.endsWith("]") && rest.length > 2) {
+    return rest.slice(1, -1).split("][");
+  }
+  return undefined;
+}
+
+/**
+ * A route match on a JWT claim: the claim in the jwt_authn filter's payload metadata, as a
+ * string or one element of a list of strings (Istio's translateMetadataMatch). An empty match
+ * means the claim is present.
+ */
+function claimMatcher(claims: readonly string[], m: StringMatch, invert: boolean): MetadataMatcher {
+  const matcher = stringMatcher(m);
+  const out = metadataListOrScalar(
+    JWT_FILTER,
+    [JWT_PAYLOAD_KEY, ...claims],
+    matcher ? { string_match: matcher } : { present_match: true },
+  );
+  if (invert) out.invert = true;
   return out;
 }
 
@@ -73,10 +109,19 @@ export function translateMatch(m: HttpMatchRequest | undefined): RouteMatch {
   if (m) out.case_sensitive = { value: !m.ignoreUriCase };
   // Istio's order: `headers` and `withoutHeaders` sorted by name (byte order), then the
   // pseudo-headers :method, :authority, :scheme.
-  const headers: HeaderMatcher[] = [
-    ...Object.entries(m?.headers ?? {}).map(([name, sm]) => headerMatcher(name, sm)),
-    ...Object.entries(m?.withoutHeaders ?? {}).map(([name, sm]) => headerMatcher(name, sm, true)),
-  ].sort((a, b) => {
+  // A `@request.auth.claims…` name matches the request's JWT claim, never a header.
+  const matches = [
+    ...Object.entries(m?.headers ?? {}).map(([name, sm]) => ({ name, sm, invert: false })),
+    ...Object.entries(m?.withoutHeaders ?? {}).map(([name, sm]) => ({ name, sm, invert: true })),
+  ].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const claimMatches: MetadataMatcher[] = [];
+  const headers: HeaderMatcher[] = [];
+  for (const { name, sm, invert } of matches) {
+    const claims = routingClaim(name);
+    if (claims) claimMatches.push(claimMatcher(claims, sm, invert));
+    else headers.push(headerMatcher(name, sm, invert));
+  }
+  headers.sort((a, b) => {
     const [x = "", y = ""] = [a.name, b.name];
     return x < y ? -1 : x > y ? 1 : 0;
   });
@@ -84,6 +129,7 @@ export function translateMatch(m: HttpMatchRequest | undefined): RouteMatch {
   if (m?.authority) headers.push(headerMatcher(":authority", m.authority));
   if (m?.scheme) headers.push(headerMatcher(":scheme", m.scheme));
   if (headers.length > 0) out.headers = headers;
+  if (claimMatches.length > 0) out.dynamic_metadata = claimMatches;
   const query = Object.entries(m?.queryParams ?? {}).map(([name, sm]): QueryParameterMatcher => {
     const matcher = stringMatcher(sm);
     return matcher ? { name, string_match: matcher } : { name, present_match: true };

@@ -4,6 +4,7 @@
  */
 import { grpcRoutes, SE, VS } from "../reviews-entry";
 import { named } from "../fixtures";
+import { routingClaim, translateMatch } from "../../../../xds/compile/routes/route-match";
 import { build, dec, SIDECAR, type Json } from "../web-service";
 
 describe("proxyless gRPC routes", () => {
@@ -124,6 +125,62 @@ describe("istiod's route and listener defaults", () => {
       { prefix: "/api", case_sensitive: { value: true } },
       { path: "/Login", case_sensitive: { value: false } },
       { prefix: "/" },
+    ]);
+  });
+});
+
+// Istio's translateMetadataMatch (route.go) and jwt.ToRoutingClaim: a `@request.auth.claims`
+// match routes on the request's validated JWT, never on a header a client could send.
+describe("routing on JWT claims", () => {
+  const payload = (claims: string[]) => ({
+    filter: "envoy.filters.http.jwt_authn",
+    path: ["payload", ...claims].map(key => ({ key })),
+  });
+  const listOrScalar = (value: object) => ({
+    or_match: { value_matchers: [{ list_match: { one_of: value } }, value] },
+  });
+
+  it.each([
+    ["@request.auth.claims.groups", ["groups"]],
+    ["@request.auth.claims.group.id", ["group", "id"]],
+    ["@request.auth.claims[group][id]", ["group", "id"]],
+    ["@request.auth.claims[a.b]", ["a.b"]],
+    ["@Request.Auth.Claims.role", ["role"]],
+    ["@request.auth.claims", undefined],
+    ["@request.auth.claims.", undefined],
+    ["@request.auth.claims[]", undefined],
+    ["@request.auth.claimsx", undefined],
+    ["x-claims", undefined],
+  ])("%s names the claim path %j", (name, claims) => {
+    expect(routingClaim(name)).toEqual(claims);
+  });
+
+  it("matches the claim in the jwt_authn payload, as a string or in a list, and no header", () => {
+    const match = translateMatch({
+      headers: {
+        "@request.auth.claims.groups": { exact: "admin" },
+        "end-user": { exact: "jason" },
+      },
+    });
+    expect(match.headers).toEqual([{ name: "end-user", string_match: { exact: "jason" } }]);
+    expect(match.dynamic_metadata).toEqual([
+      { ...payload(["groups"]), value: listOrScalar({ string_match: { exact: "admin" } }) },
+    ]);
+  });
+
+  it("inverts a withoutHeaders claim, and an empty match means the claim is present (sorted by name)", () => {
+    const match = translateMatch({
+      withoutHeaders: { "@request.auth.claims[team][name]": { prefix: "ops" } },
+      headers: { "@request.auth.claims.sub": {} },
+    });
+    expect(match.headers).toBeUndefined();
+    expect(match.dynamic_metadata).toEqual([
+      { ...payload(["sub"]), value: listOrScalar({ present_match: true }) },
+      {
+        ...payload(["team", "name"]),
+        value: listOrScalar({ string_match: { prefix: "ops" } }),
+        invert: true,
+      },
     ]);
   });
 });
