@@ -35,6 +35,7 @@ import {
   customAuthzMeshConfig,
   gatewayTlsCorpus,
   knativeGatewayCorpus,
+  telemetryCorpus,
   peerAuthenticationCorpus,
   type Corpus,
 } from "../harness/xds-diff/corpora";
@@ -59,9 +60,9 @@ type Known = Record<string, Record<string, Verdict>>;
  * benchmark's sidecar at 1.1.1.1 in the corpus's namespace. The gateway sets configure a router
  * instead (BENCHMARK_GATEWAY_SETS, and knative-gateway.yaml, whose objects in istio-system,
  * knative-serving and default are renamed into three namespaces the corpus owns:
- * knativeGatewayCorpus). Left out: waypoint.yaml (ambient), secrets.yaml (no proxy config; its
- * Secret is gateway-tls's credential) and telemetry-api.yaml (a mesh-wide Telemetry in
- * istio-system; access logs and stats are normalised away).
+ * knativeGatewayCorpus); telemetry-api.yaml's mesh-wide Telemetry is moved into the corpus's
+ * namespace (telemetryCorpus). Left out: waypoint.yaml (ambient) and secrets.yaml (no proxy
+ * config; its Secret is gateway-tls's credential).
  */
 const BENCHMARK_SETS = [
   "http.yaml",
@@ -88,6 +89,7 @@ const CORPORA: (() => Corpus)[] = [
   ...BENCHMARK_SETS.map(f => () => benchmarkCorpus(f)),
   ...BENCHMARK_GATEWAY_SETS.map(f => () => benchmarkGatewayCorpus(f)),
   () => knativeGatewayCorpus(),
+  () => telemetryCorpus(),
   peerAuthenticationCorpus,
   authorizationPolicyCorpus,
   customAuthorizationPolicyCorpus,

@@ -207,6 +207,20 @@ export function benchmarkCorpus(file: string, services = 10): Corpus {
 }
 
 /**
+ * Istio's telemetry-api.yaml benchmark set: a Telemetry in istio-system (Prometheus metrics and
+ * the `envoy-json` access log for the whole mesh) and the benchmark's ServiceEntries. Its
+ * documents are moved into the corpus's namespace, so the Telemetry applies to that namespace
+ * instead of the mesh: the same proxy, the same effect, and the corpus cleans up as the others.
+ * The mesh config names no `envoy-json` provider, so neither control plane writes an access log;
+ * both write the same `istio.stats` filters.
+ */
+export function telemetryCorpus(services = 10): Corpus {
+  const base = benchmarkCorpus("telemetry-api.yaml", services);
+  const docs = inNamespace(base.files[0]!.docs, base.namespace);
+  return { ...base, files: [{ file: base.files[0]!.file, docs }] };
+}
+
+/**
  * One of Istio's gateway benchmark sets (gateways.yaml, gateways-shared.yaml), with its proxy
  * as the router it configures: Istio's benchmark gateway at 1.1.1.1 carrying the label its
  * Gateways select (`istio.io/benchmark: "true"`). The sets put their Gateways and
