@@ -76,6 +76,7 @@ const files = [
   "envoy/config/trace/v3/datadog.proto",
   "istio/stats/plugin_config.proto",
   "envoy/extensions/retry/host/previous_hosts/v3/previous_hosts.proto",
+  "envoy/extensions/retry/priority/previous_priorities/v3/previous_priorities_config.proto",
   "envoy/extensions/network/dns_resolver/cares/v3/cares_dns_resolver.proto",
 ];
 
@@ -137,6 +138,8 @@ const rootTypes = [
   // Istio's defaults (issue 15, held against istiod): the retry policy's previous-hosts
   // predicate and the c-ares resolver config of DNS clusters.
   "envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate",
+  // A VirtualService's `retryRemoteLocalities`: the retry priority Istio writes for it.
+  "envoy.extensions.retry.priority.previous_priorities.v3.PreviousPrioritiesConfig",
   "envoy.extensions.network.dns_resolver.cares.v3.CaresDnsResolverConfig",
   // Nested `Any` payloads that Envoy resources commonly carry.
   "google.protobuf.Struct",

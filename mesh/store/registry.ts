@@ -86,9 +86,19 @@ function fromWorkloadEntry(
   source: string,
 ): EndpointInfo | undefined {
   if (!we.address) return undefined;
+  // A Kubernetes Service's named targetPort names the workload's port: an entry without a port
+  // of that name is no endpoint (istiod's serviceInstanceFromWorkloadInstance, explicitName).
+  const named =
+    typeof port.targetPort === "string" && numericPort(port.targetPort) === undefined
+      ? port.targetPort
+      : undefined;
+  const target = named
+    ? we.ports?.[named]
+    : (we.ports?.[port.name] ?? numericPort(port.targetPort) ?? port.port);
+  if (target === undefined) return undefined;
   return {
     address: we.address,
-    port: we.ports?.[port.name] ?? numericPort(port.targetPort) ?? port.port,
+    port: target,
     labels: we.labels ?? {},
     serviceAccount: we.serviceAccount,
     locality: we.locality,

@@ -14,6 +14,8 @@
  * - `labels`, all of them (Sidecar, DestinationRule and policy workload selectors, route
  *   `sourceLabels`, Services selecting the workload, gateway selectors, locality labels);
  * - `serviceAccount` and `locality` (locality load balancing);
+ * - `podPorts`, the pod's container ports (a Service's named `targetPort`, `inbound.ts`):
+ *   replicas of one Deployment declare the same;
  * - `ips` for proxyless gRPC: its server listeners are named by its address. Envoy sidecars
  *   and gateways bind wildcard addresses, so of their IPs the view keeps only those that
  *   `addressMatters` says the config names: an address a ServiceEntry in the proxy's namespace
@@ -55,6 +57,7 @@ export function proxyView(
     labels: Object.fromEntries(sortedEntries(proxy.labels)),
     serviceAccount: proxy.serviceAccount,
     locality: proxy.locality,
+    ...(proxy.podPorts ? { podPorts: proxy.podPorts } : {}),
   };
   // An array, not an object: JSON keeps its order, and undefined becomes null unambiguously.
   const key = JSON.stringify([
@@ -65,6 +68,7 @@ export function proxyView(
     view.serviceAccount ?? null,
     view.locality ?? null,
     ips,
+    ...(proxy.podPorts ? [proxy.podPorts.map(p => [p.name, p.containerPort, p.protocol])] : []),
   ]);
   return { key, proxy: view };
 }

@@ -1,7 +1,7 @@
 /**
  * The proxy a configuration is compiled for, from its xDS node: Istio's node id
  * `type~ip~pod.namespace~namespace.svc.cluster.local` and node metadata (`NAMESPACE`,
- * `SERVICE_ACCOUNT`, `LABELS`, `GENERATOR`).
+ * `SERVICE_ACCOUNT`, `LABELS`, `GENERATOR`, `POD_PORTS`).
  *
  * @see istio/istio pilot/pkg/model/context.go (ParseServiceNodeWithMetadata)
  */
@@ -26,6 +26,20 @@ export interface Proxy {
   readonly serviceAccount?: string;
   /** `region/zone/subzone` the proxy runs in, if known (locality load balancing). */
   readonly locality?: string;
+  /**
+   * Its pod's container ports (`POD_PORTS` metadata, which the injector writes from the pod
+   * spec), in container order: what a Service's named `targetPort` resolves against. Unset
+   * when the metadata lists none.
+   */
+  readonly podPorts?: readonly PodPort[];
+}
+
+/** One container port of the proxy's pod: Istio's `model.PodPort`. */
+export interface PodPort {
+  readonly name: string;
+  readonly containerPort: number;
+  /** `TCP`, `UDP` or `SCTP`; `TCP` when the metadata omits it, as the API server defaults it. */
+  readonly protocol: string;
 }
 
 /** The xDS node as received: id and (JSON) metadata. */
@@ -45,6 +59,36 @@ function stringMap(value: unknown): Record<string, string> {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return {};
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(value)) if (typeof v === "string") out[k] = v;
+  return out;
+}
+
+/**
+ * `POD_PORTS`: a JSON list (as a string, the way pilot-agent forwards `ISTIO_META_POD_PORTS`)
+ * of container ports. Unreadable metadata lists none.
+ *
+ * @see istio/istio pkg/model/proxy.go (PodPortList)
+ */
+function podPortsOf(value: unknown): PodPort[] {
+  let list = value;
+  if (typeof value === "string") {
+    try {
+      list = JSON.parse(value);
+    } catch {
+      return [];
+    }
+  }
+  if (!Array.isArray(list)) return [];
+  const out: PodPort[] = [];
+  for (const p of list as unknown[]) {
+    if (typeof p !== "object" || p === null) continue;
+    const { name, containerPort, protocol } = p as Record<string, unknown>;
+    if (typeof containerPort !== "number") continue;
+    out.push({
+      name: typeof name === "string" ? name : "",
+      containerPort,
+      protocol: typeof protocol === "string" && protocol ? protocol : "TCP",
+    });
+  }
   return out;
 }
 
@@ -79,6 +123,7 @@ export function parseProxy(node: NodeDescription): ProxyResult {
   const extraIps =
     typeof md.INSTANCE_IPS === "string" ? md.INSTANCE_IPS.split(",").filter(Boolean) : [];
   const ips = [ip, ...extraIps.filter(x => x !== ip)].filter(Boolean);
+  const podPorts = podPortsOf(md.POD_PORTS);
   return {
     ok: true,
     value: {
@@ -91,6 +136,7 @@ export function parseProxy(node: NodeDescription): ProxyResult {
       labels: stringMap(md.LABELS),
       serviceAccount: typeof md.SERVICE_ACCOUNT === "string" ? md.SERVICE_ACCOUNT : undefined,
       locality: proxyLocality(stringMap(md.LABELS), node.locality),
+      ...(podPorts.length > 0 ? { podPorts } : {}),
     },
   };
 }

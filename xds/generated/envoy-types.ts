@@ -3150,6 +3150,12 @@ export type UriTemplateMatchConfig = {
 
 export type PreviousHostsPredicate = Record<never, never>;
 
+/** `envoy.extensions.retry.priority.previous_priorities.v3.PreviousPrioritiesConfig`. */
+
+export type PreviousPrioritiesConfig = {
+  update_frequency?: number;
+};
+
 /** `envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer`. */
 
 export type RawBuffer = Record<never, never>;
@@ -4459,6 +4465,7 @@ export interface AnyPayloads {
   "type.googleapis.com/envoy.extensions.network.dns_resolver.cares.v3.CaresDnsResolverConfig": CaresDnsResolverConfig;
   "type.googleapis.com/envoy.extensions.path.match.uri_template.v3.UriTemplateMatchConfig": UriTemplateMatchConfig;
   "type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate": PreviousHostsPredicate;
+  "type.googleapis.com/envoy.extensions.retry.priority.previous_priorities.v3.PreviousPrioritiesConfig": PreviousPrioritiesConfig;
   "type.googleapis.com/envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer": RawBuffer;
   "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.CertificateProviderPluginInstance": CertificateProviderPluginInstance;
   "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.CertificateValidationContext": CertificateValidationContext;

@@ -99,6 +99,7 @@ interface NodeSpec {
   sa?: string;
   grpc?: boolean;
   zone?: string;
+  podPorts?: string;
 }
 
 function proxy(spec: NodeSpec = {}): Proxy {
@@ -116,6 +117,7 @@ function proxy(spec: NodeSpec = {}): Proxy {
       SERVICE_ACCOUNT: sa,
       LABELS: spec.labels ?? { app: "productpage" },
       ...(spec.grpc ? { GENERATOR: "grpc" } : {}),
+      ...(spec.podPorts ? { POD_PORTS: spec.podPorts } : {}),
     },
     locality: spec.zone ? { zone: spec.zone } : undefined,
   });
@@ -199,6 +201,14 @@ describe("proxyView", () => {
     const [pa, pb] = [proxy(a), proxy(b)];
     expect(proxyView(pa).key).not.toBe(proxyView(pb).key);
     expect(compiled(proxyView(pa).proxy)).not.toEqual(compiled(proxyView(pb).proxy));
+  });
+
+  it("keeps the pod's container ports in the view: a Service's named targetPort resolves against them", () => {
+    const ports = (port: number) => JSON.stringify([{ name: "web-port", containerPort: port }]);
+    const [a, b] = [proxy({ podPorts: ports(8080) }), proxy({ podPorts: ports(8081) })];
+    expect(proxyView(a).proxy.podPorts).toEqual(a.podPorts);
+    expect(proxyView(a).key).not.toBe(proxyView(b).key);
+    expect(proxyView(a).key).toBe(proxyView(proxy({ podPorts: ports(8080), ip: "10.1.0.2" })).key);
   });
 
   it("keeps the service account in the view (identity), though no generator reads it today", () => {

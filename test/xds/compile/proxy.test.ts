@@ -38,6 +38,17 @@ describe("parseProxy", () => {
     expect(parsed({ id: "sidecar~10.1.2.3~pod.team~" }).dnsDomain).toBe("team.svc.cluster.local");
   });
 
+  it("POD_PORTS: the injector's JSON string of container ports, protocol TCP when omitted", () => {
+    const POD_PORTS =
+      '[\n    {"name":"web-port","containerPort":8080}\n    ,{"containerPort":53,"protocol":"UDP"}\n]';
+    expect(parsed({ id: ID, metadata: { POD_PORTS } }).podPorts).toEqual([
+      { name: "web-port", containerPort: 8080, protocol: "TCP" },
+      { name: "", containerPort: 53, protocol: "UDP" },
+    ]);
+    expect(parsed({ id: ID, metadata: { POD_PORTS: "[]" } }).podPorts).toBeUndefined();
+    expect(parsed({ id: ID, metadata: { POD_PORTS: "not json" } }).podPorts).toBeUndefined();
+  });
+
   it("keeps the id's IP first and adds INSTANCE_IPS without repeating it", () => {
     const p = parsed({ id: ID, metadata: { INSTANCE_IPS: "10.1.2.3,fd00::3,,10.9.9.9" } });
     expect(p.ips).toEqual(["10.1.2.3", "fd00::3", "10.9.9.9"]);

@@ -19,7 +19,7 @@ import { clusterEndpoints } from "./cluster-endpoints";
 import type { ProxyScope } from "../scope";
 import { workloadOf } from "./upstream-mtls";
 import { TRANSPORT_SOCKET_MATCH_KEY } from "./upstream-tls";
-import { TLS_MODE_LABEL, workloadMtlsMode } from "../security/workload-security";
+import { endpointTlsMode, workloadMtlsMode } from "../security/workload-security";
 import type { LocalityLbEndpoints, Metadata } from "../shared/envoy";
 import type { LbEndpoint } from "../shared/envoy";
 
@@ -29,20 +29,8 @@ const MTLS_METADATA: Metadata = {
   },
 };
 
-/**
- * An endpoint's TLS mode: its `security.istio.io/tlsMode` label; a WorkloadEntry (or a
- * ServiceEntry's inline endpoint) without one that names a service account is `istio`, as
- * istiod reads it (serviceentry conversion.go, getTLSModeFromWorkloadEntry).
- */
-function tlsModeOf(e: EndpointInfo): string | undefined {
-  const label = e.labels[TLS_MODE_LABEL];
-  if (label !== undefined) return label;
-  const entry = e.source.startsWith("WorkloadEntry/") || e.source.startsWith("ServiceEntry/");
-  return entry && e.serviceAccount ? "istio" : undefined;
-}
-
 function workloadTakesMtls(scope: ProxyScope, c: OutboundCluster, e: EndpointInfo): boolean {
-  if (tlsModeOf(e) !== "istio") return false;
+  if (endpointTlsMode(e) !== "istio") return false;
   const [, namespace] = workloadOf(e, c.service);
   const mode = workloadMtlsMode(
     scope.store,

@@ -31,7 +31,7 @@ import {
 } from "./upstream-credentials";
 import { serviceIdentities } from "./upstream-mtls";
 import type { ProxyScope } from "../scope";
-import { TLS_MODE_LABEL } from "../security/workload-security";
+import { endpointTlsMode } from "../security/workload-security";
 import type { SecretResource } from "../shared/envoy";
 
 /** An SDS secret a TLS context loads: from the istio-agent, or (credentialName) over ADS. */
@@ -83,8 +83,8 @@ export function isOriginalDst(c: OutboundCluster): boolean {
  * Istio's BestEffortInferServiceMTLSMode, as auto-mTLS reads it (when MeshConfig
  * `enableAutoMtls` leaves it on): no mTLS to MESH_EXTERNAL
  * services, nor to a namespace (or mesh) whose PeerAuthentication is DISABLE; to passthrough
- * services only when every endpoint carries mesh certificates (one connection cannot choose
- * per endpoint there).
+ * services only when no endpoint's TLS mode is `disabled` (`endpointTlsMode`: its tlsMode
+ * label, or a WorkloadEntry's service account), as one connection cannot choose per endpoint.
  */
 function autoMtlsApplies(scope: ProxyScope, c: OutboundCluster): boolean {
   if (!scope.mesh.enableAutoMtls || c.service.meshExternal) return false;
@@ -93,7 +93,10 @@ function autoMtlsApplies(scope: ProxyScope, c: OutboundCluster): boolean {
     return false;
   if (!isOriginalDst(c)) return true;
   const endpoints = endpointsOf(scope.store, c.service, c.port);
-  return endpoints.length > 0 && endpoints.every(e => e.labels[TLS_MODE_LABEL] === "istio");
+  // Istio disables it when any endpoint's TLS mode is `disabled` (unset here).
+  return (
+    endpoints.length > 0 && endpoints.every(e => (endpointTlsMode(e) ?? "disabled") !== "disabled")
+  );
 }
 
 const closedMessage = (c: OutboundCluster, why: string) =>

@@ -37,7 +37,13 @@ export const CREDENTIAL_PREFIX = "kubernetes://";
 /** The suffix of the Secret (or key) holding a MUTUAL server's client CA. */
 export const CA_CERT_SUFFIX = "-cacert";
 
-/** ALPN Istio offers on terminated HTTPS servers. */
+/**
+ * ALPN a terminating server offers, HTTPS and TLS-terminated TCP alike: Istio's `ALPNHttp`.
+ * For an ISTIO_MUTUAL TCP server istiod offers `istio-peer-exchange` first
+ * (`ALPNDownstreamWithMxc`) for its metadata-exchange filter; Rigging has no such filter, so it
+ * offers what istiod offers with that exchange off (`PILOT_DISABLE_MX_ALPN`: `ALPNDownstream`,
+ * the same list), as its sidecars' inbound chains do (`inbound-tls.ts`).
+ */
 const ALPN_HTTP = ["h2", "http/1.1"];
 
 const PROTOCOLS: Readonly<Record<string, TlsParameters_TlsProtocol>> = {
@@ -48,10 +54,12 @@ const PROTOCOLS: Readonly<Record<string, TlsParameters_TlsProtocol>> = {
 };
 
 /**
- * The server's TLS versions and ciphers, only where it sets them (as istiod): Envoy's own
- * downstream defaults (TLS 1.2 to 1.3) apply otherwise.
+ * The server's TLS versions and ciphers, only where it sets them and only for SIMPLE, MUTUAL
+ * and OPTIONAL_MUTUAL (istiod's isSimpleOrMutual: an ISTIO_MUTUAL server keeps the mesh's
+ * TLS settings): Envoy's own downstream defaults (TLS 1.2 to 1.3) apply otherwise.
  */
-function tlsParams(tls: ServerTls): TlsParameters | undefined {
+function tlsParams(tls: ServerTls, mode: string): TlsParameters | undefined {
+  if (mode !== "SIMPLE" && mode !== "MUTUAL" && mode !== "OPTIONAL_MUTUAL") return undefined;
   const out: TlsParameters = {};
   const min = PROTOCOLS[tls.minProtocolVersion ?? ""];
   if (min) out.tls_minimum_protocol_version = min;
@@ -153,18 +161,19 @@ function certificates(tls: ServerTls, mode: string): CommonTlsContext {
 }
 
 /**
- * The transport socket terminating TLS for a server (`http` true offers h2 and http/1.1 by
- * ALPN, as Istio does for HTTPS servers).
+ * The transport socket terminating TLS for a server, HTTPS or TLS-terminated TCP: both offer
+ * h2 and http/1.1 by ALPN, as istiod's BuildListenerTLSContext does.
+ * @see istio/istio pilot/pkg/networking/core/listener.go (BuildListenerTLSContext)
  */
-export function gatewayTlsSocket(spec: GatewayServerSpec, http: boolean): TransportSocket {
+export function gatewayTlsSocket(spec: GatewayServerSpec): TransportSocket {
   const tls: ServerTls = spec.tls ?? {};
   const mode = tls.mode ?? "SIMPLE";
-  const params = tlsParams(tls);
+  const params = tlsParams(tls, mode);
   const common: CommonTlsContext = {
     ...(params ? { tls_params: params } : {}),
     ...certificates(tls, mode),
+    alpn_protocols: ALPN_HTTP,
   };
-  if (http) common.alpn_protocols = ALPN_HTTP;
   const context: AnyOf<typeof DOWNSTREAM_TLS> = {
     "@type": DOWNSTREAM_TLS,
     common_tls_context: common,

@@ -39,10 +39,29 @@ function selectedPorts(scope: ProxyScope, service: ServiceInfo): InboundPort[] {
   if (Object.keys(proxy.labels).length === 0) return [];
   if (!service.selector || Object.keys(service.selector).length === 0) return [];
   if (!selectorMatches(service.selector, proxy.labels)) return [];
-  return service.ports.map(port => {
-    const target = typeof port.targetPort === "number" ? port.targetPort : port.port;
-    return { service, port, targetPort: target };
+  return service.ports.flatMap(port => {
+    const target = workloadPort(proxy, port);
+    return target === undefined ? [] : [{ service, port, targetPort: target }];
   });
+}
+
+/**
+ * The port the workload listens on for a selecting Service's port: a numeric `targetPort`
+ * (or the port itself when unset); a named one is the pod's container port of that name and
+ * protocol, and a pod declaring no such port does not serve the Service port. A proxy whose
+ * pod ports are unknown (no `POD_PORTS` metadata) keeps the Service port for a named target.
+ *
+ * @see istio/istio pilot/pkg/serviceregistry/kube/controller/controller.go (GetProxyServiceTargetsByPod)
+ * @see istio/istio pilot/pkg/serviceregistry/kube/controller/util.go (FindPort, findPortFromMetadata)
+ */
+function workloadPort(proxy: ProxyScope["proxy"], port: ServicePortInfo): number | undefined {
+  const target = port.targetPort;
+  if (typeof target === "number") return target;
+  if (target === undefined || target === "") return port.port;
+  if (/^\d+$/.test(target)) return Number(target);
+  if (!proxy.podPorts) return port.port;
+  const protocol = port.protocol === "UDP" ? "UDP" : "TCP";
+  return proxy.podPorts.find(p => p.name === target && p.protocol === protocol)?.containerPort;
 }
 
 /**

@@ -131,7 +131,14 @@ function forwardAction(
     };
   }
   Object.assign(action, timeoutFields(route.timeout, kind));
-  const retry = retryPolicy(route.retries, kind);
+  // One destination whose rule hashes consistently: retries stay on the hashed host (istiod's
+  // buildHTTPRouteAction: `len(in.Route) == 1` and a consistent hash for it).
+  const only = route.route?.length === 1 ? resolved[0] : undefined;
+  const consistentHash =
+    !!only &&
+    effectivePolicy(scope.destinationRule(only.host), only.port, only.d.destination.subset)
+      .loadBalancer?.consistentHash !== undefined;
+  const retry = retryPolicy(route.retries, kind, consistentHash);
   if (retry) action.retry_policy = retry;
   const rw = route.rewrite;
   if (rw?.uri !== undefined) {

@@ -49,28 +49,34 @@ export const GRPC_STATUS: Readonly<Record<string, number>> = {
   UNAUTHENTICATED: 16,
 };
 
+/** Envoy's `previous_hosts` retry host predicate: a retry avoids the host that just failed. */
+function previousHosts(): NonNullable<Route_RetryPolicy["retry_host_predicate"]> {
+  return [
+    {
+      name: "envoy.retry_host_predicates.previous_hosts",
+      typed_config: { "@type": Types.previousHostsPredicate },
+    },
+  ];
+}
+
 /**
  * Istio's default retry policy: 2 retries on connect failures, refused streams and gRPC
  * UNAVAILABLE/CANCELLED. `retriable-status-codes` is in `retry_on` but, as in istiod
  * (pilot/pkg/networking/core/route/retry/retry.go), with no codes: a 503 is not retried unless a
  * VirtualService's `retryOn` names it (found by the xDS diff against istiod). A retry avoids the
- * host that just failed (the `previous_hosts` predicate, up to 5 host picks) on Envoy; proxyless
- * gRPC has no host predicates, so it gets none (as from Istio's grpcgen).
+ * host that just failed (the `previous_hosts` predicate, up to 5 host picks) on Envoy, unless
+ * the route's destination hashes consistently (`consistentHash`: a retry must stay on the
+ * hashed host, istiod's DefaultConsistentHashPolicy); proxyless gRPC has no host predicates,
+ * so it gets none (as from Istio's grpcgen).
  */
-export function defaultRetryPolicy(kind: ProxyKind = "sidecar"): Route_RetryPolicy {
+export function defaultRetryPolicy(
+  kind: ProxyKind = "sidecar",
+  consistentHash = false,
+): Route_RetryPolicy {
   return {
     num_retries: { value: 2 },
     retry_on: "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes",
-    ...(kind === "grpc"
-      ? {}
-      : {
-          retry_host_predicate: [
-            {
-              name: "envoy.retry_host_predicates.previous_hosts",
-              typed_config: { "@type": Types.previousHostsPredicate },
-            },
-          ],
-        }),
+    ...(kind === "grpc" || consistentHash ? {} : { retry_host_predicate: previousHosts() }),
     host_selection_retry_max_attempts: 5,
   };
 }
@@ -84,14 +90,21 @@ export function inboundRetryPolicy(): Route_RetryPolicy {
   return { retry_on: "reset-before-request", num_retries: { value: 2 } };
 }
 
-/** A VirtualService retry policy; undefined when retries are off (`attempts: 0`). */
+/**
+ * A VirtualService retry policy; undefined when retries are off (`attempts: 0`).
+ * `consistentHash`: the route has one destination, whose DestinationRule hashes consistently
+ * (no `previous_hosts` predicate unless `retryIgnorePreviousHosts` asks for it).
+ * `retryIgnorePreviousHosts` set decides the predicate; `retryRemoteLocalities: true` adds
+ * Envoy's `previous_priorities` retry priority (update frequency 2), as istiod writes them.
+ */
 export function retryPolicy(
   retries: HttpRetry | undefined,
   kind: ProxyKind = "sidecar",
+  consistentHash = false,
 ): Route_RetryPolicy | undefined {
-  if (!retries) return defaultRetryPolicy(kind);
+  if (!retries) return defaultRetryPolicy(kind, consistentHash);
   if (!retries.attempts || retries.attempts <= 0) return undefined;
-  const out = defaultRetryPolicy(kind);
+  const out = defaultRetryPolicy(kind, consistentHash);
   out.num_retries = { value: retries.attempts };
   if (retries.retryOn) {
     const tokens = retries.retryOn
@@ -111,6 +124,15 @@ export function retryPolicy(
   if (perTry) out.per_try_timeout = perTry;
   const backoff = protoDuration(retries.backoff);
   if (backoff) out.retry_back_off = { base_interval: backoff };
+  if (kind !== "grpc") {
+    if (retries.retryIgnorePreviousHosts === true) out.retry_host_predicate = previousHosts();
+    else if (retries.retryIgnorePreviousHosts === false) delete out.retry_host_predicate;
+    if (retries.retryRemoteLocalities === true)
+      out.retry_priority = {
+        name: "envoy.retry_priorities.previous_priorities",
+        typed_config: { "@type": Types.previousPriorities, update_frequency: 2 },
+      };
+  }
   return out;
 }
 

@@ -8,6 +8,7 @@
  * @see istio/istio pilot/pkg/networking/grpcgen/lds.go (buildInboundFilterChains)
  */
 import type { MtlsMode } from "../../../mesh/authn";
+import type { EndpointInfo } from "../../../mesh/store";
 
 // The selection moved to mesh/ (the CLI reads it too); re-exported so compiler imports stay.
 export { workloadMtlsMode } from "../../../mesh/authn/workload-mtls";
@@ -18,6 +19,23 @@ export {
 
 /** The label injection puts on workloads that hold mesh certificates (Istio's auto-mTLS key). */
 export const TLS_MODE_LABEL = "security.istio.io/tlsMode";
+
+/**
+ * An endpoint's TLS mode (Istio's `IstioEndpoint.TLSMode`): its `security.istio.io/tlsMode`
+ * label; a WorkloadEntry (or a ServiceEntry's inline endpoint) without one that names a service
+ * account is `istio`, as istiod reads it. Undefined is Istio's `disabled`. Read both for an
+ * endpoint's auto-mTLS metadata (`endpoint-tls-mode.ts`) and for whether a passthrough service
+ * is meshed (`upstream-tls-plan.ts`).
+ *
+ * @see istio/istio pilot/pkg/serviceregistry/serviceentry/conversion.go (getTLSModeFromWorkloadEntry)
+ * @see istio/istio pilot/pkg/serviceregistry/kube/conversion.go (PodTLSMode)
+ */
+export function endpointTlsMode(e: EndpointInfo): string | undefined {
+  const label = e.labels[TLS_MODE_LABEL];
+  if (label !== undefined) return label;
+  const entry = e.source.startsWith("WorkloadEntry/") || e.source.startsWith("ServiceEntry/");
+  return entry && e.serviceAccount ? "istio" : undefined;
+}
 
 /** The injection template annotation; `grpc-agent` marks a proxyless gRPC workload. */
 export const INJECT_TEMPLATES_ANNOTATION = "inject.istio.io/templates";

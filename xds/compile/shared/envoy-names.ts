@@ -21,6 +21,7 @@ export const Types = {
   httpProtocolOptions: `${T}envoy.extensions.upstreams.http.v3.HttpProtocolOptions`,
   caresDnsResolver: `${T}envoy.extensions.network.dns_resolver.cares.v3.CaresDnsResolverConfig`,
   previousHostsPredicate: `${T}envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate`,
+  previousPriorities: `${T}envoy.extensions.retry.priority.previous_priorities.v3.PreviousPrioritiesConfig`,
   httpRbac: `${T}envoy.extensions.filters.http.rbac.v3.RBAC`,
   networkRbac: `${T}envoy.extensions.filters.network.rbac.v3.RBAC`,
   httpExtAuthz: `${T}envoy.extensions.filters.http.ext_authz.v3.ExtAuthz`,

@@ -139,6 +139,20 @@ describe("without a DestinationRule tls: auto-mTLS as BestEffortInferServiceMTLS
     expect(planOf(objects)).toEqual(want);
   });
 
+  it("a headless service over a WorkloadEntry: meshed by its service account, as istiod's TLS mode reads it", () => {
+    const vm = (serviceAccount?: string) =>
+      cfg("WorkloadEntry", "vm", "default", {
+        address: "10.0.0.90",
+        labels: { app: "echo" },
+        ...(serviceAccount ? { serviceAccount } : {}),
+      });
+    expect(planOf(headless([...echo([]), vm("vm")]))).toEqual({
+      ...AUTO,
+      sans: ["spiffe://cluster.local/ns/default/sa/vm"],
+    });
+    expect(planOf(headless([...echo([]), vm()]))).toEqual(PLAINTEXT);
+  });
+
   it("a MESH_EXTERNAL service: plaintext", () => {
     expect(planOf([EXTERNAL], CLIENT_SIDECAR, "outbound|443||api.example.com")).toEqual(PLAINTEXT);
   });

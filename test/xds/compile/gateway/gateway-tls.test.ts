@@ -4,7 +4,8 @@
  * certificates from `credentialName` Secrets over ADS (`kubernetes://<name>`, the client CA at
  * `<name>-cacert`), from the mesh for ISTIO_MUTUAL (`default`, `ROOTCA`) or from files
  * (`file-cert:`, `file-root:`); client certificates required for MUTUAL and ISTIO_MUTUAL only;
- * TLS versions and ciphers only where the server sets them.
+ * TLS versions and ciphers only where a SIMPLE or MUTUAL server sets them; ALPN h2 and
+ * http/1.1 on HTTPS and TLS-terminated TCP servers alike.
  */
 import type { GatewayServerSpec } from "../../../../xds/compile/gateway/gateway-model";
 import {
@@ -20,15 +21,17 @@ type Json = Record<string, any>;
 const DOWNSTREAM_TLS =
   "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext";
 
-const https = (tls: ServerTls): GatewayServerSpec => ({
-  port: { number: 443, name: "https", protocol: "HTTPS" },
+const server = (tls: ServerTls, http: boolean): GatewayServerSpec => ({
+  port: http
+    ? { number: 443, name: "https", protocol: "HTTPS" }
+    : { number: 9443, name: "tls", protocol: "TLS" },
   hosts: ["bookinfo.example.com"],
   tls,
 });
 
 /** The DownstreamTlsContext of a server (`http`: an HTTPS server, else TLS-terminated TCP). */
 function context(tls: ServerTls, http = true): Json {
-  const socket = gatewayTlsSocket(https(tls), http);
+  const socket = gatewayTlsSocket(server(tls, http));
   expect(socket.name).toBe("envoy.transport_sockets.tls");
   const typed = socket.typed_config as Json;
   expect(typed["@type"]).toBe(DOWNSTREAM_TLS);
@@ -143,6 +146,7 @@ describe("gatewayTlsSocket", () => {
       false,
     );
     expect(ctx.common_tls_context).toEqual({
+      alpn_protocols: ["h2", "http/1.1"],
       tls_certificate_sds_secret_configs: [agent("file-cert:server-cert.crt~private-key.key")],
       combined_validation_context: {
         default_validation_context: {
@@ -202,6 +206,33 @@ describe("gatewayTlsSocket", () => {
       tls_maximum_protocol_version: "TLSv1_3",
       cipher_suites: ["ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES256-GCM-SHA384"],
       ecdh_curves: ["P-256"],
+    });
+  });
+
+  it("a TLS-terminated TCP server offers h2 and http/1.1 by ALPN, as an HTTPS server does (istiod's ALPNHttp)", () => {
+    for (const mode of ["SIMPLE", "MUTUAL", "ISTIO_MUTUAL"] as const)
+      expect(
+        context({ mode, credentialName: "bookinfo" }, false).common_tls_context.alpn_protocols,
+      ).toEqual(["h2", "http/1.1"]);
+  });
+
+  it("ISTIO_MUTUAL ignores minProtocolVersion, maxProtocolVersion and cipherSuites (istiod's isSimpleOrMutual)", () => {
+    const settings: ServerTls = {
+      minProtocolVersion: "TLSV1_3",
+      maxProtocolVersion: "TLSV1_3",
+      cipherSuites: ["ECDHE-ECDSA-AES128-GCM-SHA256"],
+    };
+    for (const http of [true, false])
+      expect(
+        context({ mode: "ISTIO_MUTUAL", ...settings }, http).common_tls_context.tls_params,
+      ).toBeUndefined();
+    expect(
+      context({ mode: "OPTIONAL_MUTUAL", credentialName: "a", ...settings }).common_tls_context
+        .tls_params,
+    ).toEqual({
+      tls_minimum_protocol_version: "TLSv1_3",
+      tls_maximum_protocol_version: "TLSv1_3",
+      cipher_suites: ["ECDHE-ECDSA-AES128-GCM-SHA256"],
     });
   });
 

@@ -126,3 +126,46 @@ describe("a workload a ServiceEntry lists by address (a VM) serves that entry's 
     expect(inboundOf([entry("other")])).toEqual({ clusters: [], chains: [] });
   });
 });
+
+describe("a Service's named targetPort: the pod's container port of that name (POD_PORTS)", () => {
+  const NAMED = service(
+    "web",
+    "default",
+    [
+      { name: "http", port: 80, targetPort: "web-port" },
+      { name: "tcp-admin", port: 9000, targetPort: "admin" },
+    ],
+    { app: "web" },
+  );
+  /** WEB_SIDECAR with the injector's ISTIO_META_POD_PORTS (a JSON string, forwarded as is). */
+  const withPodPorts = (ports: Json[]) => ({
+    ...WEB_SIDECAR,
+    metadata: { ...WEB_SIDECAR.metadata, POD_PORTS: JSON.stringify(ports) },
+  });
+  const POD = withPodPorts([
+    { name: "web-port", containerPort: 8080, protocol: "TCP" },
+    { name: "admin", containerPort: 9901, protocol: "UDP" },
+  ]);
+
+  it("resolves the name (and protocol) against the pod's ports; a port the pod lacks is not served", () => {
+    expect(served([NAMED], POD)).toEqual(["web.default.svc.cluster.local:80→8080"]);
+  });
+
+  it("the sidecar's inbound cluster and filter chain are on the container port, not the Service port", () => {
+    const r = build(POD, [NAMED]);
+    const chains = (dec(named(r.listeners, "virtualInbound")).filter_chains as Json[])
+      .map(c => String(c.name))
+      .filter(n => n.startsWith("0.0.0.0_"));
+    expect(new Set(chains)).toEqual(new Set(["0.0.0.0_8080"]));
+    expect(r.clusters.map(c => String(c.name)).filter(n => n.startsWith("inbound|"))).toEqual([
+      "inbound|8080||",
+    ]);
+  });
+
+  it("without POD_PORTS metadata the pod's ports are unknown: the Service port stands in", () => {
+    expect(served([NAMED])).toEqual([
+      "web.default.svc.cluster.local:80→80",
+      "web.default.svc.cluster.local:9000→9000",
+    ]);
+  });
+});

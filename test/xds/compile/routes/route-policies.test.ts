@@ -12,8 +12,8 @@ import {
   retryPolicy,
   timeoutFields,
 } from "../../../../xds/compile/routes/route-policies";
-import { named } from "../fixtures";
-import { build, dec, SIDECAR, type Json } from "../web-service";
+import { istioObject, named } from "../fixtures";
+import { build, dec, EXTERNAL, SIDECAR, WEB, type Json } from "../web-service";
 
 const secs = (seconds: number, nanos = 0) => ({ seconds, nanos });
 const PREVIOUS_HOSTS = [
@@ -94,6 +94,100 @@ describe("retryPolicy: a VirtualService's retries", () => {
       num_retries: { value: 4 },
       retry_on: "unavailable",
       host_selection_retry_max_attempts: 5,
+    });
+  });
+});
+
+describe("retryPolicy: retryIgnorePreviousHosts, retryRemoteLocalities (istiod's ConvertPolicy)", () => {
+  const PREVIOUS_PRIORITIES = {
+    name: "envoy.retry_priorities.previous_priorities",
+    typed_config: {
+      "@type":
+        "type.googleapis.com/envoy.extensions.retry.priority.previous_priorities.v3.PreviousPrioritiesConfig",
+      update_frequency: 2,
+    },
+  };
+
+  it("retryIgnorePreviousHosts: false drops the previous_hosts predicate; true keeps it", () => {
+    expect(retryPolicy({ attempts: 3, retryIgnorePreviousHosts: false })).not.toHaveProperty(
+      "retry_host_predicate",
+    );
+    expect(
+      retryPolicy({ attempts: 3, retryIgnorePreviousHosts: true })?.retry_host_predicate,
+    ).toEqual(PREVIOUS_HOSTS);
+  });
+
+  it("retryRemoteLocalities: true adds the previous_priorities retry priority; false adds none", () => {
+    expect(retryPolicy({ attempts: 3, retryRemoteLocalities: true })?.retry_priority).toEqual(
+      PREVIOUS_PRIORITIES,
+    );
+    expect(retryPolicy({ attempts: 3, retryRemoteLocalities: false })).not.toHaveProperty(
+      "retry_priority",
+    );
+  });
+
+  it("a consistently hashed destination: no previous_hosts, unless retryIgnorePreviousHosts: true", () => {
+    expect(retryPolicy(undefined, "sidecar", true)).not.toHaveProperty("retry_host_predicate");
+    expect(retryPolicy({ attempts: 3 }, "sidecar", true)).not.toHaveProperty(
+      "retry_host_predicate",
+    );
+    expect(
+      retryPolicy({ attempts: 3, retryIgnorePreviousHosts: true }, "sidecar", true)
+        ?.retry_host_predicate,
+    ).toEqual(PREVIOUS_HOSTS);
+  });
+
+  describe("on the compiled routes (checked against Envoy's field rules)", () => {
+    const vs = (http: Json[]) =>
+      istioObject("VirtualService", "web", "default", { hosts: ["web"], http });
+    const ringHash = istioObject("DestinationRule", "web", "default", {
+      host: "web",
+      trafficPolicy: { loadBalancer: { consistentHash: { httpHeaderName: "x-user" } } },
+      subsets: [{ name: "v1", labels: { version: "v1" } }],
+    });
+    const policies = (objects: Parameters<typeof build>[1]) => {
+      const rc = dec(named(build(SIDECAR, objects).routes, "80"));
+      const web = (rc.virtual_hosts as Json[]).find(
+        v => v.name === "web.default.svc.cluster.local:80",
+      );
+      return (web!.routes as Json[]).map(r => r.route.retry_policy as Json);
+    };
+
+    it("retryIgnorePreviousHosts: false and retryRemoteLocalities: true reach the route", () => {
+      const [p] = policies([
+        WEB,
+        EXTERNAL,
+        vs([
+          {
+            route: [{ destination: { host: "web" } }],
+            retries: { attempts: 2, retryIgnorePreviousHosts: false, retryRemoteLocalities: true },
+          },
+        ]),
+      ]);
+      expect(p).not.toHaveProperty("retry_host_predicate");
+      expect(p!.retry_priority).toEqual(PREVIOUS_PRIORITIES);
+    });
+
+    it("one destination under a consistent hash: no predicate; split over two: the predicate stays", () => {
+      const [single, split] = policies([
+        WEB,
+        EXTERNAL,
+        ringHash,
+        vs([
+          {
+            match: [{ uri: { prefix: "/one" } }],
+            route: [{ destination: { host: "web", subset: "v1" } }],
+          },
+          {
+            route: [
+              { destination: { host: "web" }, weight: 50 },
+              { destination: { host: "web", subset: "v1" }, weight: 50 },
+            ],
+          },
+        ]),
+      ]);
+      expect(single).not.toHaveProperty("retry_host_predicate");
+      expect(split!.retry_host_predicate).toEqual(PREVIOUS_HOSTS);
     });
   });
 });
