@@ -277,6 +277,11 @@ describe("DestinationRule validation: parity with Istio", () => {
       'spec.trafficPolicy.tls: invalid configmap:// credentialName: namespace must match the configuration namespace "default"',
     ],
     [
+      "a traffic policy of only `portLevelSettings: []` (protojson reads [] as unset)",
+      tp({ portLevelSettings: [] }),
+      "spec.trafficPolicy: traffic policy must have at least one field",
+    ],
+    [
       "a tcp idle timeout of -1ms (whole milliseconds, checked)",
       tp({ connectionPool: { tcp: { idleTimeout: "-1ms" } } }),
       "spec.trafficPolicy.connectionPool.tcp.idleTimeout: duration must be greater than 1ms",
