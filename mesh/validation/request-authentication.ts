@@ -6,21 +6,27 @@
 import type { JwtRule, RequestAuthenticationSpec } from "../../mesh/api/request-authentication";
 import { checkDurationField, type Context, type ValidateOptions } from "./context";
 import { at, idx, type Report, type ValidationResult } from "./diagnostic";
+import { parseGoUrl } from "./go-url";
 import { checkStrictHeaderName } from "./headers";
 import { runValidator } from "./pipeline";
 import { checkPolicyTargets } from "./policy-target";
 
-/** A JWKS URI must be an http(s) URL Envoy can fetch. */
+/**
+ * A JWKS URI must be an http(s) URL Envoy can fetch: the CRD's CEL rule
+ * `url(self).getScheme() in ["http", "https"]` and Istio's security.ParseJwksURI, both Go's
+ * net/url (so a port is any digits, up to what strconv.Atoi reads).
+ */
 export function checkJwksUri(uri: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(uri);
-  } catch {
+  const cel = parseGoUrl(uri, true);
+  const parsed = typeof cel === "string" ? cel : parseGoUrl(uri);
+  if (typeof parsed === "string")
     return `url must have scheme http:// or https://: ${JSON.stringify(uri)} is not a valid URL`;
+  if (parsed.scheme !== "http" && parsed.scheme !== "https") {
+    return `URI scheme ${JSON.stringify(parsed.scheme)} is not supported: url must have scheme http:// or https://`;
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    return `URI scheme ${JSON.stringify(url.protocol.replace(/:$/, ""))} is not supported: url must have scheme http:// or https://`;
-  }
+  // strconv.Atoi of the port: a 64-bit int.
+  if (parsed.port !== "" && BigInt(parsed.port) > 9223372036854775807n)
+    return `invalid port ${JSON.stringify(parsed.port)} in ${JSON.stringify(uri)}: value out of range`;
   return undefined;
 }
 

@@ -241,3 +241,38 @@ describe("RequestAuthentication: Istio's own cases", () => {
     );
   });
 });
+
+/**
+ * Disagreements with Istio found by running Istio's own validation (validateJwtRule, whose
+ * security.ParseJwksURI is Go's url.Parse, as is the CRD's CEL `url(self)`) on the same specs.
+ */
+describe("RequestAuthentication validation: parity with Istio", () => {
+  const uri = (jwksUri: string) => ({ jwtRules: [{ issuer: "a", jwksUri }] });
+  it.each<[string, string]>([
+    ["a port above 65535 (Go reads any digits)", "http://example.com:99999/jwks.json"],
+    ["a scheme and no host", "https://"],
+    ["an empty port", "https://example.com:/jwks.json"],
+    ["a bracketed IPv6 host", "https://[::1]:8443/jwks.json"],
+    ["a fragment", "https://example.com/jwks.json#keys"],
+  ])("accepts a jwksUri with %s", (_label, jwksUri) => expect(errors(K, uri(jwksUri))).toEqual([]));
+  it.each<[string, string]>([
+    ["a bad % escape in the path (Go: invalid URL escape)", "https://example.com/%zz"],
+    ["a space in the host", "https://exa mple.com/jwks.json"],
+    ["a bracketed IPv4 host", "https://[1.2.3.4]/jwks.json"],
+    ["a second colon in an https host", "https://example.com:1:2/jwks.json"],
+  ])("refuses a jwksUri with %s", (_label, jwksUri) =>
+    expect(errors(K, uri(jwksUri))).toEqual(
+      full(
+        K,
+        `spec.jwtRules[0].jwksUri: url must have scheme http:// or https://: ${JSON.stringify(jwksUri)} is not a valid URL`,
+      ),
+    ),
+  );
+  it("refuses a port strconv.Atoi cannot read", () =>
+    expect(errors(K, uri("https://example.com:99999999999999999999/j"))).toEqual(
+      full(
+        K,
+        'spec.jwtRules[0].jwksUri: invalid port "99999999999999999999" in "https://example.com:99999999999999999999/j": value out of range',
+      ),
+    ));
+});
