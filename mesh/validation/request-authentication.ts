@@ -8,6 +8,7 @@ import { checkDurationField, type Context, type ValidateOptions } from "./contex
 import { at, idx, type Report, type ValidationResult } from "./diagnostic";
 import { parseGoUrl } from "./go-url";
 import { checkStrictHeaderName } from "./headers";
+import { parseJwks } from "./jwks";
 import { runValidator } from "./pipeline";
 import { checkPolicyTargets } from "./policy-target";
 
@@ -33,25 +34,13 @@ export function checkJwksUri(uri: string): string | undefined {
 const PRIVATE_JWK_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "k"];
 
 function checkJwks(report: Report, path: string, jwks: string): void {
-  let set: unknown;
-  try {
-    set = JSON.parse(jwks);
-  } catch (e) {
-    report.error(path, `jwks parse error: ${e instanceof Error ? e.message : String(e)}`);
+  const parsed = parseJwks(jwks);
+  if (typeof parsed === "string") {
+    report.error(path, `jwks parse error: ${parsed}`);
     return;
   }
-  const keys =
-    typeof set === "object" && set !== null && Array.isArray((set as { keys?: unknown }).keys)
-      ? (set as { keys: unknown[] }).keys
-      : undefined;
-  if (!keys) {
-    report.error(path, 'jwks parse error: expected a JSON Web Key Set with a "keys" array');
-    return;
-  }
-  keys.forEach((k, i) => {
-    if (typeof k !== "object" || k === null || typeof (k as { kty?: unknown }).kty !== "string") {
-      report.error(path, `jwks parse error: key at index ${i} has no "kty"`);
-    } else if (PRIVATE_JWK_MEMBERS.some(m => m in k)) {
+  parsed.keys.forEach((k, i) => {
+    if (typeof k === "object" && k !== null && PRIVATE_JWK_MEMBERS.some(m => m in k)) {
       // Envoy only needs public keys; shipping private ones to every proxy leaks them.
       report.warn(
         path,
