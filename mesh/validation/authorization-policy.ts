@@ -69,10 +69,11 @@ function checkCustomRule(report: Report, path: string, rule: Rule): void {
 }
 
 function checkSource(report: Report, path: string, src: Source, i: number): boolean {
-  const len = (f: keyof Source) => (src[f] ?? []).length;
+  // The CRD's CEL rule tests presence (`has(...)`), so an empty list counts too.
+  const has = (f: keyof Source) => src[f] !== undefined;
   if (
-    len("principals") + len("notPrincipals") + len("namespaces") + len("notNamespaces") > 0 &&
-    len("serviceAccounts") + len("notServiceAccounts") > 0
+    (has("principals") || has("notPrincipals") || has("namespaces") || has("notNamespaces")) &&
+    (has("serviceAccounts") || has("notServiceAccounts"))
   ) {
     report.error(
       path,

@@ -290,3 +290,22 @@ describe("AuthorizationPolicy validation: parity with Istio", () => {
     ["ALLOW with `rules: []` (allows nothing)", { action: "ALLOW", rules: [] }],
   ])("accepts %s", (_label, spec) => expect(errors(K, spec)).toEqual([]));
 });
+
+/**
+ * Rules of Istio's CRD (CEL) that test a field's presence with `has()`: the API server counts a
+ * present empty list, map or string, where Istio's webhook code counts only non-empty ones.
+ */
+describe("AuthorizationPolicy validation: parity with Istio's CRD", () => {
+  it.each<Row>([
+    [
+      'a selector with `targetRefs: []` (CEL "only one of targetRefs or selector can be set")',
+      { selector: { matchLabels: { app: "a" } }, targetRefs: [] },
+      "spec: only one of targetRefs or workloadSelector can be set",
+    ],
+    [
+      'serviceAccounts with `principals: []` (CEL "Cannot set serviceAccounts with namespaces or principals")',
+      { rules: [{ from: [{ source: { serviceAccounts: ["ns/sa"], principals: [] } }] }] },
+      "spec.rules[0].from[0].source: cannot set serviceAccounts with namespaces or principals, found at rule 0",
+    ],
+  ])("refuses %s", (_label, spec, expected) => expect(errors(K, spec)).toEqual(full(K, expected)));
+});

@@ -366,3 +366,14 @@ describe("RequestAuthentication validation: parity with Istio", () => {
     ),
   );
 });
+
+/**
+ * Rules of Istio's CRD (CEL) that test a field's presence with `has()`: the API server counts a
+ * present empty list, map or string, where Istio's webhook code counts only non-empty ones.
+ */
+describe("RequestAuthentication validation: parity with Istio's CRD", () => {
+  it('refuses a selector with `targetRefs: []` (CEL "only one of targetRefs or selector can be set")', () =>
+    expect(errors(K, { selector: { matchLabels: { app: "a" } }, targetRefs: [] })).toEqual(
+      full(K, "spec: only one of targetRefs or workloadSelector can be set"),
+    ));
+});

@@ -181,3 +181,24 @@ describe("label maps: parity with Istio", () => {
       ),
     ));
 });
+
+/**
+ * Rules of Istio's CRD (CEL) that test a field's presence with `has()`: the API server counts a
+ * present empty list, map or string, where Istio's webhook code counts only non-empty ones.
+ */
+describe("WorkloadEntry validation: parity with Istio's CRD", () => {
+  it.each<Row>([
+    [
+      'a port name of 63 characters (CEL "port name must be valid": size(key) < 63)',
+      { address: "10.0.0.1", ports: { ["a".repeat(63)]: 80 } },
+      `spec.ports[${"a".repeat(63)}]: port name must be valid`,
+    ],
+    [
+      'a unix address with `ports: {}` (CEL "UDS may not include ports")',
+      { address: "unix:///var/run/a.sock", ports: {} },
+      "spec.ports: unix endpoint unix:///var/run/a.sock must not include ports",
+    ],
+  ])("refuses %s", (_label, spec, expected) => expect(errors(K, spec)).toEqual(full(K, expected)));
+  it("accepts a port name of 62 characters", () =>
+    expect(errors(K, { address: "10.0.0.1", ports: { ["a".repeat(62)]: 80 } })).toEqual([]));
+});
