@@ -69,10 +69,11 @@ function checkCustomRule(report: Report, path: string, rule: Rule): void {
 }
 
 function checkSource(report: Report, path: string, src: Source, i: number): boolean {
-  const len = (f: keyof Source) => (src[f] ?? []).length;
+  // The CRD's CEL rule tests presence (`has(...)`), so an empty list counts too.
+  const has = (f: keyof Source) => src[f] !== undefined;
   if (
-    len("principals") + len("notPrincipals") + len("namespaces") + len("notNamespaces") > 0 &&
-    len("serviceAccounts") + len("notServiceAccounts") > 0
+    (has("principals") || has("notPrincipals") || has("namespaces") || has("notNamespaces")) &&
+    (has("serviceAccounts") || has("notServiceAccounts"))
   ) {
     report.error(
       path,
@@ -119,8 +120,6 @@ function checkRule(report: Report, path: string, rule: Rule, i: number, action: 
   let toExists = false;
   let tcpInFrom = false;
   let tcpInTo = false;
-  if (rule.from !== undefined && rule.from.length === 0)
-    report.error(at(path, "from"), `\`from\` must not be empty, found at rule ${i}`);
   (rule.from ?? []).forEach((f, j) => {
     const p = idx(at(path, "from"), j);
     if (f.source === undefined) {
@@ -130,8 +129,6 @@ function checkRule(report: Report, path: string, rule: Rule, i: number, action: 
     fromExists = true;
     tcpInFrom = checkSource(report, at(p, "source"), f.source, i) || tcpInFrom;
   });
-  if (rule.to !== undefined && rule.to.length === 0)
-    report.error(at(path, "to"), `\`to\` must not be empty, found at rule ${i}`);
   (rule.to ?? []).forEach((t, j) => {
     const p = idx(at(path, "to"), j);
     const op = t.operation;
@@ -184,13 +181,22 @@ function checkRule(report: Report, path: string, rule: Rule, i: number, action: 
   }
 }
 
+/**
+ * Whether a policy has no rules. Istio reads the spec through protojson, where an empty list
+ * (`rules: []`) is the same as no list at all; likewise `from: []` and `to: []` are no
+ * condition, never an error.
+ */
+function noRules(rules: readonly Rule[] | undefined): boolean {
+  return rules === undefined || rules.length === 0;
+}
+
 /** The semantic rules of an AuthorizationPolicy spec. */
 export function checkAuthorizationPolicySpec(spec: AuthorizationPolicySpec, ctx: Context): void {
   const { report } = ctx;
   const action = spec.action ?? "ALLOW";
   checkPolicyTargets(report, spec);
   if (action === "CUSTOM") {
-    if (spec.rules === undefined) report.error("spec.rules", `CUSTOM action ${EMPTY_RULES}`);
+    if (noRules(spec.rules)) report.error("spec.rules", `CUSTOM action ${EMPTY_RULES}`);
     else if (!spec.provider?.name)
       report.error("spec.provider.name", "`provider.name` must not be empty");
     (spec.rules ?? []).forEach((r, i) => checkCustomRule(report, idx("spec.rules", i), r));
@@ -201,7 +207,7 @@ export function checkAuthorizationPolicySpec(spec: AuthorizationPolicySpec, ctx:
       `\`provider\` must not be with non CUSTOM action, found ${action}`,
     );
   }
-  if (action === "DENY" && spec.rules === undefined)
+  if (action === "DENY" && noRules(spec.rules))
     report.error("spec.rules", `DENY action ${EMPTY_RULES}`);
   (spec.rules ?? []).forEach((r, i) => checkRule(report, idx("spec.rules", i), r, i, action));
 }

@@ -67,8 +67,10 @@ export function checkConnectionPool(
     nonNegative(report, at(p, "maxConnections"), tcp.maxConnections, "max connections");
     checkDurationField(report, at(p, "connectTimeout"), tcp.connectTimeout);
     checkDurationField(report, at(p, "maxConnectionDuration"), tcp.maxConnectionDuration);
-    // 0s disables the idle timeout entirely, so it is allowed here.
-    if (tcp.idleTimeout !== undefined && parseDuration(tcp.idleTimeout) !== 0) {
+    // 0s disables the idle timeout entirely, so it is allowed here. Istio tests the whole
+    // milliseconds (Go's Duration.Milliseconds truncates), so anything under 1ms in size passes.
+    const idleNs = tcp.idleTimeout === undefined ? undefined : parseDuration(tcp.idleTimeout);
+    if (tcp.idleTimeout !== undefined && (idleNs === undefined || Math.trunc(idleNs / 1e6) !== 0)) {
       checkDurationField(report, at(p, "idleTimeout"), tcp.idleTimeout);
     }
     if (tcp.tcpKeepalive) {

@@ -27,14 +27,25 @@ export function checkLabelValue(value: string): string | undefined {
     : `invalid label value: ${JSON.stringify(value)}`;
 }
 
-/** Checks every key and value of a label map. */
+/**
+ * A label value as Istio checks one in a label map (labels.Instance.Validate): the name
+ * characters, of any length. Kubernetes caps pod label values at 63 characters, but Istio does not
+ * refuse a longer value in a subset, a sourceLabels match or an endpoint's labels.
+ */
+function checkIstioLabelValue(value: string): string | undefined {
+  return value === "" || NAME.test(value)
+    ? undefined
+    : `invalid label value: ${JSON.stringify(value)}`;
+}
+
+/** Checks every key and value of a label map, as Istio's labels.Instance.Validate. */
 export function checkLabels(
   report: Report,
   path: string,
   labels: Record<string, string> | undefined,
 ): void {
   for (const [key, value] of Object.entries(labels ?? {})) {
-    report.check(idx(path, key), checkLabelKey(key) ?? checkLabelValue(value));
+    report.check(idx(path, key), checkLabelKey(key) ?? checkIstioLabelValue(value));
   }
 }
 

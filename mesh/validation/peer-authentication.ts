@@ -28,6 +28,15 @@ export function checkPeerAuthenticationSpec(spec: PeerAuthenticationSpec, ctx: C
     );
   }
   for (const port of Object.keys(portLevel ?? {})) {
+    // The API server's CEL int() reads "080" as 80, but Istio decodes each key as a JSON number
+    // (jsonpb), which has no leading zeros, so it cannot read the object at all.
+    if (/^0\d/.test(port)) {
+      report.error(
+        idx("spec.portLevelMtls", port),
+        `port ${JSON.stringify(port)} must be a decimal number without leading zeros`,
+      );
+      continue;
+    }
     const n = Number(port);
     if (!(n >= 1 && n <= 65535))
       report.error(idx("spec.portLevelMtls", port), "port must be in range 1..65535");

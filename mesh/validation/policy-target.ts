@@ -43,7 +43,8 @@ export function checkPolicyTargets(
   const set =
     (spec.selector ? 1 : 0) +
     (spec.targetRef ? 1 : 0) +
-    ((spec.targetRefs ?? []).length > 0 ? 1 : 0);
+    // The CRD's CEL rule counts presence (`has(self.targetRefs)`), so `targetRefs: []` counts.
+    (spec.targetRefs !== undefined ? 1 : 0);
   if (set > 1) report.error("spec", "only one of targetRefs or workloadSelector can be set");
   checkSelector(report, "spec.selector", "matchLabels", spec.selector);
   if (spec.targetRef) checkTargetRef(report, "spec.targetRef", spec.targetRef);

@@ -74,6 +74,16 @@ export function checkPortName(name: string): string | undefined {
   return isDns1123Label(name) ? undefined : `invalid port name: ${name}`;
 }
 
+/**
+ * A key of an endpoint's port map as the CRD's CEL rule checks it (workload entries, service entry
+ * endpoints, workload group templates): `size(key) < 63` and letters, digits and inner dashes.
+ */
+export function checkEndpointPortKey(name: string): string | undefined {
+  return name.length < 63 && /^[a-zA-Z0-9](?:[-a-zA-Z0-9]*[a-zA-Z0-9])?$/.test(name)
+    ? undefined
+    : "port name must be valid";
+}
+
 /** An empty protocol means "sniff"; anything else must be known. */
 export function checkProtocol(name: string | undefined): string | undefined {
   if (name === undefined || name === "") return undefined;

@@ -6,46 +6,41 @@
 import type { JwtRule, RequestAuthenticationSpec } from "../../mesh/api/request-authentication";
 import { checkDurationField, type Context, type ValidateOptions } from "./context";
 import { at, idx, type Report, type ValidationResult } from "./diagnostic";
+import { parseGoUrl } from "./go-url";
 import { checkStrictHeaderName } from "./headers";
+import { parseJwks } from "./jwks";
 import { runValidator } from "./pipeline";
 import { checkPolicyTargets } from "./policy-target";
 
-/** A JWKS URI must be an http(s) URL Envoy can fetch. */
+/**
+ * A JWKS URI must be an http(s) URL Envoy can fetch: the CRD's CEL rule
+ * `url(self).getScheme() in ["http", "https"]` and Istio's security.ParseJwksURI, both Go's
+ * net/url (so a port is any digits, up to what strconv.Atoi reads).
+ */
 export function checkJwksUri(uri: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(uri);
-  } catch {
+  const cel = parseGoUrl(uri, true);
+  const parsed = typeof cel === "string" ? cel : parseGoUrl(uri);
+  if (typeof parsed === "string")
     return `url must have scheme http:// or https://: ${JSON.stringify(uri)} is not a valid URL`;
+  if (parsed.scheme !== "http" && parsed.scheme !== "https") {
+    return `URI scheme ${JSON.stringify(parsed.scheme)} is not supported: url must have scheme http:// or https://`;
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    return `URI scheme ${JSON.stringify(url.protocol.replace(/:$/, ""))} is not supported: url must have scheme http:// or https://`;
-  }
+  // strconv.Atoi of the port: a 64-bit int.
+  if (parsed.port !== "" && BigInt(parsed.port) > 9223372036854775807n)
+    return `invalid port ${JSON.stringify(parsed.port)} in ${JSON.stringify(uri)}: value out of range`;
   return undefined;
 }
 
 const PRIVATE_JWK_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "k"];
 
 function checkJwks(report: Report, path: string, jwks: string): void {
-  let set: unknown;
-  try {
-    set = JSON.parse(jwks);
-  } catch (e) {
-    report.error(path, `jwks parse error: ${e instanceof Error ? e.message : String(e)}`);
+  const parsed = parseJwks(jwks);
+  if (typeof parsed === "string") {
+    report.error(path, `jwks parse error: ${parsed}`);
     return;
   }
-  const keys =
-    typeof set === "object" && set !== null && Array.isArray((set as { keys?: unknown }).keys)
-      ? (set as { keys: unknown[] }).keys
-      : undefined;
-  if (!keys) {
-    report.error(path, 'jwks parse error: expected a JSON Web Key Set with a "keys" array');
-    return;
-  }
-  keys.forEach((k, i) => {
-    if (typeof k !== "object" || k === null || typeof (k as { kty?: unknown }).kty !== "string") {
-      report.error(path, `jwks parse error: key at index ${i} has no "kty"`);
-    } else if (PRIVATE_JWK_MEMBERS.some(m => m in k)) {
+  parsed.keys.forEach((k, i) => {
+    if (typeof k === "object" && k !== null && PRIVATE_JWK_MEMBERS.some(m => m in k)) {
       // Envoy only needs public keys; shipping private ones to every proxy leaks them.
       report.warn(
         path,

@@ -95,6 +95,9 @@ export function checkServerTls(
       report.warn(path, `${mode} mode does not use certificates, they will be ignored`);
     }
   }
+  // The CRD's CEL rule counts presence: `credentialName: ""` beside credentialNames is refused.
+  if (tls.credentialName !== undefined && tls.credentialNames !== undefined)
+    report.error(path, "only one of credentialName or credentialNames can be set");
   const sources =
     (tls.serverCertificate && tls.privateKey ? 1 : 0) +
     (tls.credentialName ? 1 : 0) +

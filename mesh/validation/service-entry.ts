@@ -12,6 +12,7 @@ import { checkIPOrCidr, isIP } from "./ip";
 import { checkLabels, checkSelector } from "./labels";
 import { runValidator } from "./pipeline";
 import {
+  checkEndpointPortKey,
   checkPort,
   checkPortName,
   checkProtocol,
@@ -97,7 +98,7 @@ function checkDnsResolution(
       const pp = idx(at(p, "ports"), name);
       if (!servicePorts.has(name))
         report.error(pp, `endpoint port ${port} is not defined by the service entry`);
-      report.check(pp, checkPortName(name));
+      if (report.check(pp, checkPortName(name))) report.check(pp, checkEndpointPortKey(name));
       report.check(pp, checkPort(port));
     }
   });
@@ -196,6 +197,9 @@ export function checkServiceEntrySpec(spec: ServiceEntrySpec, ctx: Context): voi
     case "NONE":
       if ((spec.endpoints ?? []).length > 0)
         report.error("spec.endpoints", "no endpoints should be provided for resolution type none");
+      // The CRD's CEL rule tests presence (`!has(self.endpoints)`), so `endpoints: []` is refused.
+      else if (spec.endpoints !== undefined)
+        report.error("spec.endpoints", "NONE mode cannot set endpoints");
       if (spec.workloadSelector !== undefined)
         report.warn(
           "spec.workloadSelector",

@@ -51,7 +51,8 @@ export function checkTrafficPolicy(
   tp: TrafficPolicy | undefined,
 ): void {
   if (tp === undefined) return;
-  if (Object.keys(tp).length === 0) {
+  // protojson reads an empty list as unset, so `portLevelSettings: []` alone is an empty policy.
+  if (Object.values(tp).every(v => Array.isArray(v) && v.length === 0)) {
     report.error(path, "traffic policy must have at least one field");
     return;
   }

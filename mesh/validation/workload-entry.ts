@@ -9,7 +9,7 @@ import { checkFqdn } from "./hosts";
 import { isIP } from "./ip";
 import { checkLabels } from "./labels";
 import { runValidator } from "./pipeline";
-import { checkPort, checkPortName } from "./ports";
+import { checkEndpointPortKey, checkPort, checkPortName } from "./ports";
 import { checkUnixAddress, UNIX_PREFIX } from "./unix";
 
 /** How strict {@link checkWorkloadEndpoint} is about the address and ports. */
@@ -39,7 +39,8 @@ export function checkWorkloadEndpoint(
   const unix = addr.startsWith(UNIX_PREFIX);
   if (unix) {
     report.check(at(path, "address"), checkUnixAddress(addr.slice(UNIX_PREFIX.length)));
-    if (Object.keys(we.ports ?? {}).length > 0)
+    // The CRD's CEL rule tests presence (`!has(self.ports)`), so even `ports: {}` is refused.
+    if (we.ports !== undefined && we.ports !== null)
       report.error(at(path, "ports"), `unix endpoint ${addr} must not include ports`);
   } else if (addr !== "" && !isIP(addr)) {
     if (!opts.allowFqdn)
@@ -57,7 +58,8 @@ export function checkWorkloadEndpoint(
     const p = idx(at(path, "ports"), name);
     if (opts.servicePorts && !opts.servicePorts.has(name))
       report.error(p, `endpoint port ${port} is not defined by the service entry`);
-    report.check(p, checkPortName(name));
+    // The CRD refuses a 63-character name that Istio's own check (a DNS label) allows.
+    if (report.check(p, checkPortName(name))) report.check(p, checkEndpointPortKey(name));
     report.check(p, checkPort(port));
   }
   checkLabels(report, at(path, "labels"), we.labels);

@@ -9,7 +9,7 @@ import { at, idx, type Report, type ValidationResult } from "./diagnostic";
 import { checkStrictHeaderName } from "./headers";
 import { checkLabels } from "./labels";
 import { runValidator } from "./pipeline";
-import { checkPort } from "./ports";
+import { checkEndpointPortKey, checkPort } from "./ports";
 import { checkUnixAddress, UNIX_PREFIX } from "./unix";
 
 const PROBE_HEADER = /^[-A-Za-z0-9]+$/;
@@ -62,8 +62,11 @@ export function checkWorkloadGroupSpec(spec: WorkloadGroupSpec, ctx: Context): v
     report.check("spec.template.address", checkUnixAddress(addr.slice(UNIX_PREFIX.length)));
     if (t.ports !== undefined) report.error("spec.template.ports", "UDS may not include ports");
   }
-  for (const [name, port] of Object.entries(t.ports ?? {}))
-    report.check(idx("spec.template.ports", name), checkPort(port));
+  for (const [name, port] of Object.entries(t.ports ?? {})) {
+    const p = idx("spec.template.ports", name);
+    report.check(p, checkEndpointPortKey(name));
+    report.check(p, checkPort(port));
+  }
   checkProbe(report, "spec.probe", spec.probe);
 }
 

@@ -22,11 +22,6 @@ const invalid: Row[] = [
     "spec.rules[0].from[0].source: `from.source` must not be nil, found at rule 0",
   ],
   [
-    "an empty from list",
-    { rules: [{ from: [] }] },
-    "spec.rules[0].from: `from` must not be empty, found at rule 0",
-  ],
-  [
     "an empty operation",
     to({}),
     "spec.rules[0].to[0].operation: `to.operation` must not be empty, found at rule 0",
@@ -258,4 +253,59 @@ describe("AuthorizationPolicy validation", () => {
       full(K, expected as string[]),
     );
   });
+});
+
+/**
+ * Disagreements with Istio found by running Istio's own validation (the webhook's Go code, fed
+ * the spec through protojson as istiod reads it) on the same specs. protojson reads an empty
+ * list as no list, so `rules: []` is "without rules" and `from: []` / `to: []` are no condition.
+ */
+describe("AuthorizationPolicy validation: parity with Istio", () => {
+  it.each<Row>([
+    [
+      'DENY with `rules: []` (Istio case "deny-rules-nil"; protojson reads [] as nil)',
+      { action: "DENY", rules: [] },
+      `spec.rules: DENY action without \`rules\` is meaningless as it will never be triggered, add an empty rule \`{}\` if you want it be triggered for every request`,
+    ],
+    [
+      "CUSTOM with `rules: []` (Istio refuses CUSTOM with nil rules; protojson reads [] as nil)",
+      { action: "CUSTOM", provider: { name: "p" }, rules: [] },
+      `spec.rules: CUSTOM action without \`rules\` is meaningless as it will never be triggered, add an empty rule \`{}\` if you want it be triggered for every request`,
+    ],
+  ])("refuses %s", (_label, spec, expected) => expect(errors(K, spec)).toEqual(full(K, expected)));
+  it.each<[string, unknown]>([
+    [
+      '`from: []` (Istio case "from-empty" builds a non-nil empty slice; YAML [] reaches Istio as nil)',
+      { rules: [{ from: [] }] },
+    ],
+    ['`to: []` (Istio case "to-empty", likewise)', { rules: [{ to: [] }] }],
+    [
+      "`from: []` beside a `to` on a DENY rule",
+      { action: "DENY", rules: [{ from: [], to: [{ operation: { ports: ["80"] } }] }] },
+    ],
+    [
+      "`from: []` on a CUSTOM rule",
+      { action: "CUSTOM", provider: { name: "p" }, rules: [{ from: [] }] },
+    ],
+    ["ALLOW with `rules: []` (allows nothing)", { action: "ALLOW", rules: [] }],
+  ])("accepts %s", (_label, spec) => expect(errors(K, spec)).toEqual([]));
+});
+
+/**
+ * Rules of Istio's CRD (CEL) that test a field's presence with `has()`: the API server counts a
+ * present empty list, map or string, where Istio's webhook code counts only non-empty ones.
+ */
+describe("AuthorizationPolicy validation: parity with Istio's CRD", () => {
+  it.each<Row>([
+    [
+      'a selector with `targetRefs: []` (CEL "only one of targetRefs or selector can be set")',
+      { selector: { matchLabels: { app: "a" } }, targetRefs: [] },
+      "spec: only one of targetRefs or workloadSelector can be set",
+    ],
+    [
+      'serviceAccounts with `principals: []` (CEL "Cannot set serviceAccounts with namespaces or principals")',
+      { rules: [{ from: [{ source: { serviceAccounts: ["ns/sa"], principals: [] } }] }] },
+      "spec.rules[0].from[0].source: cannot set serviceAccounts with namespaces or principals, found at rule 0",
+    ],
+  ])("refuses %s", (_label, spec, expected) => expect(errors(K, spec)).toEqual(full(K, expected)));
 });

@@ -259,3 +259,24 @@ describe("Gateway validation", () => {
     expect(warnings(K, spec)).toEqual(full(K, expected));
   });
 });
+
+/**
+ * Rules of Istio's CRD (CEL) that test a field's presence with `has()`: the API server counts a
+ * present empty list, map or string, where Istio's webhook code counts only non-empty ones.
+ */
+describe("Gateway validation: parity with Istio's CRD", () => {
+  it('refuses `credentialName: ""` beside credentialNames (CEL "only one of credentialName or credentialNames can be set")', () =>
+    expect(
+      errors(K, {
+        servers: [
+          {
+            port: { number: 443, protocol: "HTTPS", name: "https" },
+            hosts: ["*"],
+            tls: { mode: "SIMPLE", credentialName: "", credentialNames: ["a", "b"] },
+          },
+        ],
+      }),
+    ).toEqual(
+      full(K, "spec.servers[0].tls: only one of credentialName or credentialNames can be set"),
+    ));
+});

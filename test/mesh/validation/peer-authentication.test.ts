@@ -198,3 +198,19 @@ describe("PeerAuthentication validation", () => {
     expect(warnings(K, { mtls: { mode: "STRICT" } }, { name: "default" })).toEqual([]);
   });
 });
+
+/**
+ * Disagreements with Istio found by running Istio's own validation on the same specs, the spec
+ * decoded as istiod decodes it (jsonpb, each portLevelMtls key read as a JSON number).
+ */
+describe("PeerAuthentication validation: parity with Istio", () => {
+  const ports = (key: string) => ({
+    selector: { matchLabels: { app: "a" } },
+    portLevelMtls: { [key]: { mode: "STRICT" } },
+  });
+  it("refuses a port key with a leading zero (Istio cannot decode it; CEL int() alone reads 80)", () =>
+    expect(errors(K, ports("080"))).toEqual(
+      full(K, 'spec.portLevelMtls[080]: port "080" must be a decimal number without leading zeros'),
+    ));
+  it("accepts the highest port key", () => expect(errors(K, ports("65535"))).toEqual([]));
+});

@@ -49,9 +49,9 @@ const invalid: Row[] = [
     `spec.jwtRules[0].jwks: jwks parse error: ${jsonError("not json")}`,
   ],
   [
-    "jwks without keys",
+    "jwks of one RSA key without its members",
     rule({ jwks: '{"kty":"RSA"}' }),
-    'spec.jwtRules[0].jwks: jwks parse error: expected a JSON Web Key Set with a "keys" array',
+    "spec.jwtRules[0].jwks: jwks parse error: failed to parse sole key in key set: required field e is missing",
   ],
   [
     "a header location without name",
@@ -240,4 +240,140 @@ describe("RequestAuthentication: Istio's own cases", () => {
       full(K, 'spec.jwtRules[0].issuer: Invalid value: "": should be at least 1 chars long'),
     );
   });
+});
+
+/**
+ * Disagreements with Istio found by running Istio's own validation (validateJwtRule, whose
+ * security.ParseJwksURI is Go's url.Parse, as is the CRD's CEL `url(self)`) on the same specs.
+ */
+describe("RequestAuthentication validation: parity with Istio", () => {
+  const uri = (jwksUri: string) => ({ jwtRules: [{ issuer: "a", jwksUri }] });
+  it.each<[string, string]>([
+    ["a port above 65535 (Go reads any digits)", "http://example.com:99999/jwks.json"],
+    ["a scheme and no host", "https://"],
+    ["an empty port", "https://example.com:/jwks.json"],
+    ["a bracketed IPv6 host", "https://[::1]:8443/jwks.json"],
+    ["a fragment", "https://example.com/jwks.json#keys"],
+  ])("accepts a jwksUri with %s", (_label, jwksUri) => expect(errors(K, uri(jwksUri))).toEqual([]));
+  it.each<[string, string]>([
+    ["a bad % escape in the path (Go: invalid URL escape)", "https://example.com/%zz"],
+    ["a space in the host", "https://exa mple.com/jwks.json"],
+    ["a bracketed IPv4 host", "https://[1.2.3.4]/jwks.json"],
+    ["a second colon in an https host", "https://example.com:1:2/jwks.json"],
+  ])("refuses a jwksUri with %s", (_label, jwksUri) =>
+    expect(errors(K, uri(jwksUri))).toEqual(
+      full(
+        K,
+        `spec.jwtRules[0].jwksUri: url must have scheme http:// or https://: ${JSON.stringify(jwksUri)} is not a valid URL`,
+      ),
+    ),
+  );
+  it("refuses a port strconv.Atoi cannot read", () =>
+    expect(errors(K, uri("https://example.com:99999999999999999999/j"))).toEqual(
+      full(
+        K,
+        'spec.jwtRules[0].jwksUri: invalid port "99999999999999999999" in "https://example.com:99999999999999999999/j": value out of range',
+      ),
+    ));
+
+  /** Inline JWKS as jwk.Parse (lestrrat-go/jwx v1) reads it in validateJwtRule. */
+  const jwks = (text: string) => ({ jwtRules: [{ issuer: "a", jwks: text }] });
+  const key = (k: object) => JSON.stringify({ keys: [k] });
+  it.each<[string, string]>([
+    ["a single bare key (jwk.Parse takes a key or a set)", '{"kty":"RSA","n":"abc","e":"AQAB"}'],
+    ["`keys: null` (an empty set)", '{"keys":null}'],
+    ["text after the first JSON value (Go's json.Decoder reads one value)", '{"keys":[]} trailing'],
+    ["standard-alphabet padded base64", key({ kty: "RSA", n: "ab+/", e: "AQAB" })],
+    [
+      "base64 broken by a newline (Go skips CR and LF)",
+      key({ kty: "RSA", n: "ab\ncd", e: "AQAB" }),
+    ],
+    [
+      "an unknown curve name (jwx does not check crv)",
+      key({ kty: "EC", crv: "P-999", x: "abcd", y: "abcd" }),
+    ],
+    ["unknown key_ops values", key({ kty: "RSA", n: "abc", e: "AQAB", key_ops: ["foo"] })],
+    ["a member set to null (present, empty)", key({ kty: "RSA", n: null, e: null })],
+    [
+      "a kty member spelled KTY (encoding/json matches field names in any case)",
+      key({ KTY: "oct", k: "abc" }),
+    ],
+  ])("accepts a jwks with %s", (_label, text) => expect(errors(K, jwks(text))).toEqual([]));
+  it.each<[string, string, string]>([
+    [
+      "an unknown kty",
+      key({ kty: "FOO" }),
+      'failed to decode key #0 in "keys": invalid key type from JSON (FOO)',
+    ],
+    [
+      "a lower-case kty",
+      key({ kty: "rsa", n: "abc", e: "AQAB" }),
+      'failed to decode key #0 in "keys": invalid key type from JSON (rsa)',
+    ],
+    [
+      "an RSA key without n",
+      key({ kty: "RSA", e: "AQAB" }),
+      'failed to decode key #0 in "keys": required field n is missing',
+    ],
+    [
+      "an EC key without crv",
+      key({ kty: "EC", x: "abcd", y: "abcd" }),
+      'failed to decode key #0 in "keys": required field crv is missing',
+    ],
+    [
+      "an EC key without y",
+      key({ kty: "EC", crv: "P-256", x: "abcd" }),
+      'failed to decode key #0 in "keys": required field y is missing',
+    ],
+    [
+      "an OKP key without x",
+      key({ kty: "OKP", crv: "Ed25519" }),
+      'failed to decode key #0 in "keys": required field x is missing',
+    ],
+    [
+      "an oct key without k",
+      key({ kty: "oct" }),
+      'failed to decode key #0 in "keys": required field k is missing',
+    ],
+    [
+      "a private RSA key with a bad d",
+      key({ kty: "RSA", n: "abc", e: "AQAB", d: "!!" }),
+      'failed to decode key #0 in "keys": failed to decode value for key d: expected base64 encoded []byte',
+    ],
+    [
+      "a modulus of one base64 character",
+      key({ kty: "RSA", n: "a", e: "AQAB" }),
+      'failed to decode key #0 in "keys": failed to decode value for key n: expected base64 encoded []byte',
+    ],
+    [
+      "a numeric modulus",
+      key({ kty: "RSA", n: 5, e: "AQAB" }),
+      'failed to decode key #0 in "keys": failed to decode value for key n: expected base64 encoded []byte',
+    ],
+    [
+      "a numeric kid",
+      key({ kty: "RSA", n: "abc", e: "AQAB", kid: 5 }),
+      'failed to decode key #0 in "keys": failed to decode value for key kid',
+    ],
+    [
+      "an x5c that is not a certificate",
+      key({ kty: "RSA", n: "abc", e: "AQAB", x5c: ["abc"] }),
+      'failed to decode key #0 in "keys": failed to decode value for key x5c: failed to parse certificate',
+    ],
+  ])("refuses a jwks with %s", (_label, text, rule) =>
+    expect(errors(K, jwks(text))).toEqual(
+      full(K, `spec.jwtRules[0].jwks: jwks parse error: ${rule}`),
+    ),
+  );
+});
+
+/**
+ * Rules of Istio's CRD (CEL) that test a field's presence with `has()`: the API server counts a
+ * present empty list, map or string, where Istio's webhook code counts only non-empty ones.
+ */
+describe("RequestAuthentication validation: parity with Istio's CRD", () => {
+  it('refuses a selector with `targetRefs: []` (CEL "only one of targetRefs or selector can be set")', () =>
+    expect(errors(K, { selector: { matchLabels: { app: "a" } }, targetRefs: [] })).toEqual(
+      full(K, "spec: only one of targetRefs or workloadSelector can be set"),
+    ));
 });

@@ -311,3 +311,45 @@ describe("ServiceEntry validation", () => {
     expect(warnings(K, spec)).toEqual([]);
   });
 });
+
+/**
+ * Rules of Istio's CRD (CEL) that test a field's presence with `has()`: the API server counts a
+ * present empty list, map or string, where Istio's webhook code counts only non-empty ones.
+ */
+describe("ServiceEntry validation: parity with Istio's CRD", () => {
+  const base = {
+    hosts: ["a.example.com"],
+    ports: [{ number: 80, name: "http", protocol: "HTTP" }],
+  };
+  it.each<Row>([
+    [
+      'NONE resolution with `endpoints: []` (CEL "NONE mode cannot set endpoints")',
+      { ...base, resolution: "NONE", endpoints: [] },
+      "spec.endpoints: NONE mode cannot set endpoints",
+    ],
+    [
+      "no resolution (NONE) with `endpoints: []`",
+      { ...base, endpoints: [] },
+      "spec.endpoints: NONE mode cannot set endpoints",
+    ],
+    [
+      'an endpoint port name of 63 characters (CEL "port name must be valid": size(key) < 63)',
+      {
+        ...base,
+        ports: [{ number: 80, name: "a".repeat(63), protocol: "HTTP" }],
+        resolution: "STATIC",
+        endpoints: [{ address: "10.0.0.1", ports: { ["a".repeat(63)]: 80 } }],
+      },
+      `spec.endpoints[0].ports[${"a".repeat(63)}]: port name must be valid`,
+    ],
+    [
+      'a unix endpoint with `ports: {}` (CEL "UDS may not include ports")',
+      {
+        ...base,
+        resolution: "STATIC",
+        endpoints: [{ address: "unix:///var/run/a.sock", ports: {} }],
+      },
+      "spec.endpoints[0].ports: unix endpoint unix:///var/run/a.sock must not include ports",
+    ],
+  ])("refuses %s", (_label, spec, expected) => expect(errors(K, spec)).toEqual(full(K, expected)));
+});

@@ -135,3 +135,18 @@ describe("WorkloadGroup validation", () => {
   );
   it.each(valid)("accepts %s", (_label, spec) => expect(errors(K, spec)).toEqual([]));
 });
+
+/**
+ * Rules of Istio's CRD (CEL) that test a field's presence with `has()`: the API server counts a
+ * present empty list, map or string, where Istio's webhook code counts only non-empty ones.
+ */
+describe("WorkloadGroup validation: parity with Istio's CRD", () => {
+  it.each<[string, string]>([
+    ["an underscore", "a_b"],
+    ["63 characters", "a".repeat(63)],
+  ])('refuses a template port name with %s (CEL "port name must be valid")', (_label, name) =>
+    expect(errors(K, { template: { ports: { [name]: 80 } } })).toEqual(
+      full(K, `spec.template.ports[${name}]: port name must be valid`),
+    ),
+  );
+});
