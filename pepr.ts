@@ -1,3 +1,4 @@
+import https from "node:https";
 import { PeprModule } from "pepr";
 import cfg from "./package.json";
 import { SidecarInjection } from "./capabilities/sidecar-injection";
@@ -11,6 +12,7 @@ import { runsControlPlane } from "./control-plane/config";
 import { startMeshControlPlane } from "./control-plane/instance";
 import { watchInjectorConfig } from "./control-plane/injector-config-watch";
 import { watchNamespaces } from "./control-plane/namespace-cache";
+import { keepAdmissionConnectionsOpen } from "./control-plane/admission-keep-alive";
 
 /**
  * Rigging's entry point: the mesh capabilities, in the order a request meets them.
@@ -35,6 +37,8 @@ const mesh = new PeprModule(
 );
 
 if (process.env.PEPR_MODE !== "build") {
+  // Before Pepr creates its admission server: idle connections outlive the API server's.
+  keepAdmissionConnectionsOpen(https);
   mesh.start(Number(process.env.RIGGING_ADMISSION_PORT ?? 3000));
   // Every process that admits pods follows the injection ConfigMaps itself: Pepr runs Watch
   // actions only in the watcher, but the admission pods are the ones that inject.

@@ -1,3 +1,4 @@
+import https from "node:https";
 import type { DevSession } from "../../cli/dev/runner";
 import { startTestModule } from "../harness/module";
 import { startTestCluster, type LocalCluster } from "../harness/cluster";
@@ -256,6 +257,32 @@ describe("the module's admission webhooks on a real API server", () => {
         created: false,
         message: expect.stringContaining(`Pod strict/${obj.metadata.name}: ${path}:`),
       });
+    }
+  });
+
+  // The API server reuses an idle webhook connection for up to 90 s; Node's server closed it
+  // after 5 s, and a call sent as it closed failed the user's apply ("connection reset by peer").
+  it("keeps an idle connection from a webhook client open past Node's 5 s", async () => {
+    // The module's serving certificate is from rig dev's own CA: this checks the connection's
+    // reuse, not its trust, on loopback.
+    const agent = new https.Agent({ keepAlive: true, maxSockets: 1, rejectUnauthorized: false });
+    const healthz = () =>
+      new Promise<boolean>((resolve, reject) => {
+        const req = https.get(
+          { host: "127.0.0.1", port: session.port, path: "/healthz", agent },
+          res => {
+            res.resume();
+            res.on("end", () => resolve(req.reusedSocket));
+          },
+        );
+        req.on("error", reject);
+      });
+    try {
+      expect(await healthz()).toBe(false);
+      await new Promise(r => setTimeout(r, 6_000));
+      expect(await healthz()).toBe(true);
+    } finally {
+      agent.destroy();
     }
   });
 
