@@ -170,16 +170,7 @@ async function main(): Promise<void> {
       { row: withHooks, mutating, validating },
       { row: off, mutating: noWebhooks(mutating), validating: noWebhooks(validating) },
     ];
-    for (let done = 0; done < N; done += ROUND) {
-      const n = Math.min(ROUND, N - done);
-      for (const variant of variants) {
-        await replaceConfig(cluster, mutatingPath, variant.mutating);
-        await replaceConfig(cluster, validatingPath, variant.validating);
-        await measure(cluster, variant.row, RIGGING_WEBHOOK, () =>
-          timeCreates(cluster, variant.row.id(done), n),
-        );
-      }
-    }
+    await riggingRounds(cluster, variants);
     if (off.mutating.calls + off.validating.calls > 0) {
       throw new Error("the module's webhooks were called while removed");
     }
@@ -251,6 +242,27 @@ async function measure(
   }
 }
 
+/** Rigging's webhook configurations for one variant of a phase, and the row it measures. */
+interface RiggingVariant {
+  row: Row;
+  mutating: WebhookConfig;
+  validating: WebhookConfig;
+}
+
+/** N pods per variant, in rounds of ROUND, each round under its variant's configurations. */
+async function riggingRounds(cluster: LocalCluster, variants: RiggingVariant[]): Promise<void> {
+  for (let done = 0; done < N; done += ROUND) {
+    const n = Math.min(ROUND, N - done);
+    for (const variant of variants) {
+      await replaceConfig(cluster, mutatingPath, variant.mutating);
+      await replaceConfig(cluster, validatingPath, variant.validating);
+      await measure(cluster, variant.row, RIGGING_WEBHOOK, () =>
+        timeCreates(cluster, variant.row.id(done), n),
+      );
+    }
+  }
+}
+
 /**
  * The admission process alone, as `npx pepr deploy` runs it in its own Deployment
  * (PEPR_WATCH_MODE=false: no capability watches, no xDS server, no CA; the watcher runs in other
@@ -274,16 +286,7 @@ async function deployedAdmissionPhase(
       { row: withHooks, mutating, validating },
       { row: off, mutating: noWebhooks(mutating), validating: noWebhooks(validating) },
     ];
-    for (let done = 0; done < N; done += ROUND) {
-      const n = Math.min(ROUND, N - done);
-      for (const variant of variants) {
-        await replaceConfig(cluster, mutatingPath, variant.mutating);
-        await replaceConfig(cluster, validatingPath, variant.validating);
-        await measure(cluster, variant.row, RIGGING_WEBHOOK, () =>
-          timeCreates(cluster, variant.row.id(done), n),
-        );
-      }
-    }
+    await riggingRounds(cluster, variants);
     await deletePods(cluster);
     return [withHooks, off];
   } finally {

@@ -221,6 +221,24 @@ export function telemetryCorpus(services = 10): Corpus {
 }
 
 /**
+ * Istio's benchmark gateway at 1.1.1.1 in `namespace`, carrying the label the benchmark sets'
+ * Gateways select (`istio.io/benchmark: "true"`).
+ */
+function benchmarkRouter(namespace: string): CorpusProxy {
+  return {
+    label: "1.1.1.1 (router)",
+    identity: {
+      kind: "router",
+      ip: "1.1.1.1",
+      podName: "bench-gateway",
+      namespace,
+      labels: { "istio.io/benchmark": "true" },
+      serviceAccount: "default",
+    },
+  };
+}
+
+/**
  * One of Istio's gateway benchmark sets (gateways.yaml, gateways-shared.yaml), with its proxy
  * as the router it configures: Istio's benchmark gateway at 1.1.1.1 carrying the label its
  * Gateways select (`istio.io/benchmark: "true"`). The sets put their Gateways and
@@ -239,19 +257,7 @@ export function benchmarkGatewayCorpus(file: string, services = 10): Corpus {
   return {
     ...base,
     files: [{ file: base.files[0]!.file, docs }],
-    proxies: [
-      {
-        label: "1.1.1.1 (router)",
-        identity: {
-          kind: "router",
-          ip: "1.1.1.1",
-          podName: "bench-gateway",
-          namespace: ns,
-          labels: { "istio.io/benchmark": "true" },
-          serviceAccount: "default",
-        },
-      },
-    ],
+    proxies: [benchmarkRouter(ns)],
   };
 }
 
@@ -322,19 +328,7 @@ export function knativeGatewayCorpus(services = 10): Corpus {
     ...base,
     extraNamespaces: [renamed["istio-system"]!, renamed["knative-serving"]!],
     files: [{ file: base.files[0]!.file, docs }],
-    proxies: [
-      {
-        label: "1.1.1.1 (router)",
-        identity: {
-          kind: "router",
-          ip: "1.1.1.1",
-          podName: "bench-gateway",
-          namespace: ns,
-          labels: { "istio.io/benchmark": "true" },
-          serviceAccount: "default",
-        },
-      },
-    ],
+    proxies: [benchmarkRouter(ns)],
   };
 }
 
