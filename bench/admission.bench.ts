@@ -13,6 +13,11 @@
  * - "without": the module stopped and its webhooks removed (`session.stop()`);
  * - "without, pod as injected": no webhooks, posting the pod the module injected as it is (what
  *   a pod of that size costs the API server itself), in rounds with "without";
+ * - "instant webhook, no patch" / "instant webhook, Rigging's patch": a webhook that does no work
+ *   (bench/instant-webhook.ts) answering at once with nothing, or with the JSON patch Pepr sends
+ *   for Rigging's injection of this pod, in rounds with "without (instant webhook)": the floor
+ *   under any injector on this API server, so that what Rigging's own process adds (as deployed,
+ *   over the floor with its patch) is told apart from what the call and the larger pod cost;
  * - "istiod's injector": Istio's own injection webhook (pilot-discovery built from Istio's Go
  *   module, test/harness/istiod.ts, with the injector ConfigMap Istio's chart renders by default)
  *   in place of Rigging's, in rounds with "without (istiod running)": the reference for what an
@@ -28,11 +33,15 @@
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import jsonPatch from "fast-json-patch";
 import { runDev } from "../cli/dev/runner";
+import { injectPod, type Pod } from "../mesh/inject";
+import { defaultInjectionValues, defaultMeshSettings } from "../mesh/inject/settings";
 import { startTestCluster, type LocalCluster } from "../test/harness/cluster";
 import { istioInjectorConfig } from "../test/harness/istio-injector-config";
 import { pilotDiscoveryBinary, startIstiod, type IstiodInjector } from "../test/harness/istiod";
 import { repoRoot } from "../test/harness/shared";
+import { startInstantWebhook, type PatchFor } from "./instant-webhook";
 
 const N = Number(process.argv[2] ?? 200);
 const WARMUP = 10;
@@ -67,7 +76,10 @@ async function createPod(
   body: PodBody = pod,
 ): Promise<StoredPod> {
   const res = await cluster.api("POST", `/api/v1/namespaces/${NS}/pods`, body(name));
-  if (res.status !== 201) throw new Error(`POST pod ${name}: HTTP ${res.status}`);
+  if (res.status !== 201) {
+    const reason = (res.body as { message?: string } | undefined)?.message ?? "";
+    throw new Error(`POST pod ${name}: HTTP ${res.status} ${reason}`);
+  }
   return res.body as StoredPod;
 }
 
@@ -197,6 +209,7 @@ async function main(): Promise<void> {
     }
     await deletePods(cluster);
     rows.push(withHooks, before, off, ...deployed, without, withoutInjected);
+    rows.push(...(await instantWebhookPhase(cluster, log)));
     rows.push(...(await istiodPhase(cluster, log)));
     printTable(rows, without, injected);
   } finally {
@@ -295,6 +308,102 @@ async function deployedAdmissionPhase(
 }
 
 /**
+ * The JSON patch Pepr answers with for Rigging's injection of a bench pod (its default
+ * settings), worked out once: the diff is positional, so it holds for every bench pod once the
+ * name of the pod's own service-account token volume (random per pod) is put in.
+ */
+function riggingPatch(): PatchFor {
+  let cached: { text: string; tokenVolume: RegExp } | undefined;
+  return object => {
+    const pod = object as Pod;
+    const token = tokenVolumeName(pod);
+    if (!cached)
+      cached = { text: JSON.stringify(diffOfInjection(pod)), tokenVolume: new RegExp(token, "g") };
+    return cached.text.replace(cached.tokenVolume, token);
+  };
+}
+
+const tokenVolumeName = (pod: Pod): string => {
+  const volumes = (pod.spec as { volumes?: { name: string }[] } | undefined)?.volumes ?? [];
+  const name = volumes.find(v => v.name.startsWith("kube-api-access-"))?.name;
+  if (!name) throw new Error("the bench pod has no service-account token volume");
+  return name;
+};
+
+function diffOfInjection(pod: Pod): unknown[] {
+  const namespace = { metadata: { name: NS, labels: { "istio-injection": "enabled" } } };
+  const result = injectPod(
+    { ...pod, metadata: { ...pod.metadata, namespace: NS } },
+    namespace,
+    defaultMeshSettings(),
+    defaultInjectionValues(),
+  );
+  if (!result.ok || !result.value.injected) throw new Error("the bench pod was not injected");
+  const injected = result.value.pod as Pod;
+  // Pepr marks what each capability did in an annotation of its own.
+  const marked = {
+    ...injected,
+    metadata: {
+      ...injected.metadata,
+      namespace: pod.metadata?.namespace,
+      annotations: {
+        ...injected.metadata?.annotations,
+        "rigging.pepr.dev/sidecar-injection": "succeeded",
+      },
+    },
+  };
+  return jsonPatch.compare(pod as object, marked);
+}
+
+/**
+ * A webhook that does no work, answering with no patch and with Rigging's, in rounds with no
+ * webhook: the floor under any injector on this API server.
+ */
+async function instantWebhookPhase(
+  cluster: LocalCluster,
+  log: (line: string) => void,
+): Promise<Row[]> {
+  log("phase 2b: a webhook that answers at once, with no patch and with Rigging's, and none");
+  const instant = await startInstantWebhook();
+  const withRiggingPatch = riggingPatch();
+  const webhook = mutatingWebhook(INSTANT_WEBHOOK, "rigging-bench-instant", {
+    url: instant.url,
+    caPem: instant.caPem,
+  });
+  try {
+    instant.answerWith(withRiggingPatch);
+    await registerWebhook(cluster, webhook);
+    const first = await createPod(cluster, "check-instant");
+    if (!hasSidecar(first)) throw new Error("the instant webhook's patch did not inject the pod");
+    log(`the instant webhook's injected pod: ${JSON.stringify(first).length} bytes of JSON`);
+    await timeCreates(cluster, "warm-instant", WARMUP);
+    const bare = emptyRow("instant webhook, no patch");
+    const patched = emptyRow("instant webhook, Rigging's patch");
+    const without = emptyRow("without (instant webhook)");
+    for (let done = 0; done < N; done += ROUND) {
+      const n = Math.min(ROUND, N - done);
+      instant.answerWith(undefined);
+      await measure(cluster, bare, INSTANT_WEBHOOK, () => timeCreates(cluster, bare.id(done), n));
+      instant.answerWith(withRiggingPatch);
+      await measure(cluster, patched, INSTANT_WEBHOOK, () =>
+        timeCreates(cluster, patched.id(done), n),
+      );
+      await removeWebhook(cluster, webhook.metadata.name);
+      await measure(cluster, without, INSTANT_WEBHOOK, () =>
+        timeCreates(cluster, without.id(done), n),
+      );
+      if (without.mutating.calls > 0) throw new Error("the instant webhook was still called");
+      await registerWebhook(cluster, webhook);
+    }
+    await removeWebhook(cluster, webhook.metadata.name);
+    await deletePods(cluster);
+    return [bare, patched, without];
+  } finally {
+    await instant.stop();
+  }
+}
+
+/**
  * Istio's own injector on the same cluster and pods, in rounds with the plain pod: the
  * reference for what an injecting webhook costs here. Empty, with a line saying why, when
  * pilot-discovery has not been built.
@@ -313,8 +422,8 @@ async function istiodPhase(cluster: LocalCluster, log: (line: string) => void): 
   });
   try {
     await istiod.ready();
-    const webhook = istiodWebhook(istiod.injector!);
-    await registerIstiodWebhook(cluster, webhook);
+    const webhook = mutatingWebhook(ISTIOD_WEBHOOK, ISTIOD_CONFIG, istiod.injector!);
+    await registerWebhook(cluster, webhook);
     let first: StoredPod | undefined;
     for (let i = 0; !first || !hasSidecar(first); i++) {
       if (i > 100) throw new Error("istiod's webhook does not inject pods");
@@ -329,14 +438,14 @@ async function istiodPhase(cluster: LocalCluster, log: (line: string) => void): 
       await measure(cluster, withIstiod, ISTIOD_WEBHOOK, () =>
         timeCreates(cluster, withIstiod.id(done), n),
       );
-      await removeIstiodWebhook(cluster);
+      await removeWebhook(cluster, ISTIOD_CONFIG);
       await measure(cluster, without, ISTIOD_WEBHOOK, () =>
         timeCreates(cluster, without.id(done), n),
       );
       if (without.mutating.calls > 0) throw new Error("istiod's webhook was still called");
-      await registerIstiodWebhook(cluster, webhook);
+      await registerWebhook(cluster, webhook);
     }
-    await removeIstiodWebhook(cluster);
+    await removeWebhook(cluster, ISTIOD_CONFIG);
     await deletePods(cluster);
     log(`istiod's injected pod: ${JSON.stringify(first).length} bytes of JSON`);
     return [withIstiod, without];
@@ -385,6 +494,22 @@ function printTable(rows: Row[], base: Row, injected: StoredPod): void {
         ? `; Rigging/istiod (both one process) ${(oneProcess / istiod).toFixed(2)}`
         : ""),
   );
+  // The floor: no injector can be faster than a webhook that does no work with the same patch.
+  const bare = p50Over("instant webhook, no patch", "without (instant webhook)");
+  const floor = p50Over("instant webhook, Rigging's patch", "without (instant webhook)");
+  const p50Of = (label: string) => {
+    const row = byLabel.get(label);
+    return row ? stats(row.ms).p50 : undefined;
+  };
+  const deployedP50 = p50Of("with webhooks, as deployed");
+  const floorP50 = p50Of("instant webhook, Rigging's patch");
+  if (bare !== undefined && floor !== undefined && deployedP50 !== undefined && floorP50) {
+    console.log(
+      `floor (a webhook that does no work), p50 over the "without" rounds beside it: ` +
+        `no patch ${x(bare)}, Rigging's patch ${x(floor)}; Rigging as deployed adds ` +
+        `${(deployedP50 - floorP50).toFixed(1)} ms at p50 over the floor with its patch`,
+    );
+  }
   console.log(`Rigging's injected pod: ${JSON.stringify(injected).length} bytes of JSON`);
 }
 
@@ -437,6 +562,8 @@ interface WebhookTime {
 
 const RIGGING_WEBHOOK = "pepr-rigging.pepr.dev";
 const ISTIOD_WEBHOOK = "rigging-bench.sidecar-injector.istio.io";
+const ISTIOD_CONFIG = "rigging-bench-istiod-injector";
+const INSTANT_WEBHOOK = "instant.rigging-bench.dev";
 
 /** Calls the API server has made to a webhook, and the time they took (its own metrics). */
 async function webhookTimes(
@@ -458,15 +585,18 @@ async function webhookTimes(
   return { mutating: of("admit"), validating: of("validating") };
 }
 
-/** A mutating webhook configuration for istiod's injector, as Istio's chart registers it. */
-function istiodWebhook(injector: IstiodInjector) {
+/**
+ * A mutating webhook configuration for pods of injection-enabled namespaces, as Istio's chart
+ * registers its injector (used for istiod's and for the instant webhook).
+ */
+function mutatingWebhook(webhookName: string, configName: string, injector: IstiodInjector) {
   return {
     apiVersion: "admissionregistration.k8s.io/v1",
     kind: "MutatingWebhookConfiguration",
-    metadata: { name: "rigging-bench-istiod-injector" },
+    metadata: { name: configName },
     webhooks: [
       {
-        name: ISTIOD_WEBHOOK,
+        name: webhookName,
         clientConfig: {
           url: injector.url,
           caBundle: Buffer.from(injector.caPem).toString("base64"),
@@ -485,18 +615,18 @@ function istiodWebhook(injector: IstiodInjector) {
 }
 
 /** Registers the webhook and gives the API server time to load it. */
-async function registerIstiodWebhook(
+async function registerWebhook(
   cluster: LocalCluster,
-  webhook: ReturnType<typeof istiodWebhook>,
+  webhook: ReturnType<typeof mutatingWebhook>,
 ): Promise<void> {
   const res = await cluster.api("POST", mutatingPath, webhook);
-  if (res.status !== 201) throw new Error(`POST istiod's webhook: HTTP ${res.status}`);
+  if (res.status !== 201) throw new Error(`POST ${webhook.metadata.name}: HTTP ${res.status}`);
   await new Promise(r => setTimeout(r, 1000));
 }
 
-async function removeIstiodWebhook(cluster: LocalCluster): Promise<void> {
-  const res = await cluster.api("DELETE", `${mutatingPath}/rigging-bench-istiod-injector`);
-  if (res.status !== 200) throw new Error(`DELETE istiod's webhook: HTTP ${res.status}`);
+async function removeWebhook(cluster: LocalCluster, configName: string): Promise<void> {
+  const res = await cluster.api("DELETE", `${mutatingPath}/${configName}`);
+  if (res.status !== 200) throw new Error(`DELETE ${configName}: HTTP ${res.status}`);
   await new Promise(r => setTimeout(r, 1000));
 }
 
