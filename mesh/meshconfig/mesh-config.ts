@@ -8,6 +8,7 @@
  */
 import type { LocalityLbSetting } from "../api/traffic-policy";
 import type { ExtensionProvider } from "./ext-authz";
+import { UNSET_TLS_SETTINGS, type MeshTlsSettings } from "./mesh-tls";
 import type { DefaultProviders, TelemetryProvider } from "./telemetry-providers";
 
 /** The ConfigMap istiod reads its mesh config from, and the key holding it. */
@@ -42,6 +43,10 @@ export interface MeshConfig {
   readonly accessLogEncoding: "TEXT" | "JSON";
   /** Whether proxies trace (Telemetry tracing applies only when true). @default true */
   readonly enableTracing: boolean;
+  /** The mesh's own mTLS on sidecars' inbound ports (minimum version, ciphers). @default unset */
+  readonly meshMTLS: MeshTlsSettings;
+  /** TLS defaults of SIMPLE/MUTUAL gateway servers and origination (see mesh-tls.ts). @default unset */
+  readonly tlsDefaults: MeshTlsSettings;
 }
 
 /** Istio's defaults: what the mesh runs with when the ConfigMap is absent or has no `mesh`. */
@@ -64,4 +69,6 @@ export const DEFAULT_MESH_CONFIG: MeshConfig = {
   accessLogFormat: "",
   accessLogEncoding: "TEXT",
   enableTracing: true,
+  meshMTLS: UNSET_TLS_SETTINGS,
+  tlsDefaults: UNSET_TLS_SETTINGS,
 };

@@ -18,6 +18,7 @@ import { readExtensionProviders } from "./extension-providers";
 import { didYouMean, MESH_CONFIG_FIELDS, REMOVED_MESH_CONFIG_FIELDS } from "./field-names";
 import { Findings, isMapping, NOT_ACTED_ON, shown } from "./findings";
 import { DEFAULT_MESH_CONFIG, MESH_CONFIGMAP_KEY, type MeshConfig } from "./mesh-config";
+import { readMeshTls } from "./mesh-tls";
 import { fieldsOf, readBoolean, readMapping, readString, readStringList } from "./read-values";
 import { readDefaultProviders, type TelemetryProvider } from "./telemetry-providers";
 
@@ -223,6 +224,10 @@ function readMeshConfig(findings: Findings, doc: Record<string, unknown>): MeshC
         break;
       case "enableTracing":
         config.enableTracing = readBoolean(findings, path, value) ?? config.enableTracing;
+        break;
+      case "meshMTLS":
+      case "tlsDefaults":
+        config[name] = readMeshTls(findings, path, value, name);
         break;
       default:
         // Sidecar injection reads these for new pods (mesh/inject/injector-mesh-config.ts).

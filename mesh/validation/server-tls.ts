@@ -5,31 +5,7 @@
  */
 import type { ServerTlsSettings } from "../../mesh/api/tls";
 import { type Report } from "./diagnostic";
-
-// The cipher suites Envoy's BoringSSL accepts by name.
-const CIPHER_SUITES = new Set([
-  "ECDHE-ECDSA-AES128-GCM-SHA256",
-  "ECDHE-RSA-AES128-GCM-SHA256",
-  "ECDHE-ECDSA-AES256-GCM-SHA384",
-  "ECDHE-RSA-AES256-GCM-SHA384",
-  "ECDHE-ECDSA-CHACHA20-POLY1305",
-  "ECDHE-RSA-CHACHA20-POLY1305",
-  "ECDHE-ECDSA-AES128-SHA",
-  "ECDHE-RSA-AES128-SHA",
-  "ECDHE-ECDSA-AES256-SHA",
-  "ECDHE-RSA-AES256-SHA",
-  "AES128-GCM-SHA256",
-  "AES256-GCM-SHA384",
-  "AES128-SHA",
-  "AES256-SHA",
-  "DES-CBC3-SHA",
-]);
-
-/** Whether a cipher suite entry is accepted; operator syntax (`!`, `+`, `-`, `[`) passes through. */
-export function isValidCipherSuite(cs: string): boolean {
-  if (cs === "" || cs === "ALL") return true;
-  return !/^[\p{L}\p{N}]/u.test(cs) || CIPHER_SUITES.has(cs);
-}
+import { isValidCipherSuite } from "./tls-names";
 
 /** Checks server TLS settings and the certificates each mode requires. */
 export function checkServerTls(

@@ -5,7 +5,8 @@
  * (Istio's node id and metadata for a real pod of the cluster, or Istio's benchmark proxy) and
  * compares CDS, EDS, LDS and RDS after the normalisation in test/harness/xds-diff/normalise.ts.
  * Both read one mesh config, ConfigMap `istio` in istio-system (istiod is given no mesh config
- * file), holding the ext_authz providers of the CUSTOM AuthorizationPolicy corpus.
+ * file), holding the ext_authz providers of the CUSTOM AuthorizationPolicy corpus and the mesh's
+ * TLS settings (`meshMTLS`, `tlsDefaults`).
  *
  * Every remaining difference is listed with its verdict in xds-diff.known.json beside this file:
  * a difference not listed fails the test, and so does a listed one that no longer occurs (mark
@@ -32,7 +33,7 @@ import {
   benchmarkGatewayCorpus,
   bookinfoCorpus,
   customAuthorizationPolicyCorpus,
-  customAuthzMeshConfig,
+  suiteMeshConfig,
   gatewayTlsCorpus,
   knativeGatewayCorpus,
   telemetryCorpus,
@@ -148,10 +149,10 @@ describe("Rigging's xDS against istiod's for the same cluster", () => {
     await create(cluster, "/api/v1/namespaces", { metadata: { name: "istio-system" } });
     // One mesh config for both control planes, read where both read it in a cluster (ConfigMap
     // `istio` in istio-system), before either starts: the ext_authz providers the CUSTOM
-    // AuthorizationPolicy corpus names.
+    // AuthorizationPolicy corpus names, and the mesh's TLS settings.
     await create(cluster, "/api/v1/namespaces/istio-system/configmaps", {
       metadata: { name: "istio", namespace: "istio-system" },
-      data: { mesh: customAuthzMeshConfig() },
+      data: { mesh: suiteMeshConfig() },
     });
     riggingPort = await freePort();
     session = await startTestModule({ env: { RIGGING_XDS_ADDRESS: `127.0.0.1:${riggingPort}` } });

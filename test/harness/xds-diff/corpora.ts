@@ -505,7 +505,8 @@ export function authorizationPolicyCorpus(): Corpus {
 /**
  * An ingress gateway with a SIMPLE and a MUTUAL HTTPS server on 443 (SNI-matched, one
  * `credentialName` Secret holding the certificate, key and client CA) and a PASSTHROUGH TLS
- * server on 8443, with the VirtualServices bound to them. The certificate and key are Istio's
+ * server on 8443, with the VirtualServices bound to them, and SIMPLE TLS from the gateway to
+ * `web` (a DestinationRule). The certificate and key are Istio's
  * own benchmark credential (pilot/pkg/xds/testdata/benchmarks/secrets.yaml).
  */
 export function gatewayTlsCorpus(): Corpus {
@@ -594,6 +595,13 @@ export function gatewayTlsCorpus(): Corpus {
             },
           },
           {
+            // Re-encrypting to the backend: SIMPLE origination, where tlsDefaults applies.
+            apiVersion: "networking.istio.io/v1",
+            kind: "DestinationRule",
+            metadata: { name: "web-tls" },
+            spec: { host: "web", trafficPolicy: { tls: { mode: "SIMPLE", sni: "web.internal" } } },
+          },
+          {
             apiVersion: "networking.istio.io/v1",
             kind: "VirtualService",
             metadata: { name: "passthrough" },
@@ -635,10 +643,24 @@ const AUTHZ_CUSTOM_NAMESPACE = "authz-custom";
  * for the other; `sample-ext-authz-http` and `sample-ext-authz-grpc` are the minimal providers
  * of Istio's ext-authz task (service, port, the one header), leaving the rest to defaults.
  * Until that corpus runs their service does not exist; no other corpus names them.
+ *
+ * It also sets the mesh's TLS (every corpus compares under it): `meshMTLS` (TLS 1.3 and two
+ * cipher suites on every sidecar's inbound mTLS chains) and `tlsDefaults` (version, curves and
+ * ciphers for the SIMPLE and MUTUAL gateway servers of the gateway TLS corpus, and for SIMPLE or
+ * MUTUAL origination), so both control planes' reading of them is held against each other.
  */
-export function customAuthzMeshConfig(): string {
+export function suiteMeshConfig(): string {
   const host = `ext-authz.${AUTHZ_CUSTOM_NAMESPACE}.svc.cluster.local`;
   return stringify({
+    meshMTLS: {
+      minProtocolVersion: "TLSV1_3",
+      cipherSuites: ["ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-RSA-AES256-GCM-SHA384"],
+    },
+    tlsDefaults: {
+      minProtocolVersion: "TLSV1_3",
+      ecdhCurves: ["X25519", "P-256"],
+      cipherSuites: ["ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256"],
+    },
     extensionProviders: [
       {
         name: "ext-authz-http",
@@ -691,7 +713,7 @@ export function customAuthzMeshConfig(): string {
  * (pilot/pkg/security/authz/builder/testdata/{http,tcp}/custom-*-in.yaml), each on its own
  * version of an `httpbin` workload (HTTP 8000 and TCP 9000) so that each proxy has one
  * provider, as the builder tests configure one mesh config per case; Istio's sample authorizer
- * (samples/extauthz/ext-authz.yaml) is the providers' service ({@link customAuthzMeshConfig}).
+ * (samples/extauthz/ext-authz.yaml) is the providers' service ({@link suiteMeshConfig}).
  * The files' provider names (`default`, `another`) are mapped onto the mesh config's, their
  * `version: v1` selectors onto the workload's version (the namespace-wide
  * custom-both-http-tcp gets one), and each policy is renamed after its file.

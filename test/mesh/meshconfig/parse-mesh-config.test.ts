@@ -67,6 +67,8 @@ describe("defaults", () => {
       accessLogFormat: "",
       accessLogEncoding: "TEXT",
       enableTracing: true,
+      meshMTLS: { minProtocolVersion: "TLS_AUTO", ecdhCurves: [], cipherSuites: [] },
+      tlsDefaults: { minProtocolVersion: "TLS_AUTO", ecdhCurves: [], cipherSuites: [] },
     });
   });
 
@@ -680,13 +682,13 @@ describe("notes", () => {
       "accessLogFile: /dev/stdout",
       "defaultConfig: {discoveryAddress: istiod.istio-system.svc:15012}",
       "enablePrometheusMerge: true",
-      "meshMTLS: {minProtocolVersion: TLSV1_3}",
+      "serviceSettings: [{settings: {clusterLocal: true}, hosts: [a.b]}]",
       "defaultProviders: {metrics: [prometheus]}",
       "ingressClass: istio",
       "discoverySelectors: [{matchLabels: {mesh: yes}}]",
     ].join("\n");
     expect(notesOf(text)).toEqual(
-      ["meshMTLS", "ingressClass", "discoverySelectors"].map(
+      ["serviceSettings", "ingressClass", "discoverySelectors"].map(
         field => `${SOURCE}: ${field}: accepted, not acted on by Rigging`,
       ),
     );

@@ -183,7 +183,9 @@ export function buildOutboundCluster(scope: ProxyScope, c: OutboundCluster): Clu
   if (kind === "grpc") return cluster;
   const h2 = isHttp2Protocol(c.port.protocol);
   const plan = c.failClosed ? undefined : envoyUpstreamTlsPlan(scope, c);
-  if (plan) Object.assign(cluster, upstreamTlsFields(plan, h2, isOriginalDst(c)));
+  if (plan) {
+    Object.assign(cluster, upstreamTlsFields(plan, h2, isOriginalDst(c), scope.mesh.tlsDefaults));
+  }
   const http =
     c.port.protocol === "Unsupported"
       ? SNIFFED_HTTP_OPTIONS

@@ -10,6 +10,7 @@
 import { TLS_TRANSPORT_SOCKET } from "../security/grpc-tls";
 import { adsSdsSecret, agentSdsSecret, SDS_IDENTITY, SDS_MESH_ROOT } from "../security/sds-config";
 import type { SdsRef, UpstreamTlsPlan } from "./upstream-tls-plan";
+import { UNSET_TLS_SETTINGS, type MeshTlsSettings } from "../../../mesh/meshconfig/mesh-tls";
 import type {
   CertificateValidationContext,
   Cluster,
@@ -67,12 +68,27 @@ function istioMutualSocket(sans: readonly string[], sni: string, h2: boolean): T
   });
 }
 
+/**
+ * Istio's upstream TLS versions with MeshConfig `tlsDefaults`' curves and ciphers (its minimum
+ * version is for servers only: applyTLSDefaults leaves the client's at 1.2).
+ */
+function originationParams(tlsDefaults: MeshTlsSettings): TlsParameters {
+  return {
+    ...TLS_PARAMS,
+    ...(tlsDefaults.ecdhCurves.length > 0 ? { ecdh_curves: [...tlsDefaults.ecdhCurves] } : {}),
+    ...(tlsDefaults.cipherSuites.length > 0
+      ? { cipher_suites: [...tlsDefaults.cipherSuites] }
+      : {}),
+  };
+}
+
 /** SIMPLE or MUTUAL to a server outside the mesh's identities. */
 function originationSocket(
   plan: Extract<UpstreamTlsPlan, { kind: "originate" }>,
   h2: boolean,
+  tlsDefaults: MeshTlsSettings,
 ): TransportSocket {
-  const common: CommonTlsContext = { tls_params: TLS_PARAMS };
+  const common: CommonTlsContext = { tls_params: originationParams(tlsDefaults) };
   if (plan.certificate) common.tls_certificate_sds_secret_configs = [sds(plan.certificate)];
   if (plan.root) {
     common.combined_validation_context = {
@@ -118,6 +134,7 @@ export function upstreamTlsFields(
   plan: UpstreamTlsPlan,
   h2: boolean,
   originalDst: boolean,
+  tlsDefaults: MeshTlsSettings = UNSET_TLS_SETTINGS,
 ): Pick<Cluster, "transport_socket" | "transport_socket_matches"> {
   switch (plan.kind) {
     case "istio-mutual": {
@@ -127,7 +144,7 @@ export function upstreamTlsFields(
         : { transport_socket: socket };
     }
     case "originate":
-      return { transport_socket: originationSocket(plan, h2) };
+      return { transport_socket: originationSocket(plan, h2, tlsDefaults) };
     default:
       return {};
   }

@@ -144,7 +144,7 @@ function serverChains(
         {
           ...sniMatch(serverNames(server)),
           filters: [gatewayHcm(statPrefix, gatewayRouteName(server), security)],
-          transport_socket: gatewayTlsSocket(server.spec),
+          transport_socket: gatewayTlsSocket(server.spec, scope.mesh.tlsDefaults),
         },
       ];
     case "passthrough":
@@ -160,7 +160,7 @@ function serverChains(
         {
           ...sniMatch(serverNames(server)),
           filters: [filter],
-          transport_socket: gatewayTlsSocket(server.spec),
+          transport_socket: gatewayTlsSocket(server.spec, scope.mesh.tlsDefaults),
         },
       ];
     }

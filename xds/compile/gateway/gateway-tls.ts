@@ -15,6 +15,8 @@
  */
 import { adsSdsSecret, agentSdsSecret, SDS_IDENTITY, SDS_MESH_ROOT } from "../security/sds-config";
 import type { GatewayServerSpec } from "./gateway-model";
+import { UNSET_TLS_SETTINGS, type MeshTlsSettings } from "../../../mesh/meshconfig/mesh-tls";
+import { filterCipherSuites } from "../../../mesh/validation/tls-names";
 import { TLS_TRANSPORT_SOCKET } from "../security/grpc-tls";
 import type {
   AnyOf,
@@ -46,7 +48,7 @@ export const CA_CERT_SUFFIX = "-cacert";
  */
 const ALPN_HTTP = ["h2", "http/1.1"];
 
-const PROTOCOLS: Readonly<Record<string, TlsParameters_TlsProtocol>> = {
+const PROTOCOLS: Readonly<Record<string, TlsParameters_TlsProtocol | undefined>> = {
   TLSV1_0: "TLSv1_0",
   TLSV1_1: "TLSv1_1",
   TLSV1_2: "TLSv1_2",
@@ -54,18 +56,31 @@ const PROTOCOLS: Readonly<Record<string, TlsParameters_TlsProtocol>> = {
 };
 
 /**
- * The server's TLS versions and ciphers, only where it sets them and only for SIMPLE, MUTUAL
- * and OPTIONAL_MUTUAL (istiod's isSimpleOrMutual: an ISTIO_MUTUAL server keeps the mesh's
- * TLS settings): Envoy's own downstream defaults (TLS 1.2 to 1.3) apply otherwise.
+ * The server's TLS versions, curves and ciphers, only for SIMPLE, MUTUAL and OPTIONAL_MUTUAL
+ * (istiod's isSimpleOrMutual: an ISTIO_MUTUAL server keeps the mesh's TLS settings): MeshConfig
+ * `tlsDefaults` first, then what the server sets itself, its cipher suites without names Envoy
+ * would refuse (the validator warns about those). Envoy's own downstream defaults (TLS 1.2 to
+ * 1.3) apply to what neither sets.
+ * @see istio/istio pilot/pkg/networking/core/listener.go (applyDownstreamTLSDefaults, applyServerTLSSettings)
+ * @see istio/istio pilot/pkg/networking/core/gateway.go (FilterCipherSuites on server.tls)
  */
-function tlsParams(tls: ServerTls, mode: string): TlsParameters | undefined {
+function tlsParams(
+  tls: ServerTls,
+  mode: string,
+  defaults: MeshTlsSettings,
+): TlsParameters | undefined {
   if (mode !== "SIMPLE" && mode !== "MUTUAL" && mode !== "OPTIONAL_MUTUAL") return undefined;
   const out: TlsParameters = {};
+  if (defaults.ecdhCurves.length > 0) out.ecdh_curves = [...defaults.ecdhCurves];
+  if (defaults.cipherSuites.length > 0) out.cipher_suites = [...defaults.cipherSuites];
+  if (defaults.minProtocolVersion !== "TLS_AUTO")
+    out.tls_minimum_protocol_version = PROTOCOLS[defaults.minProtocolVersion];
   const min = PROTOCOLS[tls.minProtocolVersion ?? ""];
   if (min) out.tls_minimum_protocol_version = min;
+  const ciphers = filterCipherSuites(tls.cipherSuites ?? []);
+  if (ciphers.length > 0) out.cipher_suites = ciphers;
   const max = PROTOCOLS[tls.maxProtocolVersion ?? ""];
   if (max) out.tls_maximum_protocol_version = max;
-  if (tls.cipherSuites && tls.cipherSuites.length > 0) out.cipher_suites = [...tls.cipherSuites];
   if (tls.ecdhCurves && tls.ecdhCurves.length > 0) out.ecdh_curves = [...tls.ecdhCurves];
   return Object.keys(out).length > 0 ? out : undefined;
 }
@@ -165,10 +180,13 @@ function certificates(tls: ServerTls, mode: string): CommonTlsContext {
  * h2 and http/1.1 by ALPN, as istiod's BuildListenerTLSContext does.
  * @see istio/istio pilot/pkg/networking/core/listener.go (BuildListenerTLSContext)
  */
-export function gatewayTlsSocket(spec: GatewayServerSpec): TransportSocket {
+export function gatewayTlsSocket(
+  spec: GatewayServerSpec,
+  tlsDefaults: MeshTlsSettings = UNSET_TLS_SETTINGS,
+): TransportSocket {
   const tls: ServerTls = spec.tls ?? {};
   const mode = tls.mode ?? "SIMPLE";
-  const params = tlsParams(tls, mode);
+  const params = tlsParams(tls, mode, tlsDefaults);
   const common: CommonTlsContext = {
     ...(params ? { tls_params: params } : {}),
     ...certificates(tls, mode),

@@ -207,7 +207,9 @@ function filterChain(
     name: chainName(target, option.protocol),
     filter_chain_match: match,
     filters,
-    ...(option.mtls ? { transport_socket: inboundMtlsSocket(security.trustDomains) } : {}),
+    ...(option.mtls
+      ? { transport_socket: inboundMtlsSocket(security.trustDomains, security.meshMtls) }
+      : {}),
   };
 }
 

@@ -221,6 +221,11 @@ export function hashPolicies(
     if (hash.httpCookie.path) cookie.path = hash.httpCookie.path;
     const ttl = protoDuration(hash.httpCookie.ttl);
     if (ttl) cookie.ttl = ttl;
+    // Extra Set-Cookie attributes (SameSite, Secure, ...), in the order written, as Istio does.
+    const attributes = hash.httpCookie.attributes ?? [];
+    if (attributes.length > 0) {
+      cookie.attributes = attributes.map(a => ({ name: a.name, value: a.value ?? "" }));
+    }
     return [{ cookie }];
   }
   if (hash.useSourceIp) return [{ connection_properties: { source_ip: true } }];

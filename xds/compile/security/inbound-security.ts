@@ -9,6 +9,7 @@
  * @see istio/istio pilot/pkg/networking/plugin/authz/authorization.go (Builder)
  */
 import { servicesForHost, sortedValues } from "../../../mesh/store";
+import type { MeshTlsSettings } from "../../../mesh/meshconfig/mesh-tls";
 import {
   requestAuthenticationsFor,
   type RequestAuthenticationInput,
@@ -40,6 +41,8 @@ export interface InboundSecurity {
   readonly notes: readonly string[];
   /** Trust domains whose peers inbound mTLS accepts: the mesh's, then its aliases. */
   readonly trustDomains: readonly string[];
+  /** MeshConfig `meshMTLS`: the inbound mTLS minimum version and cipher suites. */
+  readonly meshMtls: MeshTlsSettings;
 }
 
 /** The mode the workload accepts on `port` (a workload port; 0 for the passthrough chains). */
@@ -75,6 +78,7 @@ function build(scope: ProxyScope): InboundSecurity {
     trustDomains: [...new Set([scope.mesh.trustDomain, ...scope.mesh.trustDomainAliases])].filter(
       Boolean,
     ),
+    meshMtls: scope.mesh.meshMTLS,
   };
 }
 

@@ -10,6 +10,7 @@
 import { TLS_TRANSPORT_SOCKET } from "./grpc-tls";
 import { agentSdsSecret, SDS_IDENTITY, SDS_MESH_ROOT } from "./sds-config";
 import type { TransportSocket } from "../shared/envoy";
+import { UNSET_TLS_SETTINGS, type MeshTlsSettings } from "../../../mesh/meshconfig/mesh-tls";
 
 /** The type URL of the server-side TLS context. */
 export const DOWNSTREAM_TLS_CONTEXT =
@@ -39,19 +40,25 @@ export const MESH_CIPHER_SUITES = [
  * root whose URI SAN is in one of `trustDomains` (`spiffe://<td>/` prefixes: the mesh's trust
  * domain and its aliases), as istiod checks (pilot/pkg/networking/plugin/authn/util.go,
  * TrustDomainsForValidation; found by the xDS diff against istiod). Which identities may call is
- * then the RBAC filters' decision, from that SAN.
+ * then the RBAC filters' decision, from that SAN. MeshConfig `meshMTLS` raises the minimum to
+ * TLS 1.3 and replaces the cipher suites (Istio's policy_applier.go and BuildInboundTLS).
  */
-export function inboundMtlsSocket(trustDomains: readonly string[]): TransportSocket {
+export function inboundMtlsSocket(
+  trustDomains: readonly string[],
+  meshMtls: MeshTlsSettings = UNSET_TLS_SETTINGS,
+): TransportSocket {
   return {
     name: TLS_TRANSPORT_SOCKET,
     typed_config: {
       "@type": DOWNSTREAM_TLS_CONTEXT,
       common_tls_context: {
-        // Istio's mesh default (meshMTLS.minProtocolVersion unset): TLS 1.2 up to 1.3.
+        // TLS 1.2 (Istio's GetMinTLSVersion for anything but TLSV1_3) up to 1.3.
         tls_params: {
-          tls_minimum_protocol_version: "TLSv1_2",
+          tls_minimum_protocol_version:
+            meshMtls.minProtocolVersion === "TLSV1_3" ? "TLSv1_3" : "TLSv1_2",
           tls_maximum_protocol_version: "TLSv1_3",
-          cipher_suites: [...MESH_CIPHER_SUITES],
+          cipher_suites:
+            meshMtls.cipherSuites.length > 0 ? [...meshMtls.cipherSuites] : [...MESH_CIPHER_SUITES],
         },
         alpn_protocols: [...INBOUND_ALPN],
         tls_certificate_sds_secret_configs: [agentSdsSecret(SDS_IDENTITY)],

@@ -428,6 +428,33 @@ describe("DestinationRule tls on Envoy clusters", () => {
   });
 });
 
+describe("MeshConfig tlsDefaults on origination (istiod's applyTLSDefaults)", () => {
+  const tlsDefaults = {
+    minProtocolVersion: "TLSV1_3" as const,
+    ecdhCurves: ["X25519"],
+    cipherSuites: ["ECDHE-RSA-AES128-GCM-SHA256"],
+  };
+
+  it("SIMPLE and MUTUAL get its curves and ciphers; the client's minimum stays TLS 1.2", () => {
+    for (const tls of [
+      { mode: "SIMPLE" },
+      { mode: "MUTUAL", clientCertificate: "/etc/c.pem", privateKey: "/etc/k.pem" },
+    ]) {
+      const r = build([...echo(), dr({ tls })], SIDECAR, { tlsDefaults });
+      expect(tlsOf(cluster(r, cl(8080)))?.common_tls_context.tls_params).toEqual({
+        ...TLS_PARAMS,
+        ecdh_curves: ["X25519"],
+        cipher_suites: ["ECDHE-RSA-AES128-GCM-SHA256"],
+      });
+    }
+  });
+
+  it("leaves the mesh's own mTLS (ISTIO_MUTUAL) alone", () => {
+    const r = build([...echo(), dr({ tls: { mode: "ISTIO_MUTUAL" } })], SIDECAR, { tlsDefaults });
+    expect(tlsOf(cluster(r, cl(8080)))?.common_tls_context.tls_params).toEqual(TLS_PARAMS);
+  });
+});
+
 describe("credentialName: gateways load it over ADS, others fail closed", () => {
   const CA = selfSigned("upstream-ca");
   const CLIENT = selfSigned("gateway-client");

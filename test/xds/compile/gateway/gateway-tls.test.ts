@@ -7,6 +7,7 @@
  * TLS versions and ciphers only where a SIMPLE or MUTUAL server sets them; ALPN h2 and
  * http/1.1 on HTTPS and TLS-terminated TCP servers alike.
  */
+import type { MeshTlsSettings } from "../../../../mesh/meshconfig/mesh-tls";
 import type { GatewayServerSpec } from "../../../../xds/compile/gateway/gateway-model";
 import {
   gatewayTlsSocket,
@@ -30,8 +31,8 @@ const server = (tls: ServerTls, http: boolean): GatewayServerSpec => ({
 });
 
 /** The DownstreamTlsContext of a server (`http`: an HTTPS server, else TLS-terminated TCP). */
-function context(tls: ServerTls, http = true): Json {
-  const socket = gatewayTlsSocket(server(tls, http));
+function context(tls: ServerTls, http = true, tlsDefaults?: MeshTlsSettings): Json {
+  const socket = gatewayTlsSocket(server(tls, http), tlsDefaults);
   expect(socket.name).toBe("envoy.transport_sockets.tls");
   const typed = socket.typed_config as Json;
   expect(typed["@type"]).toBe(DOWNSTREAM_TLS);
@@ -233,6 +234,70 @@ describe("gatewayTlsSocket", () => {
       tls_minimum_protocol_version: "TLSv1_3",
       tls_maximum_protocol_version: "TLSv1_3",
       cipher_suites: ["ECDHE-ECDSA-AES128-GCM-SHA256"],
+    });
+  });
+
+  it("drops cipher suites Envoy would refuse, and repeats, as istiod's FilterCipherSuites does", () => {
+    const ctx = context({
+      mode: "SIMPLE",
+      credentialName: "bookinfo",
+      cipherSuites: ["NOT-A-CIPHER", "AES256-GCM-SHA384", "AES256-GCM-SHA384"],
+    });
+    expect(ctx.common_tls_context.tls_params).toEqual({ cipher_suites: ["AES256-GCM-SHA384"] });
+    // Nothing valid left: no cipher list at all, so Envoy's defaults apply rather than none.
+    expect(
+      context({ mode: "SIMPLE", credentialName: "b", cipherSuites: ["bogus"] }).common_tls_context
+        .tls_params,
+    ).toBeUndefined();
+  });
+
+  describe("MeshConfig tlsDefaults (istiod's applyDownstreamTLSDefaults, then the server's own)", () => {
+    const defaults: MeshTlsSettings = {
+      minProtocolVersion: "TLSV1_3",
+      ecdhCurves: ["X25519", "P-256"],
+      cipherSuites: ["ECDHE-RSA-AES256-GCM-SHA384"],
+    };
+
+    it("apply to SIMPLE, MUTUAL and OPTIONAL_MUTUAL servers that set nothing", () => {
+      for (const mode of ["SIMPLE", "MUTUAL", "OPTIONAL_MUTUAL"] as const)
+        expect(
+          context({ mode, credentialName: "a" }, true, defaults).common_tls_context.tls_params,
+        ).toEqual({
+          ecdh_curves: ["X25519", "P-256"],
+          cipher_suites: ["ECDHE-RSA-AES256-GCM-SHA384"],
+          tls_minimum_protocol_version: "TLSv1_3",
+        });
+    });
+
+    it("give way to what the server sets itself", () => {
+      const ctx = context(
+        {
+          mode: "SIMPLE",
+          credentialName: "a",
+          minProtocolVersion: "TLSV1_2",
+          cipherSuites: ["AES128-GCM-SHA256"],
+        },
+        false,
+        defaults,
+      );
+      expect(ctx.common_tls_context.tls_params).toEqual({
+        ecdh_curves: ["X25519", "P-256"],
+        cipher_suites: ["AES128-GCM-SHA256"],
+        tls_minimum_protocol_version: "TLSv1_2",
+      });
+    });
+
+    it("leave ISTIO_MUTUAL servers alone, and TLS_AUTO sets no version", () => {
+      expect(
+        context({ mode: "ISTIO_MUTUAL" }, true, defaults).common_tls_context.tls_params,
+      ).toBeUndefined();
+      expect(
+        context({ mode: "SIMPLE", credentialName: "a" }, true, {
+          minProtocolVersion: "TLS_AUTO",
+          ecdhCurves: [],
+          cipherSuites: [],
+        }).common_tls_context.tls_params,
+      ).toBeUndefined();
     });
   });
 

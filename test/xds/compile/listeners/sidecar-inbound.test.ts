@@ -582,3 +582,24 @@ describe("trustDomain and trustDomainAliases", () => {
     },
   );
 });
+
+describe("MeshConfig meshMTLS on virtualInbound's mTLS chains", () => {
+  it("every mTLS chain, HTTP and TCP, takes the mesh's minimum version and cipher suites", () => {
+    const meshMTLS = {
+      minProtocolVersion: "TLSV1_3" as const,
+      ecdhCurves: [],
+      cipherSuites: ["ECDHE-ECDSA-AES256-GCM-SHA384"],
+    };
+    const r = build([WEB, ALLOW_CLIENT], WEB_SIDECAR, { meshMTLS });
+    const mtlsChains = [...inboundChains(r, "0.0.0.0_8080"), ...inboundChains(r, "0.0.0.0_5432")]
+      .filter(c => c.transport_socket)
+      .map(c => c.transport_socket.typed_config.common_tls_context.tls_params);
+    expect(mtlsChains.length).toBeGreaterThanOrEqual(2);
+    for (const params of mtlsChains)
+      expect(params).toEqual({
+        tls_minimum_protocol_version: "TLSv1_3",
+        tls_maximum_protocol_version: "TLSv1_3",
+        cipher_suites: ["ECDHE-ECDSA-AES256-GCM-SHA384"],
+      });
+  });
+});

@@ -320,6 +320,29 @@ describe("hashPolicies: consistent-hash session affinity", () => {
       { httpCookie: { name: "session", path: "/", ttl: "3600s" } },
       [{ cookie: { name: "session", path: "/", ttl: secs(3600) } }],
     ],
+    [
+      // Istio's ConsistentHashToHashPolicy copies them in order; a value left out is empty.
+      "a cookie with Set-Cookie attributes",
+      {
+        httpCookie: {
+          name: "session",
+          ttl: "0s",
+          attributes: [{ name: "SameSite", value: "Strict" }, { name: "Secure" }],
+        },
+      },
+      [
+        {
+          cookie: {
+            name: "session",
+            ttl: secs(0),
+            attributes: [
+              { name: "SameSite", value: "Strict" },
+              { name: "Secure", value: "" },
+            ],
+          },
+        },
+      ],
+    ],
     ["the source IP", { useSourceIp: true }, [{ connection_properties: { source_ip: true } }]],
     [
       "a query parameter",

@@ -1,5 +1,9 @@
 /** The DownstreamTlsContext a sidecar terminates mesh mTLS with on virtualInbound. */
-import { inboundMtlsSocket } from "../../../../xds/compile/security/inbound-tls";
+import { UNSET_TLS_SETTINGS, type MeshTlsSettings } from "../../../../mesh/meshconfig/mesh-tls";
+import {
+  inboundMtlsSocket,
+  MESH_CIPHER_SUITES,
+} from "../../../../xds/compile/security/inbound-tls";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the socket's Any payload, read field by field */
 type Json = Record<string, any>;
@@ -55,6 +59,42 @@ describe("inboundMtlsSocket", () => {
         "AES256-GCM-SHA384",
         "AES128-GCM-SHA256",
       ],
+    });
+  });
+
+  describe("MeshConfig meshMTLS (istiod's BuildInboundTLS)", () => {
+    const params = (meshMtls: MeshTlsSettings): Json =>
+      (inboundMtlsSocket(["cluster.local"], meshMtls).typed_config as Json).common_tls_context
+        .tls_params;
+
+    it("unset: TLS 1.2 to 1.3 with Istio's six strong cipher suites", () => {
+      expect(params(UNSET_TLS_SETTINGS)).toEqual({
+        tls_minimum_protocol_version: "TLSv1_2",
+        tls_maximum_protocol_version: "TLSv1_3",
+        cipher_suites: [...MESH_CIPHER_SUITES],
+      });
+      expect(MESH_CIPHER_SUITES).toHaveLength(6);
+    });
+
+    it("TLSV1_3 raises the minimum; cipher suites replace Istio's list", () => {
+      expect(
+        params({
+          minProtocolVersion: "TLSV1_3",
+          ecdhCurves: [],
+          cipherSuites: ["ECDHE-ECDSA-AES256-GCM-SHA384"],
+        }),
+      ).toEqual({
+        tls_minimum_protocol_version: "TLSv1_3",
+        tls_maximum_protocol_version: "TLSv1_3",
+        cipher_suites: ["ECDHE-ECDSA-AES256-GCM-SHA384"],
+      });
+    });
+
+    it("TLSV1_2 and TLS_AUTO both mean TLS 1.2 (istiod's GetMinTLSVersion)", () => {
+      for (const minProtocolVersion of ["TLSV1_2", "TLS_AUTO"] as const)
+        expect(
+          params({ ...UNSET_TLS_SETTINGS, minProtocolVersion }).tls_minimum_protocol_version,
+        ).toBe("TLSv1_2");
     });
   });
 });
