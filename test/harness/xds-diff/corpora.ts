@@ -505,8 +505,8 @@ export function authorizationPolicyCorpus(): Corpus {
 /**
  * An ingress gateway with a SIMPLE and a MUTUAL HTTPS server on 443 (SNI-matched, one
  * `credentialName` Secret holding the certificate, key and client CA) and a PASSTHROUGH TLS
- * server on 8443, with the VirtualServices bound to them, and SIMPLE TLS from the gateway to
- * `web` (a DestinationRule). The certificate and key are Istio's
+ * server on 8443, with the VirtualServices bound to them, and SIMPLE TLS and cookie affinity
+ * from the gateway to `web` (a DestinationRule). The certificate and key are Istio's
  * own benchmark credential (pilot/pkg/xds/testdata/benchmarks/secrets.yaml).
  */
 export function gatewayTlsCorpus(): Corpus {
@@ -595,11 +595,27 @@ export function gatewayTlsCorpus(): Corpus {
             },
           },
           {
-            // Re-encrypting to the backend: SIMPLE origination, where tlsDefaults applies.
+            // Re-encrypting to the backend: SIMPLE origination, where tlsDefaults applies; and
+            // cookie affinity with Set-Cookie attributes (the routes' hash policy).
             apiVersion: "networking.istio.io/v1",
             kind: "DestinationRule",
             metadata: { name: "web-tls" },
-            spec: { host: "web", trafficPolicy: { tls: { mode: "SIMPLE", sni: "web.internal" } } },
+            spec: {
+              host: "web",
+              trafficPolicy: {
+                tls: { mode: "SIMPLE", sni: "web.internal" },
+                loadBalancer: {
+                  consistentHash: {
+                    httpCookie: {
+                      name: "session",
+                      path: "/",
+                      ttl: "0s",
+                      attributes: [{ name: "SameSite", value: "Strict" }, { name: "Secure" }],
+                    },
+                  },
+                },
+              },
+            },
           },
           {
             apiVersion: "networking.istio.io/v1",
