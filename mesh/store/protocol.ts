@@ -43,30 +43,47 @@ export function parseProtocol(name: string | undefined): Protocol {
 }
 
 /**
+ * Ports whose undeclared protocol is TCP rather than sniffed: SMTP, DNS, MySQL and MongoDB are
+ * server-first (the server speaks before the client), so sniffing the client's first bytes
+ * would only wait out its timeout.
+ */
+const WELL_KNOWN_TCP_PORTS: ReadonlySet<number> = new Set([25, 53, 3306, 27017]);
+
+/**
  * The protocol of a Kubernetes Service port: UDP wins, then `appProtocol` (with the
- * `kubernetes.io/h2c` and `kubernetes.io/ws(s)` standard names), then the name prefix before
- * the first `-` (`grpc-web` checked first because it contains one).
+ * `kubernetes.io/h2c`, `kubernetes.io/ws` and `kubernetes.io/wss` standard names), then the
+ * name prefix before the first `-` (`grpc-web` checked first because it contains one); a port
+ * left undeclared that way is TCP on the well-known server-first ports, else `Unsupported`.
  */
 export function kubePortProtocol(
   portName: string | undefined,
   kubeProtocol: string | undefined,
   appProtocol: string | undefined,
+  port: number,
 ): Protocol {
   if (kubeProtocol === "UDP") return "UDP";
   let name = portName ?? "";
   if (appProtocol !== undefined) {
     if (appProtocol === "kubernetes.io/h2c") return "HTTP2";
-    if (appProtocol === "kubernetes.io/ws" || appProtocol === "kubernetes.io/wss") return "HTTP";
+    if (appProtocol === "kubernetes.io/ws") return "HTTP";
+    // WebSocket over TLS: the proxy sees TLS, as for any HTTPS port.
+    if (appProtocol === "kubernetes.io/wss") return "HTTPS";
     name = appProtocol;
   }
   if (name.toLowerCase().startsWith("grpc-web")) return "GRPC-Web";
   const dash = name.indexOf("-");
-  return parseProtocol(dash >= 0 ? name.slice(0, dash) : name);
+  const declared = parseProtocol(dash >= 0 ? name.slice(0, dash) : name);
+  return declared === "Unsupported" && WELL_KNOWN_TCP_PORTS.has(port) ? "TCP" : declared;
 }
 
 /** True for protocols routed by an HTTP connection manager (Istio's `IsHTTP`). */
 export function isHttpProtocol(p: Protocol): boolean {
   return p === "HTTP" || p === "HTTP2" || p === "GRPC" || p === "GRPC-Web" || p === "HTTP_PROXY";
+}
+
+/** True for gRPC and gRPC-Web (Istio's `IsGRPC`). */
+export function isGrpcProtocol(p: Protocol): boolean {
+  return p === "GRPC" || p === "GRPC-Web";
 }
 
 /** True for protocols whose upstream speaks HTTP/2 (Istio's `IsHTTP2`). */

@@ -82,7 +82,7 @@ export function serviceFromKube(svc: KubeService, domainSuffix: string): Service
     ports: (spec.ports ?? []).map(p => ({
       name: p.name ?? "",
       port: p.port,
-      protocol: kubePortProtocol(p.name, p.protocol, p.appProtocol),
+      protocol: kubePortProtocol(p.name, p.protocol, p.appProtocol, p.port),
       targetPort: p.targetPort,
     })),
     addresses,

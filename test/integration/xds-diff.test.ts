@@ -35,6 +35,7 @@ import {
   customAuthorizationPolicyCorpus,
   suiteMeshConfig,
   gatewayTlsCorpus,
+  inboundPortsCorpus,
   knativeGatewayCorpus,
   telemetryCorpus,
   peerAuthenticationCorpus,
@@ -95,6 +96,7 @@ const CORPORA: (() => Corpus)[] = [
   authorizationPolicyCorpus,
   customAuthorizationPolicyCorpus,
   gatewayTlsCorpus,
+  inboundPortsCorpus,
 ].filter(c => !ONLY || ONLY.includes(c().name));
 
 const names = (d: XdsDump) => JSON.stringify(Object.values(d).map(m => [...m.keys()].sort()));
@@ -162,6 +164,8 @@ describe("Rigging's xDS against istiod's for the same cluster", () => {
       meshConfigFromConfigMap: true,
     });
     await istiod.ready(90_000);
+    // A dump that fails names its port: say which control plane listens where.
+    console.log(`xDS: istiod on 127.0.0.1:${istiod.grpcPort}, Rigging on 127.0.0.1:${riggingPort}`);
   }, 240_000);
 
   afterAll(async () => {
@@ -216,7 +220,10 @@ describe("Rigging's xDS against istiod's for the same cluster", () => {
           res.body as {
             items?: {
               metadata: { name: string; labels?: Record<string, string> };
-              spec: { serviceAccountName?: string };
+              spec: {
+                serviceAccountName?: string;
+                containers?: { ports?: Record<string, unknown>[] }[];
+              };
               status: { podIP?: string; phase?: string };
             }[];
           }
@@ -229,6 +236,7 @@ describe("Rigging's xDS against istiod's for the same cluster", () => {
           namespace: corpus.namespace,
           labels: pod.metadata.labels ?? {},
           serviceAccount: pod.spec.serviceAccountName ?? "default",
+          podPorts: (pod.spec.containers ?? []).flatMap(c => c.ports ?? []),
         };
       },
       120_000,

@@ -20,6 +20,7 @@ import {
 import { hostsMatch, hostSubsetOf } from "../../mesh/validation/hosts";
 import type { JwksLookup } from "../../mesh/authn/request-authentication";
 import { DEFAULT_MESH_CONFIG, type MeshConfig } from "../../mesh/meshconfig/mesh-config";
+import { withoutUdpPorts } from "./shared/tcp-ports";
 import { delegateWarningsFor, mergeDelegates } from "./delegates";
 import type { Proxy } from "./proxy";
 import { byString } from "./shared/xds-util";
@@ -50,7 +51,8 @@ export interface ProxyScope {
   readonly store: MeshStore;
   /**
    * Visible services, one per host, sorted by host: the ones that get clusters, listeners and
-   * virtual hosts. ExternalName aliases are not among them (see {@link ProxyScope.aliasesOf}).
+   * virtual hosts, without their UDP ports (shared/tcp-ports.ts). ExternalName aliases are not
+   * among them (see {@link ProxyScope.aliasesOf}).
    */
   readonly services: readonly ServiceInfo[];
   /** Visible VirtualServices bound to the mesh, in precedence order, hosts made FQDN. */
@@ -162,7 +164,7 @@ export function buildScope(store: MeshStore, proxy: Proxy, options: MeshOptions 
     if (!admitted(svc.namespace, svc.hostname)) continue;
     const had = byHost.get(svc.hostname);
     if (!had || (svc.namespace === proxy.namespace && had.namespace !== proxy.namespace))
-      byHost.set(svc.hostname, svc);
+      byHost.set(svc.hostname, withoutUdpPorts(svc));
   }
   const services = [...byHost.values()]
     .filter(s => !isAlias(s))

@@ -503,6 +503,82 @@ export function authorizationPolicyCorpus(): Corpus {
 }
 
 /**
+ * Service ports as a workload serves them (istiod's GetProxyServiceTargetsByPod, then one chain
+ * per workload port): a DNS server whose Service has 53 over UDP and over TCP (kube-dns's
+ * shape) beside a metrics port, and a web server whose Service sends two ports to one container
+ * port and names its third target port (`targetPort: grpc-port`, resolved against the pod's
+ * container ports).
+ */
+export function inboundPortsCorpus(): Corpus {
+  const namespace = "inbound-ports";
+  const meshed = (app: string) => ({ app, "security.istio.io/tlsMode": "istio" });
+  const deployment = (app: string, ports: Record<string, unknown>[]) => ({
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name: app },
+    spec: {
+      selector: { matchLabels: meshed(app) },
+      template: {
+        metadata: { labels: meshed(app) },
+        spec: {
+          serviceAccountName: app,
+          containers: [{ name: "app", image: `docker.io/example/${app}:1`, ports }],
+        },
+      },
+    },
+  });
+  const service = (app: string, ports: Record<string, unknown>[]) => ({
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: { name: app, labels: { app } },
+    spec: { selector: { app }, ports },
+  });
+  const account = (app: string) => ({
+    apiVersion: "v1",
+    kind: "ServiceAccount",
+    metadata: { name: app },
+  });
+  return {
+    name: "inbound-ports",
+    namespace,
+    files: [
+      {
+        file: "(dns: 53 over UDP and TCP, and metrics)",
+        docs: [
+          account("dns"),
+          service("dns", [
+            { name: "dns", port: 53, protocol: "UDP", targetPort: 53 },
+            { name: "dns-tcp", port: 53, protocol: "TCP", targetPort: 53 },
+            { name: "metrics", port: 9153, targetPort: 9153 },
+          ]),
+          deployment("dns", [
+            { name: "dns", containerPort: 53, protocol: "UDP" },
+            { name: "dns-tcp", containerPort: 53, protocol: "TCP" },
+            { name: "metrics", containerPort: 9153 },
+          ]),
+        ],
+      },
+      {
+        file: "(web: two ports to one target, a named target port)",
+        docs: [
+          account("web"),
+          service("web", [
+            { name: "http", port: 80, targetPort: 8080 },
+            { name: "http-alt", port: 8080, targetPort: 8080 },
+            { name: "grpc", port: 9090, targetPort: "grpc-port" },
+          ]),
+          deployment("web", [
+            { name: "http", containerPort: 8080 },
+            { name: "grpc-port", containerPort: 9091 },
+          ]),
+        ],
+      },
+    ],
+    proxies: [sidecarOf(namespace, "dns"), sidecarOf(namespace, "web")],
+  };
+}
+
+/**
  * An ingress gateway with a SIMPLE and a MUTUAL HTTPS server on 443 (SNI-matched, one
  * `credentialName` Secret holding the certificate, key and client CA) and a PASSTHROUGH TLS
  * server on 8443, with the VirtualServices bound to them, and SIMPLE TLS and cookie affinity

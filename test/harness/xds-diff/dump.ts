@@ -30,6 +30,11 @@ export interface ProxyIdentity {
   readonly namespace: string;
   readonly labels: Readonly<Record<string, string>>;
   readonly serviceAccount: string;
+  /**
+   * The pod's container ports, as the injected pilot-agent reports them (`ISTIO_META_POD_PORTS`,
+   * a JSON list); absent for a proxy that is not a pod (Istio's benchmark proxy).
+   */
+  readonly podPorts?: readonly Readonly<Record<string, unknown>>[];
 }
 
 /**
@@ -66,6 +71,7 @@ export function istioNodeMetadata(p: ProxyIdentity): Record<string, unknown> {
     OWNER: `kubernetes://apis/v1/namespaces/${p.namespace}/pods/${p.podName}`,
     NODE_NAME: "kwok-node-0",
     ISTIO_PROXY_SHA: "rigging-diff",
+    ...(p.podPorts ? { POD_PORTS: JSON.stringify(p.podPorts) } : {}),
   };
 }
 

@@ -135,10 +135,25 @@ describe("service registry", () => {
     ["tcp-db", undefined, undefined, "TCP"],
     ["web", undefined, "http2", "HTTP2"],
     ["web", undefined, "kubernetes.io/h2c", "HTTP2"],
+    ["web", undefined, "kubernetes.io/ws", "HTTP"],
+    ["web", undefined, "kubernetes.io/wss", "HTTPS"],
     ["http", "UDP", undefined, "UDP"],
     ["metrics", undefined, undefined, "Unsupported"],
   ])("port name %s (%s, appProtocol %s) is %s", (name, proto, app, want) => {
-    expect(kubePortProtocol(name, proto, app)).toBe(want);
+    expect(kubePortProtocol(name, proto, app, 8080)).toBe(want);
+  });
+
+  // Istio's ConvertProtocol: server-first protocols on their usual ports are not sniffed.
+  it.each([
+    [25, "smtp", "TCP"],
+    [53, "dns-tcp", "TCP"],
+    [3306, "db", "TCP"],
+    [27017, "", "TCP"],
+    [3306, "mysql", "MySQL"],
+    [53, "http", "HTTP"],
+    [5432, "db", "Unsupported"],
+  ])("an undeclared port %i named %j is %s", (port, name, want) => {
+    expect(kubePortProtocol(name, undefined, undefined, port)).toBe(want);
   });
 
   it("merges Services and ServiceEntries per host, Kubernetes first", () => {

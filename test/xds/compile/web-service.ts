@@ -55,7 +55,10 @@ export const ROUTES = istioObject("VirtualService", "web", "default", {
 
 export type Node = { id: string; metadata: Json };
 
-export function build(node: Node, objects: StoreObject[] = [WEB, EXTERNAL, ROUTES]) {
+/** The objects {@link build} compiles by default. */
+export const DEFAULT_OBJECTS: readonly StoreObject[] = [WEB, EXTERNAL, ROUTES];
+
+export function build(node: Node, objects: StoreObject[] = [...DEFAULT_OBJECTS]) {
   const r = compile(storeOf(objects), node, WITHOUT_STATS);
   if (!r.ok) throw new Error(r.errors.join("\n"));
   checkedSnapshot(r.value); // every resource encodes, every reference resolves

@@ -296,9 +296,12 @@ function inboundClusters(scope: ProxyScope): ClusterResource[] {
       cleanup_interval: NEVER_CLEANUP,
       upstream_bind_config: INBOUND_BIND,
       common_lb_config: {},
+      // Sniffed ports take the client's protocol; HTTP/2 and gRPC ports speak HTTP/2 to the app.
       ...(p.port.protocol === "Unsupported"
         ? { typed_extension_protocol_options: SNIFFED_HTTP_OPTIONS }
-        : {}),
+        : isHttp2Protocol(p.port.protocol)
+          ? { typed_extension_protocol_options: httpProtocolOptions(true, undefined) }
+          : {}),
     }),
   );
 }

@@ -23,7 +23,13 @@
  * @see https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/listener/v3/listener_components.proto#config-listener-v3-filterchainmatch
  */
 import type { MtlsMode } from "../../../mesh/authn";
-import { isHttpProtocol, type ServicePortInfo } from "../../../mesh/store";
+import {
+  isGrpcProtocol,
+  isHttp2Protocol,
+  isHttpProtocol,
+  type Protocol,
+  type ServicePortInfo,
+} from "../../../mesh/store";
 import { ISTIO_MTLS_ALPNS, PLAINTEXT_HTTP_ALPNS } from "./filter-chains";
 import { istioHcmDefaults } from "./hcm-defaults";
 import { inboundListenerFilters } from "./inbound-listener-filters";
@@ -123,6 +129,8 @@ interface ChainTarget {
   readonly servicePort: number;
   readonly cluster: string;
   readonly passthrough: boolean;
+  /** The service port's protocol (`Unsupported` for passthrough: sniffed). */
+  readonly protocol: Protocol;
 }
 
 function portProtocol(port: ServicePortInfo): PortProtocol {
@@ -145,7 +153,10 @@ function tcpProxy(cluster: string, statPrefix = cluster): Listener_Filter {
 /**
  * The HttpConnectionManager of an HTTP chain: one catch-all route to the inbound cluster, and
  * Istio's filter order — authentication (`jwt_authn`), authorization (RBAC: CUSTOM, AUDIT,
- * DENY, ALLOW), then fault and router — so RBAC sees the verified JWT payload.
+ * DENY, ALLOW), then fault and router — so RBAC sees the verified JWT payload. An HTTP/2 or
+ * gRPC port gets Envoy's HTTP/2 options (for gRPC-Web, as istiod does), and a gRPC port no
+ * retry of resets: replaying a request does not work for gRPC streams (istiod's
+ * BuildDefaultHTTPInboundRoute).
  */
 function connectionManager(target: ChainTarget, security: InboundSecurity): Listener_Filter {
   const { cluster } = target;
@@ -168,7 +179,9 @@ function connectionManager(target: ChainTarget, security: InboundSecurity): List
                 route: {
                   cluster,
                   timeout: msDuration(0),
-                  retry_policy: inboundRetryPolicy(),
+                  ...(isGrpcProtocol(target.protocol)
+                    ? {}
+                    : { retry_policy: inboundRetryPolicy() }),
                   // No limit, and none from a client's grpc-timeout header either.
                   max_stream_duration: {
                     max_stream_duration: msDuration(0),
@@ -186,6 +199,7 @@ function connectionManager(target: ChainTarget, security: InboundSecurity): List
         ...httpFilters(),
       ],
       ...istioHcmDefaults("inbound"),
+      ...(isHttp2Protocol(target.protocol) ? { http2_protocol_options: {} } : {}),
     },
   };
 }
@@ -244,7 +258,13 @@ function passthroughChains(served: ReadonlySet<number>, security: InboundSecurit
   ];
   return ports.flatMap(port =>
     chainsFor(
-      { port, servicePort: 0, cluster: INBOUND_PASSTHROUGH_CLUSTER, passthrough: true },
+      {
+        port,
+        servicePort: 0,
+        cluster: INBOUND_PASSTHROUGH_CLUSTER,
+        passthrough: true,
+        protocol: "Unsupported",
+      },
       portMode(security, port),
       "auto",
       security,
@@ -263,6 +283,7 @@ export function virtualInbound(scope: ProxyScope): ListenerResource {
         servicePort: p.port.port,
         cluster: clusterName("inbound", p.targetPort),
         passthrough: false,
+        protocol: p.port.protocol,
       },
       portMode(security, p.targetPort),
       portProtocol(p.port),

@@ -7,7 +7,7 @@
  */
 import type { StoreObject } from "../../../../mesh/store";
 import { istioObject, named } from "../fixtures";
-import { build, dec, secs, SIDECAR, UNLIMITED, ZERO } from "../web-service";
+import { build, dec, DEFAULT_OBJECTS, secs, SIDECAR, UNLIMITED, ZERO } from "../web-service";
 
 describe("istiod's cluster defaults", () => {
   const r = build(SIDECAR);
@@ -40,6 +40,24 @@ describe("istiod's cluster defaults", () => {
     expect(c.circuit_breakers.thresholds[0].max_requests).toEqual(UNLIMITED);
     expect(c.cleanup_interval).toEqual(secs("9223372035"));
     expect(c.common_lb_config).toEqual({});
+  });
+
+  it("inbound clusters of HTTP/2 and gRPC ports speak HTTP/2 to the app; HTTP ones set nothing", () => {
+    const grpc = {
+      kind: "Service",
+      metadata: { name: "api", namespace: "default" },
+      spec: { selector: { app: "web" }, ports: [{ name: "grpc", port: 9090, targetPort: 9091 }] },
+    } as unknown as StoreObject;
+    const withGrpc = build(SIDECAR, [...DEFAULT_OBJECTS, grpc]);
+    expect(
+      dec(named(withGrpc.clusters, "inbound|9091||")).typed_extension_protocol_options,
+    ).toEqual({
+      "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
+        "@type": "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
+        explicit_http_config: { http2_protocol_options: {} },
+      },
+    });
+    expect(cluster("inbound|80||").typed_extension_protocol_options).toBeUndefined();
   });
 
   it("outbound clusters: panic routing off, endpoints awaited without a fetch timeout", () => {

@@ -603,3 +603,44 @@ describe("MeshConfig meshMTLS on virtualInbound's mTLS chains", () => {
       });
   });
 });
+
+describe("gRPC and HTTP/2 ports on virtualInbound (istiod's inbound HTTP options)", () => {
+  const service = (name: string, portName: string) =>
+    ({
+      kind: "Service",
+      metadata: { name: `api-${portName}`, namespace: "default" },
+      spec: { selector: { app: "web" }, ports: [{ name: portName, port: 9090 }] },
+    }) as unknown as StoreObject;
+  const route = (l: Json, hcm: Json) =>
+    hcm.typed_config.route_config.virtual_hosts[0].routes[0].route as Json;
+  const hcmOn = (objects: StoreObject[]) => {
+    const l = inbound(objects);
+    const chain = (l.filter_chains as Json[]).find(
+      c => c.filter_chain_match?.destination_port?.value === 9090 && c.transport_socket,
+    )!;
+    return { l, hcm: (chain.filters as Json[]).find(f => f.name === F.hcm)! };
+  };
+
+  it.each(["grpc", "grpc-web"])(
+    "a %s port: HTTP/2 options, and no retry of resets (it does not work for gRPC streams)",
+    portName => {
+      const { l, hcm } = hcmOn([service("api", portName), meshMode("STRICT")]);
+      expect(hcm.typed_config.http2_protocol_options).toEqual({});
+      expect(route(l, hcm).retry_policy).toBeUndefined();
+    },
+  );
+
+  it("an http2 port: HTTP/2 options, and the reset retry HTTP ports have", () => {
+    const { l, hcm } = hcmOn([service("api", "http2"), meshMode("STRICT")]);
+    expect(hcm.typed_config.http2_protocol_options).toEqual({});
+    expect(route(l, hcm).retry_policy).toEqual({
+      retry_on: "reset-before-request",
+      num_retries: { value: 2 },
+    });
+  });
+
+  it("an http port: no HTTP/2 options", () => {
+    const { hcm } = hcmOn([service("api", "http"), meshMode("STRICT")]);
+    expect(hcm.typed_config.http2_protocol_options).toBeUndefined();
+  });
+});
