@@ -21,12 +21,21 @@ export interface InboundPort {
   readonly targetPort: number;
 }
 
-/** Served ports, one per distinct workload port (the first service claiming it wins). */
+/**
+ * Oldest first, then by host: istiod orders a proxy's service instances so (SetServiceTargets),
+ * and where two services claim one workload port the oldest keeps it, its protocol included.
+ */
+function byCreation(a: ServiceInfo, b: ServiceInfo): number {
+  if (a.createdAt !== b.createdAt) return a.createdAt < b.createdAt ? -1 : 1;
+  return a.hostname < b.hostname ? -1 : a.hostname > b.hostname ? 1 : 0;
+}
+
+/** Served ports, one per distinct workload port (the oldest service claiming it wins). */
 export function inboundPorts(scope: ProxyScope): InboundPort[] {
   const seen = new Map<number, InboundPort>();
   const claim = (p: InboundPort) => void (seen.has(p.targetPort) || seen.set(p.targetPort, p));
-  for (const service of scope.services) {
-    if (service.namespace !== scope.proxy.namespace) continue;
+  const own = scope.services.filter(s => s.namespace === scope.proxy.namespace).sort(byCreation);
+  for (const service of own) {
     for (const p of selectedPorts(scope, service)) claim(p);
     for (const p of entryEndpointPorts(scope, service)) claim(p);
   }

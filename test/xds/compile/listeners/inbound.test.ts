@@ -47,7 +47,30 @@ describe("inboundPorts: Services selecting the workload", () => {
     expect(served([WEB], sidecarNode("10.0.0.5", "web-0", "default", {}))).toEqual([]);
   });
 
-  it("two Services on one workload port: one served port, the first Service (by host) claims it", () => {
+  it("two Services on one workload port: the older claims it, its protocol with it (istiod's SetServiceTargets)", () => {
+    const created = (obj: StoreObject, at: string): StoreObject =>
+      ({ ...obj, metadata: { ...obj.metadata, creationTimestamp: at } }) as StoreObject;
+    // `api` sorts first by host, but `web` was created first: web's HTTP port keeps 8080.
+    const web = created(WEB, "2026-01-01T00:00:00Z");
+    const api = created(
+      service("api", "default", [{ name: "tcp-raw", port: 7000, targetPort: 8080 }], {
+        app: "web",
+      }),
+      "2026-06-01T00:00:00Z",
+    );
+    expect(served([api, web])).toEqual([
+      "web.default.svc.cluster.local:5432→5432",
+      "web.default.svc.cluster.local:80→8080",
+    ]);
+    // The other way round, the newer `web` loses 8080 to the older `api`.
+    const older = created(api, "2025-01-01T00:00:00Z");
+    expect(served([older, web])).toEqual([
+      "web.default.svc.cluster.local:5432→5432",
+      "api.default.svc.cluster.local:7000→8080",
+    ]);
+  });
+
+  it("two Services on one workload port created in the same second: the first by host claims it", () => {
     const api = service("api", "default", [{ name: "http", port: 8000, targetPort: 8080 }], {
       app: "web",
     });
